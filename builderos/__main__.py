@@ -1,0 +1,3 @@
+from builderos.cli import main
+
+main()

@@ -1,0 +1,141 @@
+"""`builderos mock`: run the bundled backend in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from mock_backend.config import MockConfig, default_db_path
+from mock_backend.server import MockBackend, StartError
+from mock_backend.wire import SERVER_VERSION
+
+console = Console(highlight=False)
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+Opt = typer.Option
+
+
+def mock(
+    host: Annotated[str, Opt(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, Opt(min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = 8080,
+    token: Annotated[
+        str | None,
+        Opt(
+            envvar="BUILDEROS_TOKEN",
+            show_envvar=True,
+            help="API token clients must send. Default: a random one, printed once at start.",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        Opt("--db", help="SQLite session database. Default: a file in the user data dir."),
+    ] = None,
+    claude_md: Annotated[
+        Path | None, Opt(help="System context for Jarvis sessions. Default: a bundled sample.")
+    ] = None,
+    chunk_size: Annotated[int, Opt(min=1, help="Characters per streamed `message` frame.")] = 100,
+    chunk_delay: Annotated[float, Opt(min=0, help="Seconds between frames (0 for tests).")] = 0.05,
+    bridgehub: Annotated[
+        str | None,
+        Opt(
+            help="Run this BridgeHub-compatible command per message (`COMMAND --request JSON`). "
+            "Default: the built-in simulated BridgeHub."
+        ),
+    ] = None,
+    bridgehub_timeout: Annotated[float, Opt(min=0.1, help="Seconds BridgeHub may take.")] = 600,
+    retention_days: Annotated[
+        float, Opt(min=0, help="At start, delete sessions idle for longer than this.")
+    ] = 30,
+    active_days: Annotated[
+        float, Opt(min=0, help="At start, load sessions active within this many days.")
+    ] = 7,
+    log_level: Annotated[
+        LogLevel, Opt(case_sensitive=False, help="How much to log on stderr.")
+    ] = LogLevel.info,
+) -> None:
+    """Run the bundled BuilderOS v2 backend (HTTP + WebSocket, SQLite sessions, BridgeHub)."""
+    logging.basicConfig(
+        level=log_level.value.upper(),
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(console=Console(stderr=True), show_path=False)],
+    )
+    generated = token is None
+    config = MockConfig(
+        host=host,
+        port=port,
+        token=token or secrets.token_urlsafe(24),
+        db_path=(db or default_db_path()).expanduser(),
+        claude_md_path=claude_md.expanduser() if claude_md else None,
+        chunk_size=chunk_size,
+        chunk_delay=chunk_delay,
+        bridgehub_command=bridgehub,
+        bridgehub_timeout=bridgehub_timeout,
+        retention_days=retention_days,
+        active_days=active_days,
+        capsule=str(Path.cwd()),
+    )
+    try:
+        asyncio.run(_serve(MockBackend(config), show_token=generated))
+    except StartError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+    console.print("Mock backend stopped.")
+
+
+async def _serve(backend: MockBackend, *, show_token: bool) -> None:
+    await backend.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        _banner(backend, show_token)
+        await stop.wait()
+    finally:
+        await backend.stop()
+
+
+def _banner(backend: MockBackend, show_token: bool) -> None:
+    cfg = backend.config
+    hub = cfg.bridgehub_command or "simulated (built in)"
+    active = len(backend.registry.active)
+    lines = [
+        f"[bold]BuilderOS mock backend {SERVER_VERSION}[/] (session-persistent)",
+        f"Listening on {backend.url}",
+        "WebSocket endpoints:",
+        f"   {backend.ws_url('claude')} (Jarvis)",
+        f"   {backend.ws_url('codex')} (Codex)",
+        f"Session database: {cfg.db_path}",
+        f"Active sessions: {active} (stored: {backend.stored_session_count()})",
+        f"Uploads: {cfg.resolved_uploads_dir()}",
+        f"BridgeHub: {hub}",
+    ]
+    if show_token:
+        lines.append(
+            f"API token: [bold]{cfg.token}[/] (generated; set --token or BUILDEROS_TOKEN to choose)"
+        )
+    lines.append("Press Ctrl-C to stop.")
+    for line in lines:
+        console.print(line)
+    console.file.flush()

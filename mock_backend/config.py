@@ -1,0 +1,50 @@
+"""Settings of the mock backend, with the reference deployment's defaults."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+
+def default_db_path() -> Path:
+    return user_data_path("builderos", appauthor=False) / "mock-backend" / "sessions.db"
+
+
+def sample_claude_md() -> str:
+    return resources.files("mock_backend").joinpath("data/CLAUDE.md").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    """0 picks a free port; `MockBackend.port` tells which."""
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    db_path: Path = field(default_factory=default_db_path)
+    uploads_dir: Path | None = None
+    """Defaults to `uploads/` beside the database."""
+    claude_md_path: Path | None = None
+    """Defaults to the sample CLAUDE.md shipped in the package."""
+    chunk_size: int = 100
+    chunk_delay: float = 0.05
+    bridgehub_command: str | None = None
+    """None: the built-in simulated BridgeHub."""
+    bridgehub_timeout: float = 600.0
+    retention_days: float = 30
+    active_days: float = 7
+    capsule: str = "."
+    auth_timeout: float = 10.0
+    heartbeat: float = 30.0
+    receive_timeout: float = 600.0
+
+    def resolved_uploads_dir(self) -> Path:
+        return self.uploads_dir or self.db_path.parent / "uploads"
+
+    def claude_md(self) -> str:
+        if self.claude_md_path is None:
+            return sample_claude_md()
+        return self.claude_md_path.read_text(encoding="utf-8")

@@ -1,0 +1,154 @@
+"""The HTTP endpoints of CONTRACT.md §1, and JSON answers for every error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from mock_backend.uploads import MAX_UPLOAD_BYTES, UploadTooLarge, base_name
+from mock_backend.wire import AGENTS, FEATURES, SERVER_VERSION, now_iso
+
+if TYPE_CHECKING:
+    from mock_backend.server import MockBackend
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_DRAIN_LIMIT = 1024 * 1024 * 1024
+
+
+def _json(status: int, **body: Any) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown paths, wrong methods and crashes answer JSON, never an HTML page or a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        body: dict[str, Any] = {"ok": False, "error": exc.reason, "path": request.path}
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            body["allowed"] = sorted(exc.allowed_methods)
+        return web.json_response(body, status=exc.status, headers=_allow(exc))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _json(500, ok=False, error="Internal server error")
+
+
+def _allow(exc: web.HTTPException) -> dict[str, str] | None:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return {"Allow": ", ".join(sorted(exc.allowed_methods))}
+    return None
+
+
+class Routes:
+    def __init__(self, backend: MockBackend) -> None:
+        self.backend = backend
+
+    def install(self, app: web.Application) -> None:
+        app.router.add_get("/api/health", self.health)
+        app.router.add_get("/api/status", self.status)
+        app.router.add_get("/api/sessions", self.sessions)
+        app.router.add_delete("/api/{agent:claude|codex}/session/{session_id}/close", self.close)
+        app.router.add_post("/api/files/upload", self.upload)
+        app.router.add_get("/uploads/{name}", self.uploaded)
+
+    async def health(self, request: web.Request) -> web.Response:
+        b = self.backend
+        return _json(
+            200,
+            status="ok",
+            version=SERVER_VERSION,
+            timestamp=now_iso(),
+            connections={agent: b.sockets[agent].connections for agent in AGENTS},
+            sessions=b.registry.counts(),
+            bridgehub=b.bridgehub.health(),
+        )
+
+    async def status(self, request: web.Request) -> web.Response:
+        # Like the reference server, the key the app sends here is not checked.
+        return _json(
+            200,
+            status="running",
+            version=SERVER_VERSION,
+            health="ok",
+            timestamp=now_iso(),
+            features=dict(FEATURES),
+        )
+
+    async def sessions(self, request: web.Request) -> web.Response:
+        summaries = self.backend.registry.summaries()
+        return _json(200, total=len(summaries), sessions=summaries)
+
+    async def close(self, request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip()
+        if not self.backend.token_ok(token):
+            return _json(401, ok=False, error="Unauthorized")
+        session_id = request.match_info["session_id"]
+        active, stopped = self.backend.registry.close(session_id)
+        if not active:
+            return _json(404, ok=False, error="Session not found", session_id=session_id)
+        return _json(
+            200,
+            ok=True,
+            session_id=session_id,
+            process_killed=stopped,
+            message="Session closed" + (", its running reply was stopped" if stopped else ""),
+        )
+
+    async def upload(self, request: web.Request) -> web.Response:
+        if not self.backend.token_ok(request.headers.get("X-API-Key", "")):
+            return _json(401, ok=False, error="Unauthorized")
+        if not request.content_type.startswith("multipart/"):
+            return _json(400, ok=False, error="Expected multipart/form-data with a 'file' part")
+        stored: tuple[str, int, str] | None = None
+        kind = "unknown"
+        reader = await request.multipart()
+        try:
+            while (part := await reader.next()) is not None:
+                if part.name == "file" and stored is None and hasattr(part, "read_chunk"):
+                    filename = base_name(part.filename)
+                    name, size = await self.backend.uploads.save(part, filename)  # type: ignore[arg-type]
+                    stored = (name, size, filename)
+                elif part.name == "type" and hasattr(part, "text"):
+                    kind = (await part.text())[:100] or "unknown"  # type: ignore[union-attr]
+        except UploadTooLarge:
+            await _drain(request)
+            return _json(413, ok=False, error="File too large", limit=MAX_UPLOAD_BYTES)
+        except OSError as exc:
+            log.error("upload could not be stored: %s", exc)
+            return _json(507, ok=False, error=f"Could not store the file: {exc.strerror or exc}")
+        if stored is None:
+            return _json(400, ok=False, error="Missing 'file' part")
+        name, size, filename = stored
+        path = f"/uploads/{name}"
+        log.info("upload stored: %s (%d bytes)", name, size)
+        return _json(
+            200,
+            ok=True,
+            url=f"{request.scheme}://{request.host}{path}",
+            path=path,
+            filename=filename,
+            size=size,
+            type=kind,
+        )
+
+    async def uploaded(self, request: web.Request) -> web.StreamResponse:
+        path = self.backend.uploads.file(request.match_info["name"])
+        if path is None:
+            return _json(404, ok=False, error="Not Found", path=request.path)
+        return web.FileResponse(path)
+
+
+async def _drain(request: web.Request) -> None:
+    """Read what the client still sends, so it gets the 413 instead of a reset connection."""
+    seen = 0
+    while seen < _DRAIN_LIMIT and (chunk := await request.content.read(1024 * 1024)):
+        seen += len(chunk)

@@ -1,0 +1,174 @@
+"""The mock backend as an object: start it in-process on any port, learn the port, stop it.
+
+    async with MockBackend(MockConfig(port=0, token="t", db_path=...)) as backend:
+        print(backend.url)
+
+The CLI (`builderos mock`), the terminal client's demo mode and the harness all use this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
+from mock_backend.config import MockConfig
+from mock_backend.http import Routes, json_errors
+from mock_backend.sessions import SessionRegistry
+from mock_backend.store import SessionStore
+from mock_backend.turns import TurnRunner
+from mock_backend.uploads import UploadDir
+from mock_backend.wire import AGENTS, Agent
+from mock_backend.ws import ChatSocket
+
+log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """The backend could not start (port taken, database unreadable, ...): say why, no traceback."""
+
+
+class MockBackend:
+    def __init__(self, config: MockConfig) -> None:
+        self.config = config
+        self.bridgehub: BridgeHub = (
+            CommandBridgeHub(config.bridgehub_command, timeout=config.bridgehub_timeout)
+            if config.bridgehub_command
+            else SimulatedBridgeHub()
+        )
+        self.uploads = UploadDir(config.resolved_uploads_dir())
+        self._store: SessionStore | None = None
+        self._registry: SessionRegistry | None = None
+        self._runner: web.AppRunner | None = None
+        self.sockets: dict[Agent, ChatSocket] = {}
+        self.port: int = 0
+
+    # properties -----------------------------------------------------------------------------
+
+    @property
+    def registry(self) -> SessionRegistry:
+        if self._registry is None:
+            raise RuntimeError("the mock backend is not running")
+        return self._registry
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    def ws_url(self, agent: Agent) -> str:
+        return self.url.replace("http://", "ws://", 1) + f"/api/{agent}/ws"
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    def token_ok(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self.config.token.encode())
+
+    # life cycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        try:
+            claude_md = self.config.claude_md()
+        except OSError as exc:
+            raise StartError(f"cannot read the CLAUDE.md file: {exc}") from None
+        try:
+            store = SessionStore(self.config.db_path)
+        except Exception as exc:
+            raise StartError(str(exc)) from None
+        registry = SessionRegistry(
+            store,
+            claude_md=claude_md,
+            retention_days=self.config.retention_days,
+            active_days=self.config.active_days,
+        )
+        try:
+            registry.load()
+        except Exception as exc:
+            store.close()
+            raise StartError(str(exc)) from None
+        turns = TurnRunner(
+            registry,
+            self.bridgehub,
+            chunk_size=self.config.chunk_size,
+            chunk_delay=self.config.chunk_delay,
+            capsule=self.config.capsule,
+        )
+        self.sockets = {
+            agent: ChatSocket(
+                agent,
+                turns,
+                self.token_ok,
+                auth_timeout=self.config.auth_timeout,
+                heartbeat=self.config.heartbeat,
+                receive_timeout=self.config.receive_timeout,
+            )
+            for agent in AGENTS
+        }
+        app = web.Application(middlewares=[json_errors])
+        Routes(self).install(app)
+        for agent, socket in self.sockets.items():
+            app.router.add_get(f"/api/{agent}/ws", socket.handle)
+        app.on_shutdown.append(self._close_sockets)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            store.close()
+            raise StartError(
+                f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
+            ) from None
+        self._store, self._registry, self._runner = store, registry, runner
+        self.port = runner.addresses[0][1]
+        log.info("mock backend listening on %s", self.url)
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        if self._store is not None:
+            self._store.close()
+        self._store = self._registry = None
+        log.info("mock backend stopped")
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        open_sockets = [ws for socket in self.sockets.values() for ws in list(socket.sockets)]
+        await asyncio.gather(
+            *(ws.close(code=1001, message=b"server shutting down") for ws in open_sockets),
+            return_exceptions=True,
+        )
+
+    def stored_session_count(self) -> int:
+        assert self._store is not None
+        return self._store.count_sessions()
+
+    async def __aenter__(self) -> MockBackend:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "ws": {agent: self.ws_url(agent) for agent in AGENTS},
+            "db": str(self.config.db_path),
+        }

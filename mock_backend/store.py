@@ -1,0 +1,208 @@
+"""SQLite storage for sessions: one row per session, one row per message, appended as it happens.
+
+The reference server rewrote each session's whole history as a JSON blob on every message, so
+storing a message grew with the history. Here a message is one INSERT plus a one-row UPDATE,
+whatever the history's length. The `sessions` table keeps the reference's columns so the seed's
+`SELECT session_id, agent_type, last_activity FROM sessions;` still works; its `data` column
+holds what is fixed at creation (the system context), never the messages.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id    TEXT PRIMARY KEY,
+    agent_type    TEXT NOT NULL,
+    device_id     TEXT NOT NULL,
+    data          TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL,
+    last_activity TEXT NOT NULL,
+    message_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+    role       TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    timestamp  TEXT NOT NULL,
+    metadata   TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions(last_activity);
+"""
+
+
+class StoreError(Exception):
+    """Storage failed (disk full, unreadable file, ...); the message says what and where."""
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: str
+    agent_type: str
+    device_id: str
+    data: dict[str, Any]
+    created_at: str
+    last_activity: str
+    message_count: int
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    role: str
+    content: str
+    timestamp: str
+    metadata: dict[str, Any] | None
+
+
+class SessionStore:
+    """All SQL of the mock. Not thread-safe: used from the server's event loop only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path} was written by a newer version (schema {version}); "
+                    "upgrade builderos or use another --db"
+                )
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open session database {path}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not {what} in {self.path}: {exc}") from exc
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        try:
+            cursor = self._db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not read {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    # sessions -------------------------------------------------------------------------------
+
+    def create_session(
+        self, session_id: str, agent_type: str, device_id: str, created_at: str, data: dict
+    ) -> None:
+        with self._transaction("create a session") as db:
+            db.execute(
+                "INSERT INTO sessions(session_id, agent_type, device_id, data, created_at,"
+                " last_activity, message_count) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                (session_id, agent_type, device_id, json.dumps(data), created_at, created_at),
+            )
+
+    def get_session(self, session_id: str) -> SessionRow | None:
+        rows = self._read("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+        return _session_row(rows[0]) if rows else None
+
+    def sessions_active_since(self, cutoff_iso: str) -> list[SessionRow]:
+        rows = self._read(
+            "SELECT * FROM sessions WHERE last_activity >= ? ORDER BY last_activity", (cutoff_iso,)
+        )
+        return [_session_row(r) for r in rows]
+
+    def delete_idle_before(self, cutoff_iso: str) -> int:
+        with self._transaction("delete idle sessions") as db:
+            return db.execute(
+                "DELETE FROM sessions WHERE last_activity < ?", (cutoff_iso,)
+            ).rowcount
+
+    def count_sessions(self) -> int:
+        return self._read("SELECT COUNT(*) AS n FROM sessions")[0]["n"]
+
+    # messages -------------------------------------------------------------------------------
+
+    def append_message(
+        self,
+        session_id: str,
+        role: str,
+        content: str,
+        timestamp: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one message; returns the session's message count after it."""
+        with self._transaction("store a message") as db:
+            db.execute(
+                "INSERT INTO messages(session_id, role, content, timestamp, metadata)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session_id, role, content, timestamp, json.dumps(metadata) if metadata else None),
+            )
+            row = db.execute(
+                "UPDATE sessions SET last_activity = ?, message_count = message_count + 1"
+                " WHERE session_id = ? RETURNING message_count",
+                (timestamp, session_id),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"session {session_id!r} is not stored")
+            return int(row[0])
+
+    def recent_messages(self, session_id: str, limit: int) -> list[StoredMessage]:
+        """The last `limit` messages of a session, oldest first."""
+        rows = self._read(
+            "SELECT role, content, timestamp, metadata FROM messages WHERE session_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (session_id, limit),
+        )
+        return [_message(r) for r in reversed(rows)]
+
+    def all_messages(self, session_id: str) -> list[StoredMessage]:
+        rows = self._read(
+            "SELECT role, content, timestamp, metadata FROM messages WHERE session_id = ?"
+            " ORDER BY id",
+            (session_id,),
+        )
+        return [_message(r) for r in rows]
+
+
+def _session_row(row: sqlite3.Row) -> SessionRow:
+    try:
+        data = json.loads(row["data"] or "{}")
+    except ValueError:
+        data = {}
+    return SessionRow(
+        session_id=row["session_id"],
+        agent_type=row["agent_type"],
+        device_id=row["device_id"],
+        data=data if isinstance(data, dict) else {},
+        created_at=row["created_at"],
+        last_activity=row["last_activity"],
+        message_count=row["message_count"],
+    )
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    metadata = json.loads(row["metadata"]) if row["metadata"] else None
+    return StoredMessage(row["role"], row["content"], row["timestamp"], metadata)

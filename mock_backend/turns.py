@@ -1,0 +1,119 @@
+"""One chat turn: store the user message, ask BridgeHub, stream the answer, store it.
+
+Independent of sockets: the caller passes `send`, which raises ClientGone when the peer left.
+A turn ends with exactly one `complete` or one `error` frame; see sessions.py for what is
+stored when it does not complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mock_backend.bridgehub.protocol import BridgeHub, BridgeHubError, build_request
+from mock_backend.sessions import Session, SessionRegistry
+from mock_backend.store import StoreError
+from mock_backend.wire import Agent, ChatRequest, chunk_frame, chunks, complete_frame, error_frame
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class ClientGone(Exception):
+    """The WebSocket peer is no longer there to receive frames."""
+
+
+class TurnRunner:
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        bridgehub: BridgeHub,
+        *,
+        chunk_size: int = 100,
+        chunk_delay: float = 0.05,
+        capsule: str = ".",
+    ) -> None:
+        self.registry = registry
+        self.bridgehub = bridgehub
+        self.chunk_size = chunk_size
+        self.chunk_delay = chunk_delay
+        self.capsule = capsule
+
+    async def run(self, request: ChatRequest, agent: Agent, send: Send) -> None:
+        try:
+            session = self.registry.open(request.session_id, agent, request.device_id)
+        except StoreError as exc:
+            log.error("storage failed: %s", exc)
+            await send(error_frame("Storage failed, the message was not accepted", str(exc)))
+            return
+        async with session.lock:
+            if self.registry.active.get(session.session_id) is not session:
+                session = self.registry.open(request.session_id, agent, request.device_id)
+            task = asyncio.current_task()
+            session.turn = task
+            try:
+                await self._turn(session, request, agent, send)
+            finally:
+                if session.turn is task:
+                    session.turn = None
+
+    async def _turn(self, session: Session, request: ChatRequest, agent: Agent, send: Send) -> None:
+        metadata = {"attachments": request.attachments} if request.attachments else None
+        try:
+            count = self.registry.append(session, "user", request.content, metadata)
+        except StoreError as exc:
+            log.error("storage failed: %s", exc)
+            await send(error_frame("Storage failed, the message was not accepted", str(exc)))
+            return
+        answer = ""
+        delivered = 0
+        try:
+            hub_request = build_request(
+                agent=agent,
+                session_id=session.session_id,
+                message=request.content,
+                history=self.registry.history(session),
+                message_count=count,
+                capsule=self.capsule,
+                attachments=request.attachments,
+                system_context=session.system_context,
+            )
+            answer = await self.bridgehub.ask(hub_request)
+            for index, piece in enumerate(chunks(answer, self.chunk_size)):
+                if index and self.chunk_delay:
+                    await asyncio.sleep(self.chunk_delay)
+                await send(chunk_frame(piece))
+                delivered += len(piece)
+        except BridgeHubError as exc:
+            log.warning("bridgehub failed for %s: %s", session.session_id, exc)
+            self._store_marker(session, f"[no reply: {exc}]", "error")
+            await send(error_frame(str(exc)))
+            return
+        except (ClientGone, asyncio.CancelledError):
+            self._store_marker(session, answer, "interrupted", delivered_chars=delivered)
+            raise
+        except StoreError as exc:
+            log.error("storage failed: %s", exc)
+            await send(error_frame("Storage failed while reading the history", str(exc)))
+            return
+        try:
+            count = self.registry.append(session, "assistant", answer, {"status": "complete"})
+        except StoreError as exc:
+            log.error("storage failed: %s", exc)
+            await send(error_frame("Storage failed, the answer was not saved", str(exc)))
+            return
+        log.info(
+            "turn complete: %s (%d chars, %d messages)", session.session_id, len(answer), count
+        )
+        await send(complete_frame(count))
+
+    def _store_marker(self, session: Session, text: str, status: str, **extra: Any) -> None:
+        try:
+            self.registry.append(
+                session, "assistant", text or f"[no reply: {status}]", {"status": status, **extra}
+            )
+        except StoreError as exc:
+            log.error("storage failed while recording an unfinished turn: %s", exc)

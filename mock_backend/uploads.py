@@ -1,0 +1,70 @@
+"""Uploaded files: safe stored names; streamed writes under a size limit, no partial file left."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from aiohttp import BodyPartReader
+
+MAX_UPLOAD_BYTES = 50_000_000
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]")
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+def base_name(filename: str | None) -> str:
+    """The client's filename cut to its base name (`../../x` → `x`), never empty or hidden."""
+    name = PureWindowsPath(PurePosixPath(filename or "").name).name
+    name = _UNSAFE.sub("_", name).strip().lstrip(".")
+    return name[:200] or "upload"
+
+
+def is_stored_name(name: str) -> bool:
+    return name == base_name(name) and not name.startswith(".")
+
+
+class UploadDir:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def free_name(self, name: str) -> str:
+        """`name`, or `stem-2.ext`, `stem-3.ext`, … so an upload never replaces another."""
+        candidate, n = name, 1
+        stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+        while (self.path / candidate).exists():
+            n += 1
+            candidate = f"{stem}-{n}{dot}{ext}"
+        return candidate
+
+    async def save(self, part: BodyPartReader, filename: str) -> tuple[str, int]:
+        """Write the part to `<dir>/<free name>`; returns (stored name, size).
+
+        Raises UploadTooLarge past MAX_UPLOAD_BYTES, leaving no file behind.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        temp = self.path / f".{uuid.uuid4().hex}.part"
+        size = 0
+        try:
+            with temp.open("wb") as out:
+                while chunk := await part.read_chunk(256 * 1024):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        raise UploadTooLarge
+                    out.write(chunk)
+            stored = self.free_name(base_name(filename))
+            temp.rename(self.path / stored)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        return stored, size
+
+    def file(self, name: str) -> Path | None:
+        if not is_stored_name(name):
+            return None
+        path = self.path / name
+        return path if path.is_file() else None

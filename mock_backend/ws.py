@@ -1,0 +1,141 @@
+"""The WebSocket endpoints `/api/claude/ws` and `/api/codex/ws` (CONTRACT.md §2).
+
+The handler reads frames continuously (so pings are answered and a disconnect is seen even while
+a long reply streams) and hands them to one worker per connection, which answers them strictly
+in order: errors for bad frames included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from mock_backend.turns import ClientGone, TurnRunner
+from mock_backend.wire import (
+    AUTH_FAILED,
+    AUTH_OK,
+    MAX_FRAME_BYTES,
+    Agent,
+    FrameError,
+    error_frame,
+    parse_chat_frame,
+    ready_frame,
+)
+
+log = logging.getLogger(__name__)
+
+HARD_FRAME_LIMIT = 16 * MAX_FRAME_BYTES
+"""Past this aiohttp closes the socket with 1009; between the two, an error frame answers."""
+MAX_QUEUED = 1000
+
+
+class ChatSocket:
+    """Serves one agent's WebSocket endpoint."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        runner: TurnRunner,
+        token_ok: Callable[[str], bool],
+        *,
+        auth_timeout: float = 10.0,
+        heartbeat: float = 30.0,
+        receive_timeout: float = 600.0,
+    ) -> None:
+        self.agent = agent
+        self.runner = runner
+        self.token_ok = token_ok
+        self.auth_timeout = auth_timeout
+        self.heartbeat = heartbeat
+        self.receive_timeout = receive_timeout
+        self.connections = 0
+        self.sockets: set[web.WebSocketResponse] = set()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            heartbeat=self.heartbeat,
+            receive_timeout=self.receive_timeout,
+            max_msg_size=HARD_FRAME_LIMIT,
+        )
+        await ws.prepare(request)
+        self.sockets.add(ws)
+        try:
+            if await self._authenticate(ws):
+                await self._serve(ws)
+        finally:
+            self.sockets.discard(ws)
+        return ws
+
+    async def _authenticate(self, ws: web.WebSocketResponse) -> bool:
+        try:
+            first = await ws.receive(timeout=self.auth_timeout)
+        except TimeoutError:
+            await ws.close(code=1008, message=b"authentication timeout: send the API token first")
+            return False
+        if first.type != WSMsgType.TEXT:
+            if first.type in (WSMsgType.BINARY,):
+                await ws.close(code=1008, message=b"expected the API token as a text frame")
+            return False
+        if not self.token_ok(first.data.strip()):
+            log.warning("%s socket: invalid API key", self.agent)
+            await ws.send_str(AUTH_FAILED)
+            await ws.close(code=1008, message=b"invalid api key")
+            return False
+        await ws.send_str(AUTH_OK)
+        await ws.send_json(ready_frame(self.agent))
+        return True
+
+    async def _serve(self, ws: web.WebSocketResponse) -> None:
+        self.connections += 1
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        worker = asyncio.create_task(self._work(ws, queue))
+        try:
+            async for msg in ws:
+                if queue.qsize() >= MAX_QUEUED:
+                    await ws.close(code=1008, message=b"too many messages waiting for an answer")
+                    break
+                queue.put_nowait(msg)
+        except TimeoutError:
+            await ws.close(code=1000, message=b"idle timeout")
+        finally:
+            self.connections -= 1
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def _work(self, ws: web.WebSocketResponse, queue: asyncio.Queue[Any]) -> None:
+        async def send(frame: dict[str, Any]) -> None:
+            if ws.closed:
+                raise ClientGone
+            try:
+                await ws.send_json(frame)
+            except ConnectionError as exc:
+                raise ClientGone from exc
+
+        with contextlib.suppress(ClientGone):
+            while True:
+                msg = await queue.get()
+                if msg.type != WSMsgType.TEXT:
+                    await send(error_frame("Binary frames are not supported", "send JSON text"))
+                    continue
+                try:
+                    chat = parse_chat_frame(msg.data, self.agent)
+                except FrameError as exc:
+                    await send(exc.frame())
+                    continue
+                if chat is None:
+                    continue
+                turn = asyncio.create_task(self.runner.run(chat, self.agent, send))
+                try:
+                    await turn
+                except asyncio.CancelledError:
+                    if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                        raise  # the connection is going away
+                    await send(
+                        error_frame("Session closed", "the reply was stopped by a close request")
+                    )
