@@ -20,8 +20,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _DRAIN_LIMIT = 1024 * 1024 * 1024
 
 
-def _json(status: int, **body: Any) -> web.Response:
-    return web.json_response(body, status=status)
+def _json(http_status: int, /, **body: Any) -> web.Response:
+    return web.json_response(body, status=http_status)
 
 
 @web.middleware

@@ -1,0 +1,91 @@
+"""The simulated BridgeHub: deterministic Markdown, identity, recall within the request only."""
+
+from __future__ import annotations
+
+from mock_backend.bridgehub.protocol import build_request
+from mock_backend.bridgehub.simulated import identity, respond
+from mock_backend.config import sample_claude_md
+
+
+def _answer(
+    message: str, earlier: list[str] = (), agent: str = "claude", context: str | None = None
+) -> str:  # type: ignore[assignment]
+    history = []
+    for said in earlier:
+        history += [{"role": "user", "content": said}, {"role": "assistant", "content": "ok"}]
+    history.append({"role": "user", "content": message})
+    request = build_request(
+        agent=agent,
+        session_id="s",
+        message=message,
+        history=history,
+        message_count=len(history),
+        capsule=".",
+        system_context=context,
+    )
+    payload = respond(request)
+    assert payload["ok"] is True
+    return payload["data"]["output"]
+
+
+def test_recalls_a_code_word_from_earlier_in_the_session() -> None:
+    answer = _answer(
+        "What was the code word?", ["Remember the code word BLUEBIRD-42", "Nice weather"]
+    )
+    assert "BLUEBIRD-42" in answer
+
+
+def test_recalls_a_name() -> None:
+    answer = _answer("What's my name?", ["My name is Ty", "I like tea"])
+    assert "**Ty**" in answer
+
+
+def test_prefers_the_best_matching_message() -> None:
+    answer = _answer(
+        "What is my favourite colour?",
+        ["My name is Ty", "My favourite colour is teal", "My dog is Rex"],
+    )
+    assert "teal" in answer and "Rex" not in answer
+
+
+def test_knows_nothing_outside_its_request() -> None:
+    assert "BLUEBIRD" not in _answer("What was the code word?")
+
+
+def test_speaks_as_jarvis_with_identity_from_claude_md() -> None:
+    assert identity(sample_claude_md(), jarvis=True) == "Jarvis"
+    assert identity("You are **Friday**, an assistant.", jarvis=True) == "Friday"
+    assert _answer("hello", context="You are **Friday**.").startswith("**Friday here.**")
+    assert _answer("hello", agent="codex").startswith("**Codex here.**")
+
+
+def test_markdown_reply_has_a_lead_and_a_list() -> None:
+    answer = _answer("hello there")
+    assert answer.startswith("**") and "\n- " in answer
+
+
+def test_code_questions_get_a_fenced_block() -> None:
+    answer = _answer("Can you write a Python function to count words?")
+    assert "```python" in answer and answer.rstrip().endswith("```")
+
+
+def test_long_reply_is_about_the_asked_size() -> None:
+    words = len(_answer("/long 5000").split())
+    assert 4500 <= words <= 6500
+    assert _answer("/long 5000") == _answer("/long 5000"), "deterministic"
+
+
+def test_fail_command_gives_an_ok_false_payload() -> None:
+    request = build_request(
+        agent="codex",
+        session_id="s",
+        message="/fail disk on fire",
+        history=[{"role": "user", "content": "/fail disk on fire"}],
+        message_count=1,
+        capsule=".",
+    )
+    assert respond(request) == {
+        "ok": False,
+        "reason": "disk on fire",
+        "details": "asked for with /fail",
+    }
