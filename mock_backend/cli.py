@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import signal
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +20,7 @@ from mock_backend.config import MockConfig, default_db_path
 from mock_backend.server import MockBackend, StartError
 from mock_backend.wire import SERVER_VERSION
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 class LogLevel(StrEnum):
@@ -73,11 +74,7 @@ def mock(
     ] = LogLevel.info,
 ) -> None:
     """Run the bundled BuilderOS v2 backend (HTTP + WebSocket, SQLite sessions, BridgeHub)."""
-    logging.basicConfig(
-        level=log_level.value.upper(),
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=Console(stderr=True), show_path=False)],
-    )
+    _setup_logging(log_level)
     generated = token is None
     config = MockConfig(
         host=host,
@@ -101,6 +98,18 @@ def mock(
     except KeyboardInterrupt:
         pass
     console.print("Mock backend stopped.")
+
+
+def _setup_logging(level: LogLevel) -> None:
+    err = Console(stderr=True)
+    handler: logging.Handler
+    if err.is_terminal:
+        handler = RichHandler(console=err, show_path=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.value.upper(), handlers=[handler], force=True)
 
 
 async def _serve(backend: MockBackend, *, show_token: bool) -> None:

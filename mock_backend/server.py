@@ -28,6 +28,8 @@ from mock_backend.ws import ChatSocket
 
 log = logging.getLogger(__name__)
 
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
+
 
 class StartError(Exception):
     """The backend could not start (port taken, database unreadable, ...): say why, no traceback."""
@@ -118,7 +120,8 @@ class MockBackend:
         for agent, socket in self.sockets.items():
             app.router.add_get(f"/api/{agent}/ws", socket.handle)
         app.on_shutdown.append(self._close_sockets)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        # Request line and status only: headers (and so tokens) are never logged.
+        runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port)
         try:

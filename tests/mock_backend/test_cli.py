@@ -1,0 +1,155 @@
+"""`builderos mock` as a user runs it: a real process, probed from outside like a black box."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+TOKEN = "cli-token-Zq8w"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _mock(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Run `builderos mock ARGS` until its banner says it listens; stop it with Ctrl-C."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "builderos", "mock", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BUILDEROS_TOKEN": ""},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stdout is not None
+    banner: list[str] = []
+    for line in proc.stdout:
+        banner.append(line.rstrip("\n"))
+        if line.startswith("Press Ctrl-C"):
+            break
+    try:
+        yield proc, banner
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(10)
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    return proc.returncode, out, err
+
+
+async def _chat(url: str, agent: str, session: str, text: str) -> tuple[str, dict]:
+    async with connect(url.replace("http://", "ws://") + f"/api/{agent}/ws") as ws:
+        await ws.send(TOKEN)
+        assert await ws.recv() == "authenticated"
+        assert json.loads(await ws.recv())["type"] == "ready"
+        await ws.send(json.dumps({"content": text, "session_id": session, "device_id": "probe"}))
+        chunks = []
+        while (frame := json.loads(await ws.recv()))["type"] == "message":
+            chunks.append(frame["content"])
+        return "".join(chunks), frame
+
+
+async def test_banner_probe_restart_and_clean_stop(tmp_path: Path) -> None:
+    port, db = _free_port(), tmp_path / "probe.db"
+    args = ("--port", str(port), "--token", TOKEN, "--db", str(db), "--chunk-delay", "0")
+    url = f"http://127.0.0.1:{port}"
+    with _mock(*args) as (proc, banner):
+        text = "\n".join(banner)
+        assert f"Listening on {url}" in text
+        assert f"ws://127.0.0.1:{port}/api/claude/ws (Jarvis)" in text
+        assert f"Session database: {db}" in text and "Active sessions: 0" in text
+        assert TOKEN not in text, "a token given by the user is not echoed"
+        _, first = await _chat(url, "claude", "probe-claude-1", "Remember the code word MANGO-5")
+        assert first["message_count"] == 2
+        code, out, err = _stop(proc)
+        assert code == 0 and "Mock backend stopped." in out
+        assert "Traceback" not in err
+
+    with _mock(*args) as (proc, banner):
+        assert "Active sessions: 1 (stored: 1)" in "\n".join(banner)
+        answer, end = await _chat(url, "claude", "probe-claude-1", "What was the code word?")
+        assert "MANGO-5" in answer and end["message_count"] == 4
+        async with httpx.AsyncClient(base_url=url) as http:
+            sessions = (await http.get("/api/sessions")).json()
+        assert [s["session_id"] for s in sessions["sessions"]] == ["probe-claude-1"]
+        _, _, err = _stop(proc)
+    assert TOKEN not in err, "the token never appears in a log line"
+    assert "MANGO-5" not in err, "message text is not logged at INFO"
+
+
+def test_generated_token_is_printed_once(tmp_path: Path) -> None:
+    with _mock("--port", "0", "--db", str(tmp_path / "s.db")) as (proc, banner):
+        (line,) = [line for line in banner if line.startswith("API token:")]
+        token = line.split()[2]
+        assert len(token) >= 24
+        _, out, err = _stop(proc)
+        assert token not in out + err
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "builderos",
+                "mock",
+                "--port",
+                str(port),
+                "--token",
+                "t",
+                "--db",
+                str(tmp_path / "s.db"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unreadable_claude_md_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "builderos",
+            "mock",
+            "--port",
+            "0",
+            "--token",
+            "t",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--claude-md",
+            str(tmp_path / "missing.md"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1 and "cannot read the CLAUDE.md file" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
