@@ -55,15 +55,20 @@ class CommandBridgeHub:
                 f"cannot start BridgeHub ({self.argv[0]}): {exc.strerror or exc}"
             ) from None
         assert proc.stdout is not None and proc.stderr is not None
+        readers = (
+            asyncio.create_task(self._payload(proc.stdout)),
+            asyncio.create_task(_tail(proc.stderr)),
+        )
         try:
             async with asyncio.timeout(self.timeout):
-                payload, stderr_tail = await asyncio.gather(
-                    self._payload(proc.stdout), _tail(proc.stderr)
-                )
+                payload, stderr_tail = await asyncio.gather(*readers)
                 code = await proc.wait()
         except TimeoutError:
             raise BridgeHubError(f"BridgeHub did not answer within {self.timeout:g} s") from None
         finally:
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
             await _kill(proc)
         if code != 0:
             hint = f": {stderr_tail}" if stderr_tail else ""
@@ -115,12 +120,27 @@ async def _tail(stream: asyncio.StreamReader, keep: int = 2000) -> str:
     return lines[-1].strip()[:300] if lines else ""
 
 
-async def _kill(proc: asyncio.subprocess.Process) -> None:
-    """Kill the child's whole process group (BridgeHub starts agents of its own)."""
+async def _kill(proc: asyncio.subprocess.Process, grace: float = 5.0) -> None:
+    """Kill the child's whole process group (BridgeHub starts agents of its own) and reap it.
+
+    `Process.wait()` returns only once every pipe reaches EOF, and asyncio stops reading a pipe
+    whose buffer is full: so the pipes are drained here, or a flooding child would never be
+    reaped.
+    """
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
-    with contextlib.suppress(ProcessLookupError):
-        await proc.wait()
+    try:
+        async with asyncio.timeout(grace):
+            await asyncio.gather(_drain(proc.stdout), _drain(proc.stderr))
+            await proc.wait()
+    except TimeoutError:
+        log.warning("BridgeHub process %d still holds its pipes after being killed", proc.pid)
+
+
+async def _drain(stream: asyncio.StreamReader | None) -> None:
+    if stream is not None:
+        while await stream.read(_READ_SIZE):
+            pass
