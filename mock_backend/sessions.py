@@ -6,8 +6,10 @@ stays flat however long the sessions grow.
 Consistency rule for turns: every stored user turn is followed by exactly one assistant turn.
 A reply that completes is stored with `metadata.status = "complete"`; a reply that fails is
 stored as `"[no reply: <reason>]"` with status `"error"`; a reply cut off (client gone, session
-closed) is stored with whatever text was produced and status `"interrupted"`. Turns on one
-session never interleave: a per-session lock serialises them.
+closed) is stored with whatever text was produced and status `"interrupted"`. If the server
+died before it could store that (killed mid-reply), the next turn stores the missing
+`"interrupted"` marker first. Turns on one session never interleave: a per-session lock
+serialises them.
 """
 
 from __future__ import annotations
@@ -117,6 +119,14 @@ class SessionRegistry:
         session.message_count = count
         session.last_activity = stamp
         return count
+
+    def begin_turn(
+        self, session: Session, content: str, metadata: dict[str, Any] | None = None
+    ) -> int:
+        """Store a user message, first closing a turn a killed server left unanswered."""
+        if self.store.last_role(session.session_id) == "user":
+            self.append(session, "assistant", "[no reply: interrupted]", {"status": "interrupted"})
+        return self.append(session, "user", content, metadata)
 
     def history(self, session: Session, limit: int = 50) -> list[dict[str, str]]:
         return [

@@ -169,6 +169,12 @@ class SessionStore:
                 raise StoreError(f"session {session_id!r} is not stored")
             return int(row[0])
 
+    def last_role(self, session_id: str) -> str | None:
+        rows = self._read(
+            "SELECT role FROM messages WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
+        )
+        return rows[0]["role"] if rows else None
+
     def recent_messages(self, session_id: str, limit: int) -> list[StoredMessage]:
         """The last `limit` messages of a session, oldest first."""
         rows = self._read(

@@ -46,9 +46,7 @@ class TurnRunner:
         try:
             session = self.registry.open(request.session_id, agent, request.device_id)
         except StoreError as exc:
-            log.error("storage failed: %s", exc)
-            await send(error_frame("Storage failed, the message was not accepted", str(exc)))
-            return
+            return await _storage_failed(send, "the message was not accepted", exc)
         async with session.lock:
             if self.registry.active.get(session.session_id) is not session:
                 session = self.registry.open(request.session_id, agent, request.device_id)
@@ -63,11 +61,9 @@ class TurnRunner:
     async def _turn(self, session: Session, request: ChatRequest, agent: Agent, send: Send) -> None:
         metadata = {"attachments": request.attachments} if request.attachments else None
         try:
-            count = self.registry.append(session, "user", request.content, metadata)
+            count = self.registry.begin_turn(session, request.content, metadata)
         except StoreError as exc:
-            log.error("storage failed: %s", exc)
-            await send(error_frame("Storage failed, the message was not accepted", str(exc)))
-            return
+            return await _storage_failed(send, "the message was not accepted", exc)
         answer = ""
         delivered = 0
         try:
@@ -87,6 +83,7 @@ class TurnRunner:
                     await asyncio.sleep(self.chunk_delay)
                 await send(chunk_frame(piece))
                 delivered += len(piece)
+            count = self.registry.append(session, "assistant", answer, {"status": "complete"})
         except BridgeHubError as exc:
             log.warning("bridgehub failed for %s: %s", session.session_id, exc)
             self._store_marker(session, f"[no reply: {exc}]", "error")
@@ -96,15 +93,8 @@ class TurnRunner:
             self._store_marker(session, answer, "interrupted", delivered_chars=delivered)
             raise
         except StoreError as exc:
-            log.error("storage failed: %s", exc)
-            await send(error_frame("Storage failed while reading the history", str(exc)))
-            return
-        try:
-            count = self.registry.append(session, "assistant", answer, {"status": "complete"})
-        except StoreError as exc:
-            log.error("storage failed: %s", exc)
-            await send(error_frame("Storage failed, the answer was not saved", str(exc)))
-            return
+            self._store_marker(session, answer, "error")  # if this fails too, begin_turn heals
+            return await _storage_failed(send, "the reply was not saved", exc)
         log.info(
             "turn complete: %s (%d chars, %d messages)", session.session_id, len(answer), count
         )
@@ -117,3 +107,8 @@ class TurnRunner:
             )
         except StoreError as exc:
             log.error("storage failed while recording an unfinished turn: %s", exc)
+
+
+async def _storage_failed(send: Send, consequence: str, exc: StoreError) -> None:
+    log.error("storage failed: %s", exc)
+    await send(error_frame(f"Storage failed, {consequence}", str(exc)))

@@ -104,52 +104,36 @@ def test_generated_token_is_printed_once(tmp_path: Path) -> None:
         assert token not in out + err
 
 
+def _failing_start(*args: str) -> str:
+    """Run `builderos mock ARGS` expecting it to refuse to start; returns what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "builderos", "mock", "--token", "t", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.stdout
+
+
 def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "builderos",
-                "mock",
-                "--port",
-                str(port),
-                "--token",
-                "t",
-                "--db",
-                str(tmp_path / "s.db"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    assert result.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
+        out = _failing_start("--port", str(port), "--db", str(tmp_path / "s.db"))
+    assert f"cannot listen on 127.0.0.1:{port}" in out
 
 
 def test_unreadable_claude_md_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "builderos",
-            "mock",
-            "--port",
-            "0",
-            "--token",
-            "t",
-            "--db",
-            str(tmp_path / "s.db"),
-            "--claude-md",
-            str(tmp_path / "missing.md"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
+    out = _failing_start(
+        "--port", "0", "--db", str(tmp_path / "s.db"), "--claude-md", str(tmp_path / "nope.md")
     )
-    assert result.returncode == 1 and "cannot read the CLAUDE.md file" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
+    assert "cannot read the CLAUDE.md file" in out
+
+
+def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    out = _failing_start("--port", "0", "--db", str(tmp_path / "file" / "s.db"))
+    assert "cannot open session database" in out

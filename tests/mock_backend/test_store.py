@@ -137,3 +137,13 @@ def test_a_failed_write_raises_store_error_and_keeps_the_rest(tmp_path: Path) ->
     with pytest.raises(StoreError, match="could not store a message"):
         reg.append(session, "assistant", "x" * 100_000)
     assert [m.content for m in reg.store.all_messages("s")] == ["kept"]
+
+
+def test_a_turn_left_unanswered_by_a_killed_server_is_closed_first(tmp_path: Path) -> None:
+    reg = _registry(tmp_path / "s.db")
+    session = reg.open("s", "claude", "d")
+    reg.begin_turn(session, "asked just before the server was killed")
+    assert reg.begin_turn(session, "asked after the restart") == 3
+    stored = reg.store.all_messages("s")
+    assert [m.role for m in stored] == ["user", "assistant", "user"]
+    assert stored[1].metadata == {"status": "interrupted"}
