@@ -78,7 +78,7 @@ class ChatSocket:
             await ws.close(code=1008, message=b"authentication timeout: send the API token first")
             return False
         if first.type != WSMsgType.TEXT:
-            if first.type in (WSMsgType.BINARY,):
+            if first.type == WSMsgType.BINARY:
                 await ws.close(code=1008, message=b"expected the API token as a text frame")
             return False
         if not self.token_ok(first.data.strip()):
@@ -139,3 +139,8 @@ class ChatSocket:
                     await send(
                         error_frame("Session closed", "the reply was stopped by a close request")
                     )
+                except ClientGone:
+                    raise
+                except Exception:  # a bug must not leave this socket unanswered
+                    log.exception("turn failed on %s socket", self.agent)
+                    await send(error_frame("Internal server error", "see the server log"))

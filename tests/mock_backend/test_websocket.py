@@ -330,3 +330,18 @@ async def test_silent_peer_is_dropped_after_an_unanswered_ping(
 async def _health(backend: MockBackend) -> dict:
     async with httpx.AsyncClient(base_url=backend.url) as http:
         return (await http.get("/api/health")).json()
+
+
+async def test_an_unexpected_failure_is_answered_and_the_socket_lives_on(
+    backend: MockBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(request: dict) -> str:
+        raise RuntimeError("a bug")
+
+    ws = await open_chat(backend)
+    monkeypatch.setattr(backend.bridgehub, "ask", broken)
+    reply = await ask(ws, "hello", "s-bug")
+    assert reply.end == {**reply.end, "type": "error", "content": "Internal server error"}
+    monkeypatch.undo()
+    assert (await ask(ws, "hello again", "s-bug")).ok
+    await ws.close()
