@@ -1,0 +1,1 @@
+"""The BuilderOS terminal client: a UI-free client core (`tui.client`) and the Textual app."""

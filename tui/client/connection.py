@@ -1,0 +1,291 @@
+"""One tab's connection: handshake, chat frames, keep-alive, reconnects and the outbox.
+
+One task owns the socket, so a tab never has two live sockets (the iOS app's double connect sent
+the token twice and lost messages). What the user sends while the tab is not connected waits in
+the outbox and is written, in order, once it is. Everything that happens is reported as a
+dataclass event through `on_event`; nothing here knows about a screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from tui.client.backoff import Backoff
+from tui.client.frames import (
+    Authenticated,
+    AuthRefused,
+    Chunk,
+    Complete,
+    Ignored,
+    Provider,
+    Ready,
+    ServerError,
+    Unexpected,
+    chat_frame,
+    decode,
+    normalise_base_url,
+    ws_url,
+)
+from tui.client.replies import ReplyTracker
+from tui.client.state import ConnectionState, Phase
+
+log = logging.getLogger(__name__)
+
+HANDSHAKE_TIMEOUT = 15.0
+
+
+# events ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: ConnectionState
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A message left the outbox and was written to the socket."""
+
+    msg_id: str
+
+
+@dataclass(frozen=True)
+class ReplyChunk:
+    reply_to: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyDone:
+    reply_to: str | None
+    text: str
+    message_count: int | None
+    usage: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class ReplyFailed:
+    """An `error` frame: ends the reply being written, if any (its partial text is kept)."""
+
+    reply_to: str | None
+    content: str
+    partial: str
+
+
+@dataclass(frozen=True)
+class ReplyInterrupted:
+    """The connection dropped before this reply completed."""
+
+    reply_to: str
+    partial: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not a chat message (an odd frame, …)."""
+
+    text: str
+
+
+ClientEvent = (
+    StateChanged | Delivered | ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted | Notice
+)
+
+
+class _Drop(Exception):
+    """End this socket and reconnect, for the reason given."""
+
+
+# the connection ----------------------------------------------------------------------------------
+
+
+class TabConnection:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        provider: Provider,
+        session_id: str,
+        device_id: str,
+        on_event: Callable[[ClientEvent], Any],
+        backoff: Backoff | None = None,
+        open_timeout: float = 10.0,
+        ping_interval: float = 25.0,
+        ping_timeout: float = 20.0,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self.url = ws_url(self.base_url, provider)
+        self.token = token
+        self.provider = provider
+        self.session_id = session_id
+        self.device_id = device_id
+        self.on_event = on_event
+        self.backoff = backoff or Backoff()
+        self.open_timeout = open_timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.state = ConnectionState(Phase.STOPPED)
+        self.outbox: deque[tuple[str, str]] = deque()
+        self.replies = ReplyTracker()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._outbox_ready = asyncio.Event()
+        self.connects = 0
+        """How many sockets this tab has opened (tests check there is never a second at once)."""
+
+    # public ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=f"connection {self.session_id}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._set(ConnectionState(Phase.STOPPED))
+
+    def send(self, msg_id: str, text: str) -> None:
+        """Queue a message; it is written as soon as the tab is connected."""
+        self.outbox.append((msg_id, text))
+        self._outbox_ready.set()
+
+    def reconnect_now(self) -> None:
+        """Skip the wait before the next attempt (also retries after a refused token)."""
+        if self.state.phase in (Phase.RECONNECTING, Phase.UNREACHABLE, Phase.AUTH_FAILED):
+            self.backoff.reset()
+            self._wake.set()
+        elif self._task is None or self._task.done():
+            self.start()
+
+    @property
+    def busy(self) -> bool:
+        """A reply is awaited or messages wait in the outbox."""
+        return bool(self.replies) or bool(self.outbox)
+
+    # the loop ----------------------------------------------------------------------------------
+
+    def _set(self, state: ConnectionState) -> None:
+        if state != self.state:
+            self.state = state
+            self.on_event(StateChanged(state))
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._set(ConnectionState(Phase.CONNECTING))
+            phase, reason = Phase.RECONNECTING, "connection lost"
+            try:
+                async with connect(
+                    self.url,
+                    open_timeout=self.open_timeout,
+                    ping_interval=self.ping_interval,
+                    ping_timeout=self.ping_timeout,
+                    max_size=16 * 1024 * 1024,
+                ) as ws:
+                    self.connects += 1
+                    refused = await self._handshake(ws)
+                    if refused is not None:
+                        self._set(ConnectionState(Phase.AUTH_FAILED, refused))
+                        await self._wait_for_wake()
+                        continue
+                    self.backoff.reset()
+                    self._set(ConnectionState(Phase.CONNECTED))
+                    await self._serve(ws)
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                phase, reason = Phase.UNREACHABLE, self.base_url
+                log.info("cannot reach %s: %s", self.url, exc)
+            except ConnectionClosed:
+                pass
+            except _Drop as exc:
+                reason = str(exc)
+                self.on_event(Notice(f"Connection reset: {exc}"))
+            for awaited in self.replies.drop_all():
+                self.on_event(ReplyInterrupted(awaited.msg_id, awaited.text))
+            delay = self.backoff.next_delay()
+            self._set(ConnectionState(phase, reason, retry_at=loop.time() + delay))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wait_for_wake(), delay)
+
+    async def _wait_for_wake(self) -> None:
+        self._wake.clear()
+        await self._wake.wait()
+
+    async def _handshake(self, ws: ClientConnection) -> str | None:
+        """Token → `authenticated` → `ready`. Returns the refusal, if the server refused."""
+        await ws.send(self.token)
+        async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+            while True:
+                event = decode(await ws.recv())
+                match event:
+                    case AuthRefused(what):
+                        return what
+                    case Authenticated() | Ignored():
+                        continue
+                    case Ready():
+                        return None
+                    case _:
+                        raise _Drop(f"unexpected frame during the handshake: {event}")
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        sender = asyncio.create_task(self._send_outbox(ws))
+        try:
+            async for raw in ws:
+                self._dispatch(decode(raw))
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await sender
+
+    async def _send_outbox(self, ws: ClientConnection) -> None:
+        while True:
+            while self.outbox:
+                msg_id, text = self.outbox[0]
+                await ws.send(chat_frame(text, self.session_id, self.device_id, self.provider))
+                self.outbox.popleft()
+                self.replies.sent(msg_id)
+                self.on_event(Delivered(msg_id))
+            self._outbox_ready.clear()
+            await self._outbox_ready.wait()
+
+    def _dispatch(self, event: Any) -> None:
+        match event:
+            case Chunk(text):
+                awaited = self.replies.chunk(text)
+                self.on_event(ReplyChunk(awaited.msg_id if awaited else None, text))
+            case Complete(count, usage):
+                awaited = self.replies.finish()
+                self.on_event(
+                    ReplyDone(
+                        awaited.msg_id if awaited else None,
+                        awaited.text if awaited else "",
+                        count,
+                        usage,
+                    )
+                )
+            case ServerError(content, detail):
+                awaited = self.replies.finish()
+                text = f"{content} ({detail})" if detail else content
+                self.on_event(
+                    ReplyFailed(
+                        awaited.msg_id if awaited else None, text, awaited.text if awaited else ""
+                    )
+                )
+            case Ignored() | Ready() | Authenticated():
+                pass
+            case AuthRefused(what):
+                self.on_event(Notice(f"Server said error:{what}"))
+            case Unexpected(raw, why):
+                self.on_event(Notice(f"Ignored an unexpected frame ({why}): {raw}"))

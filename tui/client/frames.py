@@ -1,0 +1,156 @@
+"""Client-side wire format of CONTRACT.md §2, sans I/O: URLs, outgoing frames, incoming events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
+
+Provider = Literal["claude", "codex"]
+PROVIDERS: tuple[Provider, ...] = ("claude", "codex")
+DISPLAY_NAMES: dict[Provider, str] = {"claude": "Claude", "codex": "Codex"}
+
+
+class BadURL(ValueError):
+    """The backend URL is not an http(s) URL."""
+
+
+def normalise_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadURL(f"not an http(s) URL: {base_url!r} (expected e.g. http://localhost:8080)")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def ws_url(base_url: str, provider: Provider) -> str:
+    """`http://h/x` → `ws://h/x/api/claude/ws`, `https` → `wss`, as the iOS app builds it."""
+    base = normalise_base_url(base_url)
+    scheme, rest = base.split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/api/{provider}/ws"
+
+
+def close_url(base_url: str, provider: Provider, session_id: str) -> str:
+    base = normalise_base_url(base_url)
+    return f"{base}/api/{provider}/session/{quote(session_id, safe='')}/close"
+
+
+def chat_frame(content: str, session_id: str, device_id: str, provider: Provider) -> str:
+    return json.dumps(
+        {
+            "content": content,
+            "session_id": session_id,
+            "device_id": device_id,
+            "chat_type": "jarvis" if provider == "claude" else "codex",
+        }
+    )
+
+
+# incoming ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    pass
+
+
+@dataclass(frozen=True)
+class AuthRefused:
+    """A plain-text `error:<what>` (e.g. `error:invalid_api_key`)."""
+
+    what: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    content: str
+    features: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class Complete:
+    message_count: int | None
+    usage: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ServerError:
+    content: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A frame the app ignores by design (the `working_directory` echo before ready)."""
+
+    raw: str
+
+
+@dataclass(frozen=True)
+class Unexpected:
+    """Anything else: reported to the user, never a crash."""
+
+    raw: str
+    why: str
+
+
+Incoming = (
+    Authenticated | AuthRefused | Ready | Chunk | Complete | ServerError | Ignored | Unexpected
+)
+
+
+def _excerpt(raw: str | bytes) -> str:
+    text = raw if isinstance(raw, str) else f"<{len(raw)} binary bytes>"
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def decode(raw: str | bytes) -> Incoming:
+    """One server frame → one event. Never raises."""
+    if isinstance(raw, bytes):
+        return Unexpected(_excerpt(raw), "binary frame")
+    if raw == "authenticated":
+        return Authenticated()
+    if raw.startswith("error:"):
+        return AuthRefused(raw[len("error:") :] or "unknown")
+    try:
+        data: Any = json.loads(raw)
+    except ValueError:
+        return Unexpected(_excerpt(raw), "not JSON")
+    if not isinstance(data, dict):
+        return Unexpected(_excerpt(raw), "not a JSON object")
+    kind, content = data.get("type"), data.get("content")
+    if kind in ("message", "stream"):
+        return (
+            Chunk(content)
+            if isinstance(content, str)
+            else Unexpected(_excerpt(raw), "chunk without text")
+        )
+    if kind == "complete":
+        count = data.get("message_count")
+        usage = data.get("usage")
+        return Complete(
+            count if isinstance(count, int) else None,
+            {k: v for k, v in usage.items() if isinstance(v, int)}
+            if isinstance(usage, dict)
+            else None,
+        )
+    if kind == "error":
+        detail = data.get("detail")
+        return ServerError(
+            content if isinstance(content, str) else "unknown error",
+            detail if isinstance(detail, str) else None,
+        )
+    if kind == "ready":
+        features = data.get("features")
+        return Ready(
+            content if isinstance(content, str) else "",
+            {k: bool(v) for k, v in features.items()} if isinstance(features, dict) else {},
+        )
+    if "working_directory" in raw:
+        return Ignored(raw)
+    return Unexpected(_excerpt(raw), f"unknown frame type {kind!r}")
