@@ -6,14 +6,16 @@ import typer
 
 from builderos import __version__
 from mock_backend.cli import mock
+from tui.cli import chat
 
 app = typer.Typer(
     name="builderos",
     help="BuilderOS Terminal: chat with Jarvis and Codex, run the mock backend, check a backend.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command(name="chat")(chat)
 app.command(name="mock")(mock)
 
 
@@ -25,11 +27,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """BuilderOS Terminal."""
+    """BuilderOS Terminal. With no command: `builderos chat`."""
+    if ctx.invoked_subcommand is None:
+        chat()
 
 
 def main() -> None:

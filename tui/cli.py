@@ -1,0 +1,78 @@
+"""`builderos chat` (also a bare `builderos`): the terminal client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tui.client.ids import new_id
+from tui.config import ConfigError, default_config_path, resolve, write_config_file
+from tui.store import ChatStore, StoreError
+
+console = Console(stderr=True, highlight=False)
+Opt = typer.Option
+
+
+def open_store(data_dir: Path) -> ChatStore:
+    return ChatStore(data_dir / "history.db")
+
+
+def device_id_of(store: ChatStore, override: str | None) -> str:
+    """The installation's device id: generated once, kept in the data dir."""
+    if override:
+        return override
+    device_id = store.setting("device_id")
+    if device_id is None:
+        device_id = new_id()
+        store.set_setting("device_id", device_id)
+    return device_id
+
+
+def chat(
+    url: Annotated[
+        str | None,
+        Opt(help="Backend base URL (env BUILDEROS_URL). None: demo on the bundled mock."),
+    ] = None,
+    token: Annotated[str | None, Opt(help="API token (env BUILDEROS_TOKEN).")] = None,
+    device_id: Annotated[
+        str | None, Opt(help="Device id for session ids. Default: generated once, kept.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, Opt(help="Where tabs and history live. Default: the user data dir.")
+    ] = None,
+    config: Annotated[
+        Path | None, Opt(help=f"Config file. Default: {default_config_path()}")
+    ] = None,
+    save: Annotated[
+        bool, Opt(help="Save --url and --token to the config file (mode 0600), then start.")
+    ] = False,
+) -> None:
+    """Chat with Jarvis (Claude Code) and Codex in up to five tabs."""
+    from tui.app import ChatApp, ChatSetup  # Textual loads only for the chat
+
+    config_path = config or default_config_path()
+    try:
+        if save:
+            values = {k: v for k, v in (("url", url), ("token", token)) if v}
+            write_config_file(config_path, values)
+            console.print(f"Saved {', '.join(values) or 'nothing'} to {config_path} (mode 0600).")
+        settings = resolve(
+            url=url, token=token, device_id=device_id, data_dir=data_dir, config_path=config_path
+        )
+        store = open_store(settings.data_dir)
+        setup = ChatSetup(
+            store=store,
+            device_id=device_id_of(store, settings.device_id),
+            url=settings.url,
+            token=settings.token,
+        )
+    except (ConfigError, StoreError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    app = ChatApp(setup)
+    app.run()
+    if app.return_code:
+        raise typer.Exit(app.return_code)

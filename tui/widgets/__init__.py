@@ -1,0 +1,1 @@
+"""Widgets of the chat app, grouped by feature; they draw state and post messages upward."""

@@ -1,0 +1,56 @@
+"""Modal dialogs: confirm closing a tab, rename a tab."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+
+class ConfirmClose(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Close tab"),
+        Binding("n,escape", "answer(False)", "Keep it"),
+    ]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.tab_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Close “{self.tab_title}”?", classes="dialog-title")
+            yield Label("Its session is closed on the backend; its history stays on disk.")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close tab (y)", variant="error", id="yes")
+                yield Button("Keep it (n)", variant="primary", id="no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class RenameTab(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.tab_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Rename tab", classes="dialog-title")
+            yield Input(
+                self.tab_title, placeholder="Title (empty: the provider's name)", max_length=40
+            )
+            yield Label("Enter to save, Escape to cancel", classes="dialog-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
