@@ -23,7 +23,7 @@ from tui.client.frames import Provider
 from tui.clipboard import copy_text
 from tui.store import ChatStore, StoreError
 from tui.widgets.chat_view import ChatView, TabChanged
-from tui.widgets.dialogs import ConfirmClose, RenameTab
+from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.message_block import MessageBlock
 from tui.workspace import (
     Change,
@@ -36,7 +36,6 @@ from tui.workspace import (
 )
 
 DEMO_SUBTITLE = "demo — bundled mock backend"
-GOTO = Binding.Group("Tab 1–5", compact=True)
 
 
 @dataclass
@@ -63,17 +62,19 @@ class ChatApp(App[None]):
     TITLE = "BuilderOS Terminal"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+n", "new_tab('claude')", "New Claude tab"),
-        Binding("ctrl+o", "new_tab('codex')", "New Codex tab"),
-        Binding("f8", "close_tab", "Close tab"),
-        Binding("ctrl+pagedown,alt+right", "next_tab", "Next tab"),
-        Binding("ctrl+pageup,alt+left", "previous_tab", "Previous tab"),
-        *(Binding(f"alt+{n}", f"goto_tab({n})", f"Go to tab {n}", group=GOTO) for n in range(1, 6)),
-        Binding("f2", "rename_tab", "Rename tab"),
-        Binding("f5", "reconnect", "Reconnect now"),
-        Binding("ctrl+l", "copy_last", "Copy last reply"),
-        Binding("f3", "load_earlier", "Earlier messages"),
+        Binding(
+            "ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (tabs, drafts, history kept)"
+        ),
+        Binding("ctrl+n", "new_tab('claude')", "+Claude", tooltip="New Claude tab"),
+        Binding("ctrl+o", "new_tab('codex')", "+Codex", tooltip="New Codex tab"),
+        Binding("f8", "close_tab", "Close", tooltip="Close tab (asks first)"),
+        Binding("ctrl+pagedown,alt+right", "next_tab", "Next", tooltip="Next tab"),
+        Binding("ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab"),
+        Binding("ctrl+g", "pick_tab", "Go to tab", tooltip="Go to tab 1–5 (then press its number)"),
+        Binding("f2", "rename_tab", "Rename", tooltip="Rename tab"),
+        Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),
+        Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
+        Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages"),
     ]
 
     def __init__(self, setup: ChatSetup) -> None:
@@ -85,7 +86,7 @@ class ChatApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield TabbedContent(id="tabs")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
 
     async def on_mount(self) -> None:
         setup = self.setup
@@ -178,23 +179,25 @@ class ChatApp(App[None]):
             view.update_status()
 
     async def _activate(self, tab: ChatTab) -> None:
+        """Show `tab`: it catches up with what it buffered while hidden. Idempotent."""
         assert self.workspace is not None
-        self.workspace.select(tab.tab_id)
+        if self.workspace.selected_id != tab.tab_id:
+            self.workspace.select(tab.tab_id)
         for view in self.query(ChatView):
             view.active = view.tab is tab
         view = self.view(tab.tab_id)
         if view is not None:
             await view.sync()
-            view.composer.focus()
+            if not view.composer.has_focus:
+                view.composer.focus()
 
     @on(TabbedContent.TabActivated)
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if self.workspace is None:
-            return
-        tab_id = (event.pane.id or "").removeprefix("tab-")
-        tab = self.workspace.tab(tab_id)
-        view = self.view(tab_id)
-        if tab is not None and view is not None and not view.active:
+        tabbed = self.query_one(TabbedContent)
+        if self.workspace is None or event.pane.id != tabbed.active:
+            return  # stale: another tab was activated since (reacting would ping-pong focus)
+        tab = self.workspace.tab((event.pane.id or "").removeprefix("tab-"))
+        if tab is not None:
             await self._activate(tab)
 
     # the user acts -------------------------------------------------------------------------
@@ -269,6 +272,18 @@ class ChatApp(App[None]):
         self.query_one(TabbedContent).active = pane_id(tab)
         await self._activate(tab)
 
+    def action_pick_tab(self) -> None:
+        if self.workspace is None:
+            return
+        titles = [f"{tab.state.icon} {tab.title}" for tab in self.workspace.tabs]
+        current = self.workspace.tabs.index(self.workspace.selected)
+
+        async def go(number: int | None) -> None:
+            if number is not None:
+                await self.action_goto_tab(number)
+
+        self.push_screen(PickTab(titles, current), go)
+
     def action_rename_tab(self) -> None:
         if self.workspace is None:
             return
@@ -308,10 +323,10 @@ class ChatApp(App[None]):
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            if binding.action == "quit":
-                continue
-            yield SystemCommand(
-                binding.description,
-                f"{binding.description} ({binding.key.split(',')[0]})",
-                lambda action=binding.action: self.run_action(action),  # type: ignore[misc]
-            )
+            if binding.action != "quit":
+                key = binding.key.split(",")[0]
+                yield SystemCommand(
+                    binding.tooltip or binding.description,
+                    f"Key: {key}",
+                    lambda action=binding.action: self.run_action(action),  # type: ignore[misc]
+                )

@@ -61,7 +61,8 @@ class ChatView(Vertical):
 
     async def on_mount(self) -> None:
         self.log.anchor()
-        await self.sync()
+        if self.active:
+            await self.sync()  # hidden views render when first shown
 
     # the user types ----------------------------------------------------------------------------
 

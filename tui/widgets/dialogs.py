@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, OptionList
 
 
 class ConfirmClose(ModalScreen[bool]):
@@ -51,6 +51,39 @@ class RenameTab(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickTab(ModalScreen[int | None]):
+    """Go to a tab: press its number, or pick it with the arrows and Enter."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        *(Binding(str(n), f"pick({n})", f"Tab {n}", show=False) for n in range(1, 6)),
+    ]
+
+    def __init__(self, titles: list[str], current: int) -> None:
+        super().__init__()
+        self.titles = titles
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Go to tab", classes="dialog-title")
+            yield OptionList(*(f"{n}  {title}" for n, title in enumerate(self.titles, 1)))
+            yield Label("1–5, or arrows and Enter; Escape to stay", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = self.current
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index + 1)
+
+    def action_pick(self, number: int) -> None:
+        if number <= len(self.titles):
+            self.dismiss(number)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
