@@ -15,6 +15,7 @@ from tui.store import ChatStore
 from tui.widgets.chat_view import ChatView
 from tui.widgets.composer import Composer
 from tui.widgets.message_block import MessageBlock
+from tui.widgets.streamed_reply import StreamedReply
 
 
 def fast_backoff() -> Backoff:
@@ -89,8 +90,9 @@ def view(app: ChatApp, index: int | None = None) -> ChatView:
     return found
 
 
-def blocks(app: ChatApp, index: int | None = None) -> list[MessageBlock]:
-    return list(view(app, index).query(MessageBlock))
+def blocks(app: ChatApp, index: int | None = None) -> list[MessageBlock | StreamedReply]:
+    """The finished messages on screen (a long streamed reply stays a StreamedReply)."""
+    return [w for w in view(app, index).query(".message") if getattr(w, "message", None)]  # type: ignore[misc]
 
 
 async def type_and_send(pilot: Pilot, text: str) -> None:

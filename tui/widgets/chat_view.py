@@ -15,13 +15,14 @@ import time
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
+from tui.store import StoredMessage
 from tui.widgets.composer import Composer
 from tui.widgets.message_block import STATUS_NOTES, MessageBlock
-from tui.workspace import Change, ChatTab, LiveChunk, MessageChanged, Workspace
+from tui.widgets.streamed_reply import StreamedReply
+from tui.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
 
 
 class TabChanged(Message):
@@ -39,11 +40,9 @@ class ChatView(Vertical):
         self.tab = tab
         self.agent_name = "Jarvis" if tab.provider == "claude" else DISPLAY_NAMES[tab.provider]
         self.active = False
-        self._blocks: dict[str, MessageBlock] = {}
+        self._blocks: dict[str, MessageBlock | StreamedReply] = {}
         self._rendered = 0
-        self._live: Markdown | None = None
-        self._stream: MarkdownStream | None = None
-        self._live_len = 0
+        self._live: StreamedReply | None = None
         self._status_text = ""
 
     def compose(self) -> ComposeResult:
@@ -86,17 +85,41 @@ class ChatView(Vertical):
                 return
         if not self.active:
             return
-        if isinstance(change, LiveChunk) and self._stream is not None:
-            await self._write_live()
+        if isinstance(change, LiveChunk) and self._live is not None:
+            await self._live.show(self.tab.live or "")
             return
+        if isinstance(change, LiveEnded) and self._live is not None and change.message:
+            await self._finish_live(change.message)
         await self.sync()
+
+    @property
+    def live_shown(self) -> int:
+        """How much of the reply being written is on screen (benchmarks and tests look)."""
+        return self._live.shown if self._live is not None else 0
+
+    async def _finish_live(self, message: StoredMessage) -> None:
+        """A long streamed reply keeps its frozen parts as its block; a short one is swapped
+        for a one-widget block (sync mounts it)."""
+        live, self._live = self._live, None
+        assert live is not None
+        tab = self.tab
+        adoptable = live.frozen and tab.messages[self._rendered :] == [message]
+        if adoptable:
+            await live.finish(message)
+            self._blocks[message.msg_id] = live
+            self._rendered = len(tab.messages)
+        else:
+            await live.stop()
+            await live.remove()
 
     async def sync(self) -> None:
         """Mount what is new, refresh what changed, bring the live reply up to date."""
         tab = self.tab
+        if tab.live is None and self._live is not None:  # it ended while this tab was hidden
+            await self._live.stop()
+            await self._live.remove()
+            self._live = None
         new = tab.messages[self._rendered :]
-        if tab.live is None:
-            await self._end_live_widget()  # a finished reply is replaced by its block below
         if new:
             blocks = [MessageBlock(m, self.agent_name) for m in new]
             self._blocks.update((b.message.msg_id, b) for b in blocks)
@@ -104,33 +127,17 @@ class ChatView(Vertical):
             await self.log.mount_all(blocks, before=self._live)
             self._rendered = len(tab.messages)
         for block in self._blocks.values():
-            if block.border_subtitle != STATUS_NOTES.get(block.message.status, ""):
+            if block.message and block.border_subtitle != STATUS_NOTES.get(
+                block.message.status, ""
+            ):
                 block.refresh_message()
         if tab.live is not None:
             if self._live is None:
-                self._live = Markdown("", classes="message assistant live")
-                self._live.border_title = f"{self.agent_name} · writing…"
+                self._live = StreamedReply(self.agent_name)
                 await self.log.mount(self._live)
-                self._stream = Markdown.get_stream(self._live)
-                self._live_len = 0
-            await self._write_live()
+            await self._live.show(tab.live)
         self._update_earlier()
         self.update_status()
-
-    async def _write_live(self) -> None:
-        text = self.tab.live or ""
-        if self._stream is not None and len(text) > self._live_len:
-            await self._stream.write(text[self._live_len :])
-            self._live_len = len(text)
-
-    async def _end_live_widget(self) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        if self._live is not None:
-            await self._live.remove()
-            self._live = None
-            self._live_len = 0
 
     def _update_earlier(self) -> None:
         earlier = self.query_one("#earlier", Static)

@@ -1,0 +1,211 @@
+"""Headless figures for the chat screen (run: python benchmarks/chat_ui.py).
+
+1. a 200 KB reply in 2,000 chunks fed as fast as possible: time until it is fully on screen,
+   and the per-chunk cost over the first and last 10% (target: under 2 s, and flat);
+2. time per screen update of a streaming reply under 0 and under 200 earlier messages on screen
+   (target: the same within 2x);
+3. a reply streaming into a background tab while another is visible: how far behind it is when
+   shown (target: under 0.5 s);
+4. starting with 5 tabs x 2,000 stored messages: time to the first usable screen (target: 1.5 s).
+
+Chunks enter through the workspace's connection-event path (what the socket reader calls), so
+the figures are the app's cost, not the network's. The app points at a closed port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tui.app import ChatApp, ChatSetup
+from tui.client import connection as conn
+from tui.client.backoff import Backoff
+from tui.client.ids import new_id
+from tui.store import ChatStore, StoredMessage
+from tui.widgets.message_block import MessageBlock
+from tui.workspace import ChatTab
+
+SIZE = (120, 40)
+LINE = "Streaming **Markdown** with `code`, lists and words to fill the reply with text. "
+
+
+def _dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _app(data_dir: Path) -> ChatApp:
+    return ChatApp(
+        ChatSetup(
+            store=ChatStore(data_dir / "history.db"),
+            device_id="BENCH",
+            url=_dead_url(),
+            token="t",
+            backoff=lambda: Backoff(base=60, cap=60),
+        )
+    )
+
+
+async def _ready(pilot: Pilot) -> ChatApp:
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    while app.workspace is None or app.view(app.workspace.selected_id) is None:
+        await pilot.pause()
+    await pilot.pause()
+    return app
+
+
+def _chunks(total_bytes: int, count: int) -> list[str]:
+    text = ""
+    paragraph = 0
+    while len(text) < total_bytes:
+        paragraph += 1
+        text += f"\n\n## Section {paragraph}\n\n" if paragraph % 20 == 0 else ""
+        text += LINE
+        if paragraph % 7 == 0:
+            text += "\n\n- a list item\n- another item\n\n"
+    size = len(text) // count
+    pieces = [text[i * size : (i + 1) * size] for i in range(count - 1)]
+    return [*pieces, text[(count - 1) * size :]]
+
+
+def _feed(app: ChatApp, tab: ChatTab, event: conn.ClientEvent) -> None:
+    assert app.workspace is not None
+    app.workspace._on_event(tab, event)
+
+
+def _fill(store: ChatStore, session_id: str, count: int) -> None:
+    for i in range(count):
+        role = "user" if i % 2 == 0 else "assistant"
+        text = f"Question {i}?" if role == "user" else f"**Answer {i}**\n\n- point one\n- point two"
+        store.append(session_id, StoredMessage(new_id(), role, text, "complete", "2026-01-01"))
+
+
+async def bench_big_reply(tmp: Path) -> None:
+    chunks = _chunks(200_000, 2000)
+    async with _app(tmp).run_test(size=SIZE) as pilot:
+        app = await _ready(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        view = app.view(tab.tab_id)
+        assert view is not None
+        started = time.perf_counter()
+        per_chunk = []
+        for chunk in chunks:
+            t = time.perf_counter()
+            _feed(app, tab, conn.ReplyChunk("m", chunk))
+            await asyncio.sleep(0)
+            per_chunk.append(time.perf_counter() - t)
+        _feed(app, tab, conn.ReplyDone("m", "", 2, None))
+        while not [w for w in view.query(".message") if getattr(w, "message", None)]:
+            await pilot.pause()
+        await pilot.pause()
+        total = time.perf_counter() - started
+        shown = tab.messages[-1].text
+        assert len(shown) == sum(len(c) for c in chunks), "every chunk on screen, in order"
+    tenth = len(chunks) // 10
+    first, last = statistics.mean(per_chunk[:tenth]), statistics.mean(per_chunk[-tenth:])
+    print("1. 200 KB reply in 2,000 chunks, fed as fast as possible")
+    print(f"   fully on screen after {total:.2f} s (target < 2 s)")
+    print(f"   per-chunk cost: first 10% {first * 1e3:.3f} ms, last 10% {last * 1e3:.3f} ms")
+
+
+async def _update_cost(tmp: Path, earlier: int) -> float:
+    store = ChatStore(tmp / "history.db")
+    store.close()
+    app = _app(tmp)
+    async with app.run_test(size=SIZE) as pilot:
+        app = await _ready(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        view = app.view(tab.tab_id)
+        assert view is not None
+        if earlier:
+            _fill(app.workspace.store, tab.session_id, earlier)
+            tab.messages = app.workspace.store.recent(tab.session_id, earlier)
+            await view.sync()
+            await pilot.pause()
+        assert len(view.query(MessageBlock)) == earlier
+        timings = []
+        for chunk in _chunks(30_000, 300):
+            t = time.perf_counter()
+            _feed(app, tab, conn.ReplyChunk("m", chunk))
+            await pilot.pause()  # the update is on screen
+            timings.append(time.perf_counter() - t)
+        _feed(app, tab, conn.ReplyDone("m", "", 2, None))
+        await pilot.pause()
+    return statistics.median(timings)
+
+
+async def bench_update_cost(tmp: Path) -> None:
+    empty = await _update_cost(tmp / "a", 0)
+    full = await _update_cost(tmp / "b", 200)
+    print("2. time per screen update of a streaming reply")
+    print(f"   under   0 earlier messages: {empty * 1e3:.2f} ms (median)")
+    print(f"   under 200 earlier messages: {full * 1e3:.2f} ms (median) — ratio {full / empty:.2f}")
+
+
+async def bench_background(tmp: Path) -> None:
+    chunks = _chunks(60_000, 600)
+    async with _app(tmp).run_test(size=SIZE) as pilot:
+        app = await _ready(pilot)
+        assert app.workspace is not None
+        await app.action_new_tab("claude")
+        await pilot.pause()
+        hidden = app.workspace.selected
+        await app.action_goto_tab(1)
+        await pilot.pause()
+        for chunk in chunks:
+            _feed(app, hidden, conn.ReplyChunk("m", chunk))
+            await asyncio.sleep(0)
+        await pilot.pause()
+        view = app.view(hidden.tab_id)
+        assert view is not None and not view.active
+        started = time.perf_counter()
+        await app.action_goto_tab(2)
+        await pilot.pause()
+        behind = time.perf_counter() - started
+        assert view.live_shown == len(hidden.live or "")
+    print("3. reply streamed into a background tab (600 chunks, 60 KB), then shown")
+    print(f"   caught up {behind * 1e3:.0f} ms after being shown (target < 500 ms)")
+
+
+async def bench_startup(tmp: Path) -> None:
+    store = ChatStore(tmp / "history.db")
+    from tui.store import TabRow
+
+    for position in range(5):
+        tab_id = new_id()
+        session = f"BENCH-claude-{tab_id}"
+        store.add_tab(TabRow(tab_id, position, "claude", f"Tab {position}", session, ""), "2026")
+        _fill(store, session, 2000)
+    store.close()
+    started = time.perf_counter()
+    async with _app(tmp).run_test(size=SIZE) as pilot:
+        app = await _ready(pilot)
+        ready = time.perf_counter() - started
+        assert app.workspace is not None and len(app.workspace.tabs) == 5
+        view = app.view(app.workspace.selected_id)
+        assert view is not None and view.query(MessageBlock)
+    print("4. start with 5 tabs x 2,000 stored messages")
+    print(f"   first usable screen after {ready:.2f} s (target < 1.5 s)")
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        await bench_big_reply(root / "1")
+        await bench_update_cost(root / "2")
+        await bench_background(root / "3")
+        await bench_startup(root / "4")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
