@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +73,11 @@ def chat(
     except (ConfigError, StoreError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
+    logging.basicConfig(
+        filename=settings.data_dir / "chat.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     app = ChatApp(setup)
     app.run()
     if app.return_code:

@@ -254,3 +254,28 @@ async def test_command_palette_lists_every_action(backend: MockBackend, tmp_path
             assert title in titles
         for binding in app.BINDINGS:
             assert binding.description, f"{binding.key} has a footer description"  # type: ignore[union-attr]
+
+
+async def test_a_reply_that_ends_while_its_widget_mounts_is_shown_whole(
+    backend: MockBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.client import connection as conn
+    from tui.widgets.streamed_reply import StreamedReply
+
+    app = make_app(tmp_path, backend.url)
+
+    def end_reply_during_mount(self: StreamedReply) -> None:
+        # the backend's `complete` arrives while the live widget is being mounted
+        assert app.workspace is not None
+        app.workspace._on_event(app.workspace.selected, conn.ReplyDone("x", "", 2, None))
+
+    monkeypatch.setattr(StreamedReply, "on_mount", end_reply_during_mount, raising=False)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        app.workspace._on_event(tab, conn.ReplyChunk("x", "**quick** reply"))
+        await watch.until(pilot, lambda: tab.live is None)
+        await pilot.pause()
+        assert [b.message.text for b in blocks(app)] == ["**quick** reply"]
+        assert not view(app).query(".live")

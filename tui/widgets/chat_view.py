@@ -10,6 +10,7 @@ so the final render is exact.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from textual.app import ComposeResult
@@ -23,6 +24,8 @@ from tui.widgets.composer import Composer
 from tui.widgets.message_block import STATUS_NOTES, MessageBlock
 from tui.widgets.streamed_reply import StreamedReply
 from tui.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
+
+log = logging.getLogger(__name__)
 
 
 class TabChanged(Message):
@@ -77,7 +80,13 @@ class ChatView(Vertical):
     # keeping the screen in step with the model -----------------------------------------------
 
     async def on_tab_changed(self, message: TabChanged) -> None:
-        change = message.change
+        try:
+            await self._apply(message.change)
+        except Exception as exc:  # a drawing bug must not take the app (and the chat) down
+            log.exception("could not draw a change in tab %s", self.tab.title)
+            self.notify(f"Display error ({exc}); the chat is safe on disk.", severity="error")
+
+    async def _apply(self, change: Change) -> None:
         if isinstance(change, MessageChanged):
             block = self._blocks.get(change.message.msg_id)
             if block is not None and self.active:
@@ -86,7 +95,8 @@ class ChatView(Vertical):
         if not self.active:
             return
         if isinstance(change, LiveChunk) and self._live is not None:
-            await self._live.show(self.tab.live or "")
+            if self.tab.live is not None:  # else it has ended: LiveEnded follows
+                await self._live.show(self.tab.live)
             return
         if isinstance(change, LiveEnded) and self._live is not None and change.message:
             await self._finish_live(change.message)
@@ -131,10 +141,10 @@ class ChatView(Vertical):
                 block.message.status, ""
             ):
                 block.refresh_message()
-        if tab.live is not None:
-            if self._live is None:
-                self._live = StreamedReply(self.agent_name)
-                await self.log.mount(self._live)
+        if tab.live is not None and self._live is None:
+            self._live = StreamedReply(self.agent_name)
+            await self.log.mount(self._live)
+        if self._live is not None and tab.live is not None:  # re-read: mounting awaited
             await self._live.show(tab.live)
         self._update_earlier()
         self.update_status()
