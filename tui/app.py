@@ -29,6 +29,7 @@ from tui.workspace import (
     Change,
     ChatTab,
     LastTab,
+    LiveChunk,
     TabLimitReached,
     TabNotice,
     TabStateChanged,
@@ -82,6 +83,7 @@ class ChatApp(App[None]):
         self.setup = setup
         self.workspace: Workspace | None = None
         self.backend: MockBackend | None = None
+        self._views: dict[str, ChatView] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,23 +150,25 @@ class ChatApp(App[None]):
         view = self.view(change.tab_id)
         if view is None:
             return
+        if isinstance(change, LiveChunk):
+            # the view draws the whole reply so far, so one pending update covers any burst
+            if view.chunk_pending:
+                return
+            view.chunk_pending = True
         view.post_message(TabChanged(change))
         if isinstance(change, TabStateChanged):
             self._relabel(view.tab)
 
     def view(self, tab_id: str | None) -> ChatView | None:
-        if tab_id is None or self.workspace is None or not self.is_running:
-            return None
-        views = self.query(f"#view-{tab_id}")
-        return views.first(ChatView) if views else None
+        """The tab's view (a dict, not a DOM query: this runs for every chunk)."""
+        view = self._views.get(tab_id or "")
+        return view if view is not None and view.is_attached else None
 
     def _pane(self, tab: ChatTab) -> TabPane:
         assert self.workspace is not None
-        return TabPane(
-            self._label(tab),
-            ChatView(self.workspace, tab, id=f"view-{tab.tab_id}"),
-            id=pane_id(tab),
-        )
+        view = ChatView(self.workspace, tab, id=f"view-{tab.tab_id}")
+        self._views[tab.tab_id] = view
+        return TabPane(self._label(tab), view, id=pane_id(tab))
 
     def _label(self, tab: ChatTab) -> str:
         return f"{tab.state.icon} {tab.title}"
@@ -240,6 +244,7 @@ class ChatApp(App[None]):
         except LastTab as exc:
             self.notify(str(exc), severity="warning")
             return
+        self._views.pop(tab.tab_id, None)
         await tabbed.remove_pane(pane_id(tab))
         tabbed.active = pane_id(self.workspace.selected)
         await self._activate(self.workspace.selected)

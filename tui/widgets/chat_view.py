@@ -10,6 +10,7 @@ so the final render is exact.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -47,6 +48,9 @@ class ChatView(Vertical):
         self._rendered = 0
         self._live: StreamedReply | None = None
         self._status_text = ""
+        self.chunk_pending = False
+        """A live-chunk update is queued for this view (the app posts at most one)."""
+        self._sync_lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(Static("", id="earlier"), id="log")
@@ -87,6 +91,8 @@ class ChatView(Vertical):
             self.notify(f"Display error ({exc}); the chat is safe on disk.", severity="error")
 
     async def _apply(self, change: Change) -> None:
+        if isinstance(change, LiveChunk):
+            self.chunk_pending = False  # chunks arriving from now on queue a new update
         if isinstance(change, MessageChanged):
             block = self._blocks.get(change.message.msg_id)
             if block is not None and self.active:
@@ -94,13 +100,14 @@ class ChatView(Vertical):
                 return
         if not self.active:
             return
-        if isinstance(change, LiveChunk) and self._live is not None:
-            if self.tab.live is not None:  # else it has ended: LiveEnded follows
-                await self._live.show(self.tab.live)
-            return
-        if isinstance(change, LiveEnded) and self._live is not None and change.message:
-            await self._finish_live(change.message)
-        await self.sync()
+        async with self._sync_lock:
+            if isinstance(change, LiveChunk) and self._live is not None:
+                if self.tab.live is not None:  # else it has ended: LiveEnded follows
+                    await self._live.show(self.tab.live)
+                return
+            if isinstance(change, LiveEnded) and self._live is not None and change.message:
+                await self._finish_live(change.message)
+            await self._sync()
 
     @property
     def live_shown(self) -> int:
@@ -123,7 +130,15 @@ class ChatView(Vertical):
             await live.remove()
 
     async def sync(self) -> None:
-        """Mount what is new, refresh what changed, bring the live reply up to date."""
+        """Mount what is new, refresh what changed, bring the live reply up to date.
+
+        Serialised: the app may ask twice at once (a tab switch and its TabActivated event),
+        and two passes interleaving at their awaits would mount the same things twice.
+        """
+        async with self._sync_lock:
+            await self._sync()
+
+    async def _sync(self) -> None:
         tab = self.tab
         if tab.live is None and self._live is not None:  # it ended while this tab was hidden
             await self._live.stop()
@@ -159,14 +174,15 @@ class ChatView(Vertical):
             )
 
     async def load_earlier(self) -> int:
-        older = self.workspace.load_earlier(self.tab.tab_id)
-        if older:
-            blocks = [MessageBlock(m, self.agent_name) for m in older]
-            self._blocks.update((b.message.msg_id, b) for b in blocks)
-            await self.log.mount_all(blocks, after=self.query_one("#earlier"))
-            self._rendered += len(older)
-        self._update_earlier()
-        return len(older)
+        async with self._sync_lock:
+            older = self.workspace.load_earlier(self.tab.tab_id)
+            if older:
+                blocks = [MessageBlock(m, self.agent_name) for m in older]
+                self._blocks.update((b.message.msg_id, b) for b in blocks)
+                await self.log.mount_all(blocks, after=self.query_one("#earlier"))
+                self._rendered += len(older)
+            self._update_earlier()
+            return len(older)
 
     def update_status(self) -> None:
         """The status line: connection state (with countdown) and whether a reply is coming."""

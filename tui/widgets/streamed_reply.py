@@ -14,6 +14,7 @@ import asyncio
 from rich.markdown import Markdown as RichMarkdown
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widgets import Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
@@ -27,8 +28,26 @@ KEEP_TAIL = 500
 """Characters always left live: the last block may still be growing."""
 
 
+class FrozenPart(Static):
+    """Finished Markdown that never changes: its height is measured once per width.
+
+    (Textual remembers one width; a layout that alternates widths, as when a scrollbar comes
+    and goes, would otherwise re-render the whole part on every pass.)
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(RichMarkdown(text, code_theme="monokai"), classes="part")
+        self._heights: dict[int, int] = {}
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().get_content_height(container, viewport, width)
+        return height
+
+
 def _part(text: str) -> Static:
-    return Static(RichMarkdown(text, code_theme="monokai"), classes="part")
+    return FrozenPart(text)
 
 
 class StreamedReply(Vertical):
@@ -61,6 +80,7 @@ class StreamedReply(Vertical):
             if cut:
                 await self._freeze(text, cut)
                 return
+        self._written = max(self._written, self._start)
         if len(text) > self._written:
             if self._stream is None:
                 self._stream = Markdown.get_stream(self._live)
