@@ -46,8 +46,14 @@ class FrozenPart(Static):
         return height
 
 
-def _part(text: str) -> Static:
-    return FrozenPart(text)
+def _pieces(text: str) -> list[str]:
+    """Cut frozen text into parts of about LIVE_LIMIT, so painting touches only what is visible
+    (a catch-up can freeze a whole long reply at once)."""
+    pieces = []
+    while len(text) > LIVE_LIMIT and (cut := safe_cut(text, LIVE_LIMIT)):
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return [*pieces, text] if text else pieces
 
 
 class StreamedReply(Vertical):
@@ -94,10 +100,11 @@ class StreamedReply(Vertical):
         await self.stop()
         old = self._live
         self._live = Markdown(classes="tail")
-        await self.mount(_part(text[self._start : self._start + cut]), before=old)
+        parts = [FrozenPart(piece) for piece in _pieces(text[self._start : self._start + cut])]
+        await self.mount_all(parts, before=old)
         await self.mount(self._live, after=old)
         await old.remove()
-        self.frozen += 1
+        self.frozen += len(parts)
         self._start += cut
         self._stream = Markdown.get_stream(self._live)
         await self._stream.write(text[self._start :])
@@ -120,7 +127,7 @@ class StreamedReply(Vertical):
         await self._live.remove()
         tail = message.text[self._start :]
         if tail:
-            await self.mount(_part(tail))
+            await self.mount(FrozenPart(tail))
         self.message = message
         self.refresh_message()
 
