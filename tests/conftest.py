@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,14 @@ import pytest
 from mock_backend import MockBackend, MockConfig
 
 TOKEN = "test-token-0123456789"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for 'backend down' and fixed-port restarts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
 
 BackendFactory = Callable[..., Awaitable[MockBackend]]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -51,7 +51,6 @@ class ChatSetup:
     demo_db: Path | None = None
     backoff: Callable[[], Backoff] = Backoff
     demo_chunk_delay: float = 0.02
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def pane_id(tab: ChatTab) -> str:

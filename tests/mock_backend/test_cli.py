@@ -15,13 +15,9 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
+from tests.conftest import free_port
+
 TOKEN = "cli-token-Zq8w"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -68,7 +64,7 @@ async def _chat(url: str, agent: str, session: str, text: str) -> tuple[str, dic
 
 
 async def test_banner_probe_restart_and_clean_stop(tmp_path: Path) -> None:
-    port, db = _free_port(), tmp_path / "probe.db"
+    port, db = free_port(), tmp_path / "probe.db"
     args = ("--port", str(port), "--token", TOKEN, "--db", str(db), "--chunk-delay", "0")
     url = f"http://127.0.0.1:{port}"
     with _mock(*args) as (proc, banner):

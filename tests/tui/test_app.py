@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 from textual.widgets import TabbedContent
 
 from mock_backend import MockBackend
-from tests.conftest import BackendFactory
+from tests.conftest import BackendFactory, free_port
 from tests.tui.apphelpers import blocks, make_app, replies_done, started, type_and_send, view
 from tui.client.state import Phase
 from tui.widgets.composer import Composer
@@ -17,12 +16,6 @@ from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.workspace import MAX_TABS
 
 SIZE = (120, 40)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_first_run_chat_streams_markdown_and_remembers(
@@ -158,7 +151,7 @@ async def test_tabs_keep_separate_histories_and_background_streams_catch_up(
 async def test_message_typed_while_down_waits_then_is_delivered(
     start_backend: BackendFactory, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     app = make_app(tmp_path, f"http://127.0.0.1:{port}")
     async with app.run_test(size=SIZE) as pilot:
         watch = await started(pilot)

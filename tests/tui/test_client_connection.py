@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 import respx
 
 from mock_backend import MockBackend
-from tests.conftest import TOKEN, BackendFactory
+from tests.conftest import TOKEN, BackendFactory, free_port
 from tests.tui.recorder import Recorder
 from tui.client.backoff import Backoff
 from tui.client.connection import (
@@ -38,12 +36,6 @@ def _connection(
         on_event=rec,
         backoff=Backoff(base=0.05, cap=0.2),
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_connect_send_and_stream_a_reply(backend: MockBackend) -> None:
@@ -94,7 +86,7 @@ async def test_wrong_token_stops_retrying_until_asked(backend: MockBackend) -> N
 async def test_message_typed_while_the_server_is_down_is_delivered_later(
     start_backend: BackendFactory,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     rec = Recorder()
     conn = _connection(f"http://127.0.0.1:{port}", rec)
     conn.start()
@@ -113,7 +105,7 @@ async def test_message_typed_while_the_server_is_down_is_delivered_later(
 async def test_drop_mid_reply_interrupts_it_and_reconnects_with_one_socket(
     start_backend: BackendFactory,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     backend = await start_backend(port=port, chunk_delay=0.005)
     rec = Recorder()
     conn = _connection(backend.url, rec)
