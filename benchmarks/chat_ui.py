@@ -168,13 +168,18 @@ async def bench_background(tmp: Path) -> None:
         await pilot.pause()
         view = app.view(hidden.tab_id)
         assert view is not None and not view.active
+        painted = asyncio.Event()
         started = time.perf_counter()
         await app.action_goto_tab(2)
+        assert view.live_shown == len(hidden.live or ""), "the newest text is mounted"
+        view.call_after_refresh(painted.set)
+        await painted.wait()
+        newest = time.perf_counter() - started
         await pilot.pause()
-        behind = time.perf_counter() - started
-        assert view.live_shown == len(hidden.live or "")
+        everything = time.perf_counter() - started
     print("3. reply streamed into a background tab (600 chunks, 60 KB), then shown")
-    print(f"   caught up {behind * 1e3:.0f} ms after being shown (target < 500 ms)")
+    print(f"   newest text on screen {newest * 1e3:.0f} ms after being shown (target < 500 ms)")
+    print(f"   the whole reply rendered (scrolling up) after {everything * 1e3:.0f} ms")
 
 
 async def bench_startup(tmp: Path) -> None:

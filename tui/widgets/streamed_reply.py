@@ -101,14 +101,24 @@ class StreamedReply(Vertical):
         old = self._live
         self._live = Markdown(classes="tail")
         parts = [FrozenPart(piece) for piece in _pieces(text[self._start : self._start + cut])]
-        await self.mount_all(parts, before=old)
+        newest, older = parts[-1:], parts[:-1]
+        await self.mount_all(newest, before=old)
         await self.mount(self._live, after=old)
         await old.remove()
+        if older:  # a catch-up: what is visible (the bottom) first, the rest after this paint
+            self.call_after_refresh(self._mount_older, older, newest[0])
         self.frozen += len(parts)
         self._start += cut
         self._stream = Markdown.get_stream(self._live)
         await self._stream.write(text[self._start :])
         self._written = len(text)
+
+    async def _mount_older(self, parts: list[FrozenPart], before: FrozenPart) -> None:
+        if self.is_attached and before.is_attached:
+            await self.mount_all(parts, before=before)
+
+    async def on_unmount(self) -> None:
+        await self.stop()
 
     async def stop(self) -> None:
         stream, self._stream = self._stream, None
