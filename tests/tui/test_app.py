@@ -272,3 +272,28 @@ async def test_a_reply_that_ends_while_its_widget_mounts_is_shown_whole(
         await pilot.pause()
         assert [b.message.text for b in blocks(app)] == ["**quick** reply"]
         assert not view(app).query(".live")
+
+
+async def test_showing_a_tab_with_a_long_hidden_reply_keeps_the_live_widget_small(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    from tui.client import connection as conn
+
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.workspace is not None
+        await pilot.press("ctrl+n")
+        hidden = app.workspace.selected
+        await pilot.press("ctrl+g", "1")
+        paragraph = "Words of a long answer, streamed while the tab is hidden. " * 8 + "\n\n"
+        for _ in range(120):  # about 60 KB
+            app.workspace._on_event(hidden, conn.ReplyChunk("m", paragraph))
+        # from outside the app's message loop, as a chunk handler runs beside the app's
+        # catch-up: the action and its TabActivated event overlap
+        await app.action_goto_tab(2)
+        await pilot.pause()
+        shown = view(app, 1)
+        assert shown.live_shown == len(hidden.live or "")
+        blocks_in_live = len(shown.query("StreamedReply MarkdownBlock"))
+        assert blocks_in_live < 20, f"the live widget holds {blocks_in_live} blocks"
