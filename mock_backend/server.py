@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import logging
 from types import TracebackType
-from typing import Any
 
 from aiohttp import web
 
@@ -168,10 +167,3 @@ class MockBackend:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "ws": {agent: self.ws_url(agent) for agent in AGENTS},
-            "db": str(self.config.db_path),
-        }

@@ -60,7 +60,6 @@ def pane_id(tab: ChatTab) -> str:
 class ChatApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "BuilderOS Terminal"
-    ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding(
             "ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (tabs, drafts, history kept)"

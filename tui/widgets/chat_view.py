@@ -126,8 +126,13 @@ class ChatView(Vertical):
             self._blocks[message.msg_id] = live
             self._rendered = len(tab.messages)
         else:
-            await live.stop()
-            await live.remove()
+            await self._drop_live(live)
+
+    async def _drop_live(self, live: StreamedReply) -> None:
+        if self._live is live:
+            self._live = None
+        await live.stop()
+        await live.remove()
 
     async def sync(self) -> None:
         """Mount what is new, refresh what changed, bring the live reply up to date.
@@ -141,9 +146,7 @@ class ChatView(Vertical):
     async def _sync(self) -> None:
         tab = self.tab
         if tab.live is None and self._live is not None:  # it ended while this tab was hidden
-            await self._live.stop()
-            await self._live.remove()
-            self._live = None
+            await self._drop_live(self._live)
         new = tab.messages[self._rendered :]
         if new:
             blocks = [MessageBlock(m, self.agent_name) for m in new]
