@@ -95,6 +95,17 @@ def blocks(app: ChatApp, index: int | None = None) -> list[MessageBlock | Stream
     return [w for w in view(app, index).query(".message") if getattr(w, "message", None)]  # type: ignore[misc]
 
 
+async def pick_tab(pilot: Pilot, number: int) -> None:
+    """ctrl+g, then the number; returns once that tab is shown (the picker's callback runs
+    after the key press has been handled)."""
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    await pilot.press("ctrl+g", str(number))
+    async with asyncio.timeout(10):
+        while not view(app, number - 1).active:
+            await pilot.pause()
+
+
 async def type_and_send(pilot: Pilot, text: str) -> None:
     app = pilot.app
     assert isinstance(app, ChatApp)

@@ -9,7 +9,15 @@ from textual.widgets import TabbedContent
 
 from mock_backend import MockBackend
 from tests.conftest import BackendFactory, free_port
-from tests.tui.apphelpers import blocks, make_app, replies_done, started, type_and_send, view
+from tests.tui.apphelpers import (
+    blocks,
+    make_app,
+    pick_tab,
+    replies_done,
+    started,
+    type_and_send,
+    view,
+)
 from tui.client.state import Phase
 from tui.widgets.composer import Composer
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
@@ -220,7 +228,8 @@ async def test_restart_restores_tabs_histories_drafts_and_selection(
         assert [b.message.role for b in blocks(again)] == ["user", "assistant"]
         await pilot.press("ctrl+g")
         assert isinstance(again.screen, PickTab)
-        await pilot.press("1")
+        await pilot.press("escape")
+        await pick_tab(pilot, 1)
         view(again).query_one(Composer).clear()
         await type_and_send(pilot, "What was the code word?")
         await watch.until(pilot, replies_done(again, 2))
@@ -285,7 +294,7 @@ async def test_showing_a_tab_with_a_long_hidden_reply_keeps_the_live_widget_smal
         assert app.workspace is not None
         await pilot.press("ctrl+n")
         hidden = app.workspace.selected
-        await pilot.press("ctrl+g", "1")
+        await pick_tab(pilot, 1)
         paragraph = "Words of a long answer, streamed while the tab is hidden. " * 8 + "\n\n"
         for _ in range(120):  # about 60 KB
             app.workspace._on_event(hidden, conn.ReplyChunk("m", paragraph))
