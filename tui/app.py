@@ -281,9 +281,11 @@ class ChatApp(App[None]):
         titles = [f"{tab.state.icon} {tab.title}" for tab in self.workspace.tabs]
         current = self.workspace.tabs.index(self.workspace.selected)
 
-        async def go(number: int | None) -> None:
+        def go(number: int | None) -> None:
+            # after the picker is gone: closing it gives focus back to the old tab's composer,
+            # and focus decides the active tab, so switching earlier could be undone
             if number is not None:
-                await self.action_goto_tab(number)
+                self.call_after_refresh(self.action_goto_tab, number)
 
         self.push_screen(PickTab(titles, current), go)
 

@@ -14,6 +14,7 @@ from tui.client.backoff import Backoff
 from tui.store import ChatStore
 from tui.widgets.chat_view import ChatView
 from tui.widgets.composer import Composer
+from tui.widgets.dialogs import PickTab
 from tui.widgets.message_block import MessageBlock
 from tui.widgets.streamed_reply import StreamedReply
 
@@ -100,8 +101,11 @@ async def pick_tab(pilot: Pilot, number: int) -> None:
     after the key press has been handled)."""
     app = pilot.app
     assert isinstance(app, ChatApp)
-    await pilot.press("ctrl+g", str(number))
     async with asyncio.timeout(10):
+        await pilot.press("ctrl+g")
+        while not isinstance(app.screen, PickTab):
+            await pilot.pause()
+        await pilot.press(str(number))
         while not view(app, number - 1).active:
             await pilot.pause()
 

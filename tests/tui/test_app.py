@@ -20,7 +20,7 @@ from tests.tui.apphelpers import (
 )
 from tui.client.state import Phase
 from tui.widgets.composer import Composer
-from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
+from tui.widgets.dialogs import ConfirmClose, RenameTab
 from tui.workspace import MAX_TABS
 
 SIZE = (120, 40)
@@ -226,9 +226,6 @@ async def test_restart_restores_tabs_histories_drafts_and_selection(
         assert again.workspace.selected.title == "Reviews"
         assert view(again).query_one(Composer).text == "half-written thought"
         assert [b.message.role for b in blocks(again)] == ["user", "assistant"]
-        await pilot.press("ctrl+g")
-        assert isinstance(again.screen, PickTab)
-        await pilot.press("escape")
         await pick_tab(pilot, 1)
         view(again).query_one(Composer).clear()
         await type_and_send(pilot, "What was the code word?")
