@@ -49,6 +49,7 @@ def _app(data_dir: Path) -> ChatApp:
             url=_dead_url(),
             token="t",
             backoff=lambda: Backoff(base=60, cap=60),
+            freeze_startup_objects=True,  # as the CLI does
         )
     )
 

@@ -69,6 +69,7 @@ def chat(
             device_id=device_id_of(store, settings.device_id),
             url=settings.url,
             token=settings.token,
+            freeze_startup_objects=True,
         )
     except (ConfigError, StoreError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")

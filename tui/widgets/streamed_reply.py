@@ -2,9 +2,10 @@
 
 A Textual Markdown widget is a tree with a widget per block, so a growing reply in one such
 widget makes every update slower. Here the live widget never holds much more than LIVE_LIMIT
-characters: once it does, its finished blocks move into a Static rendered once by Rich, and the
-stream restarts on the tail. Once complete, the tail is rendered again from the exact final text
-(a streamed last block can be left wrong), and a long reply keeps its frozen parts as its block.
+characters: once it does, its finished blocks move into one FrozenText widget rendered by Rich,
+and the stream restarts on the tail. Once complete, the tail is rendered again from the exact
+final text (a streamed last block can be left wrong), and a long reply keeps its frozen parts as
+its block.
 """
 
 from __future__ import annotations
@@ -12,48 +13,84 @@ from __future__ import annotations
 import asyncio
 
 from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.widgets import Markdown, Static
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownStream
 
 from tui.markdown_split import safe_cut
 from tui.store import StoredMessage
 from tui.widgets.message_block import STATUS_NOTES, MessageBlock
 
-LIVE_LIMIT = 4000
+LIVE_LIMIT = 2000
 """Characters the live Markdown widget may hold before its finished blocks are frozen."""
 KEEP_TAIL = 500
 """Characters always left live: the last block may still be growing."""
 
 
-class FrozenPart(Static):
-    """Finished Markdown that never changes: its height is measured once per width.
+class FrozenText(Widget):
+    """The finished Markdown of one reply, however long, as one widget (Line API).
 
-    (Textual remembers one width; a layout that alternates widths, as when a scrollbar comes
-    and goes, would otherwise re-render the whole part on every pass.)
+    Screen updates slow with the number of widgets, so the frozen parts share one widget.
+    Each part is rendered by Rich once per width and kept as strips: that one rendering gives
+    both the height and the lines (a Static renders twice, once to measure). Adding a part
+    renders only that part. A few widths are kept, because a layout can alternate widths as a
+    scrollbar comes and goes.
     """
 
-    def __init__(self, text: str) -> None:
-        super().__init__(RichMarkdown(text, code_theme="monokai"), classes="part")
-        self._heights: dict[int, int] = {}
+    DEFAULT_CSS = "FrozenText { height: auto; }"
+    WIDTHS_KEPT = 3
+
+    def __init__(self) -> None:
+        super().__init__(classes="part")
+        self._parts: list[RichMarkdown] = []
+        self._strips: dict[int, list[Strip]] = {}
+        self._rendered: dict[int, int] = {}
+        """Per width: how many parts its strips hold."""
+
+    @property
+    def parts(self) -> int:
+        return len(self._parts)
+
+    def add(self, texts: list[str]) -> None:
+        self._parts.extend(RichMarkdown(text, code_theme="monokai") for text in texts)
+        self.refresh(layout=True)
+
+    def lines(self, width: int) -> list[Strip]:
+        strips = self._strips.get(width)
+        if strips is None:
+            if len(self._strips) >= self.WIDTHS_KEPT:
+                oldest = next(iter(self._strips))
+                del self._strips[oldest]
+                self._rendered.pop(oldest, None)
+            strips = self._strips[width] = []
+        done = self._rendered.get(width, 0)
+        if done < len(self._parts):
+            console = self.app.console
+            options = self.app.console_options.update(width=width, height=None, highlight=False)
+            for part in self._parts[done:]:
+                segments = console.render(part, options)
+                strips.extend(
+                    Strip(line, width)
+                    for line in Segment.split_and_crop_lines(
+                        segments, width, include_new_lines=False, pad=True
+                    )
+                )
+            self._rendered[width] = len(self._parts)
+        return strips
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = super().get_content_height(container, viewport, width)
-        return height
+        return len(self.lines(width))
 
-
-def _pieces(text: str) -> list[str]:
-    """Cut frozen text into parts of about LIVE_LIMIT, so painting touches only what is visible
-    (a catch-up can freeze a whole long reply at once)."""
-    pieces = []
-    while len(text) > LIVE_LIMIT and (cut := safe_cut(text, LIVE_LIMIT)):
-        pieces.append(text[:cut])
-        text = text[cut:]
-    return [*pieces, text] if text else pieces
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        strips = self.lines(width)
+        line = strips[y] if y < len(strips) else Strip.blank(width)
+        return line.apply_style(self.rich_style)
 
 
 class StreamedReply(Vertical):
@@ -69,7 +106,7 @@ class StreamedReply(Vertical):
         """Offset in the reply where the live widget's text begins."""
         self._written = 0
         """Offset up to which the reply has been handed to the live widget."""
-        self.frozen = 0
+        self._frozen: FrozenText | None = None
 
     def compose(self) -> ComposeResult:
         yield self._live
@@ -94,28 +131,30 @@ class StreamedReply(Vertical):
             self._written = len(text)
 
     async def _freeze(self, text: str, cut: int) -> None:
-        """Move the first `cut` live characters into a Static; a fresh live widget takes the
-        rest. (A fresh widget, not `Markdown.update`: updating the widget a stream has just
+        """Move the first `cut` live characters into the frozen text; a fresh live widget takes
+        the rest. (A fresh widget, not `Markdown.update`: updating the widget a stream has just
         stopped writing to can deadlock.)"""
         await self.stop()
         old = self._live
         self._live = Markdown(classes="tail")
-        parts = [FrozenPart(piece) for piece in _pieces(text[self._start : self._start + cut])]
-        newest, older = parts[-1:], parts[:-1]
-        await self.mount_all(newest, before=old)
+        (await self._frozen_text()).add([text[self._start : self._start + cut]])
         await self.mount(self._live, after=old)
         await old.remove()
-        if older:  # a catch-up: what is visible (the bottom) first, the rest after this paint
-            self.call_after_refresh(self._mount_older, older, newest[0])
-        self.frozen += len(parts)
         self._start += cut
         self._stream = Markdown.get_stream(self._live)
         await self._stream.write(text[self._start :])
         self._written = len(text)
 
-    async def _mount_older(self, parts: list[FrozenPart], before: FrozenPart) -> None:
-        if self.is_attached and before.is_attached:
-            await self.mount_all(parts, before=before)
+    async def _frozen_text(self) -> FrozenText:
+        if self._frozen is None:
+            self._frozen = FrozenText()
+            await self.mount(self._frozen, before=0)
+        return self._frozen
+
+    @property
+    def frozen(self) -> int:
+        """How many parts of the reply are frozen."""
+        return self._frozen.parts if self._frozen is not None else 0
 
     async def on_unmount(self) -> None:
         await self.stop()
@@ -137,7 +176,7 @@ class StreamedReply(Vertical):
         await self._live.remove()
         tail = message.text[self._start :]
         if tail:
-            await self.mount(FrozenPart(tail))
+            (await self._frozen_text()).add([tail])
         self.message = message
         self.refresh_message()
 
