@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from builderos import __version__
+from harness.cli import check
 from mock_backend.cli import mock
 from tui.cli import chat
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command(name="chat")(chat)
 app.command(name="mock")(mock)
+app.command(name="check")(check)
 
 
 def _version(value: bool) -> None:

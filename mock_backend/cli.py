@@ -69,6 +69,13 @@ def mock(
     active_days: Annotated[
         float, Opt(min=0, help="At start, load sessions active within this many days.")
     ] = 7,
+    reference_close: Annotated[
+        bool,
+        Opt(
+            help="Answer the close endpoint as the reference server does: 200 for any session "
+            "and any token (the seeds promise 404 and 401; `builderos check` reports it)."
+        ),
+    ] = False,
     log_level: Annotated[
         LogLevel, Opt(case_sensitive=False, help="How much to log on stderr.")
     ] = LogLevel.info,
@@ -89,6 +96,7 @@ def mock(
         retention_days=retention_days,
         active_days=active_days,
         capsule=str(Path.cwd()),
+        reference_close=reference_close,
     )
     try:
         asyncio.run(_serve(MockBackend(config), show_token=generated))

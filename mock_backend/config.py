@@ -40,6 +40,9 @@ class MockConfig:
     auth_timeout: float = 10.0
     heartbeat: float = 30.0
     receive_timeout: float = 600.0
+    reference_close: bool = False
+    """Answer the close endpoint as the reference server does (200 for any session, token not
+    checked) instead of as the seeds promise: lets the contract suite be seen catching it."""
 
     def resolved_uploads_dir(self) -> Path:
         return self.uploads_dir or self.db_path.parent / "uploads"

@@ -1,0 +1,129 @@
+"""`builderos check`: run the checklist and contract suites, headless, and report."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Opt = typer.Option
+
+
+class SuiteChoice(StrEnum):
+    all = "all"
+    checklist = "checklist"
+    contract = "contract"
+
+
+def check(
+    suite: Annotated[SuiteChoice, Opt(help="Which scenarios: checklist, contract or all.")] = (
+        SuiteChoice.all
+    ),
+    list_: Annotated[
+        bool, Opt("--list", help="List the scenarios and what each checks, then exit.")
+    ] = False,
+    only: Annotated[
+        list[str] | None, Opt(help="Run only this scenario (repeatable).", show_default=False)
+    ] = None,
+    exitfirst: Annotated[bool, Opt("-x", "--exitfirst", help="Stop at the first failure.")] = False,
+    junit: Annotated[Path | None, Opt(help="Write a JUnit XML report here.")] = None,
+    json_: Annotated[Path | None, Opt("--json", help="Write a JSON report here.")] = None,
+    url: Annotated[
+        str | None, Opt(help="Check this backend instead of the bundled mock (needs --token).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        Opt(
+            help="The backend's API token (env BUILDEROS_CHECK_TOKEN).",
+            envvar="BUILDEROS_CHECK_TOKEN",
+        ),
+    ] = None,
+    restart_cmd: Annotated[
+        str | None,
+        Opt(help="Shell command that restarts the --url backend; without it, restart steps skip."),
+    ] = None,
+) -> None:
+    """Run the mobile testing checklists through the real app, headless, and validate a
+    backend against the contract. Exit 0 only when nothing failed."""
+    from harness import report
+    from harness.scenario import select
+
+    console = report.console()
+    try:
+        scenarios = select(suite.value, only or [])
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if list_:
+        console.print(report.scenario_list(scenarios))
+        return
+    if url is None and (token or restart_cmd):
+        console.print("[red]error:[/] --token and --restart-cmd go with --url")
+        raise typer.Exit(2)
+    if url is not None and not token:
+        console.print("[red]error:[/] --url needs --token (or env BUILDEROS_CHECK_TOKEN)")
+        raise typer.Exit(2)
+    logging.getLogger().addHandler(logging.NullHandler())  # the backend's and app's logs stay quiet
+    failed = asyncio.run(_run(scenarios, url, token, restart_cmd, exitfirst, junit, json_))
+    raise typer.Exit(1 if failed else 0)
+
+
+async def _run(
+    scenarios: list,  # type: ignore[type-arg]
+    url: str | None,
+    token: str | None,
+    restart_cmd: str | None,
+    exitfirst: bool,
+    junit: Path | None,
+    json_path: Path | None,
+) -> bool:
+    """True when something failed (or the target could not be reached at all)."""
+    from harness import report
+    from harness.runner import run_all
+    from harness.scenario import Failed
+    from harness.target import BundledMock, RemoteBackend, Target
+
+    console = report.console()
+    target: Target
+    try:
+        if url is None:
+            target = BundledMock()
+            await target.start()  # type: ignore[attr-defined]
+        else:
+            target = RemoteBackend(url, token or "", restart_cmd)
+            await target.wait_healthy(limit=10)
+    except (Failed, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return True
+    console.print(f"[bold]builderos check[/] — {len(scenarios)} scenarios against {target.label}")
+    started = time.perf_counter()
+    try:
+        with console.status("") as status:
+            results = await run_all(
+                scenarios,
+                target,
+                stop_at_failure=exitfirst,
+                starting=lambda s: status.update(f"{s.suite} · {s.name} …"),
+                finished=lambda r: console.print(report.progress_line(r), soft_wrap=True),
+            )
+    finally:
+        await target.close()
+    seconds = time.perf_counter() - started
+    console.print()
+    console.print(report.summary(results, seconds, len(scenarios) - len(results)))
+    try:
+        if junit:
+            report.write_junit(junit, results, target.label)
+            console.print(f"JUnit report: {junit}")
+        if json_path:
+            report.write_json(json_path, results, target.label, seconds)
+            console.print(f"JSON report: {json_path}")
+    except OSError as exc:
+        console.print(f"[red]error:[/] could not write the report: {exc}")
+        return True
+    return any(r.status == "failed" for r in results)

@@ -1,0 +1,554 @@
+"""Suite `contract`: the backend alone, at the protocol level (CONTRACT.md §1 rows, §2 steps,
+§3). Where the seeds promise something, a backend that does otherwise fails, and the message
+names the promise and what came back. Where the contract allows variation (extra JSON fields,
+the version string, `stream` or `message` chunks), nothing fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from harness.scenario import Failed, check, scenario
+from harness.target import Target
+from tui.client import frames
+from tui.client.frames import Authenticated, Chunk, Complete, Ready, ServerError
+
+HANDSHAKE_LIMIT = 10.0
+"""§2.2: the server answers the token within 10 s."""
+REPLY_LIMIT = 180.0
+"""Seconds one reply may take: a real agent can think for a while."""
+PROMISE_404 = "broken promise (close answers 404 for no such session)"
+PROMISE_401 = "broken promise (close answers 401 for an invalid token)"
+
+
+def section(where: str) -> str:
+    return f"CONTRACT.md {where}"
+
+
+def fresh_session(provider: str = "claude") -> tuple[str, str]:
+    """A device id and session id no one else uses."""
+    device = f"contract-{secrets.token_hex(4)}"
+    return device, f"{device}-{provider}-{secrets.token_hex(16)}"
+
+
+def shape(body: Any, fields: dict[str, type | tuple[type, ...]], what: str) -> None:
+    """`body` is an object with at least these fields of these types (more are allowed)."""
+    check(isinstance(body, dict), f"{what}: the body is not a JSON object: {str(body)[:200]}")
+    for name, kind in fields.items():
+        value = body.get(name)
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        check(ok, f"{what}: field {name!r} should be {_kind(kind)}, got {value!r}"[:300])
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+# the WebSocket, at the protocol level ---------------------------------------------------------
+
+
+@asynccontextmanager
+async def socket(target: Target, provider: str = "claude") -> AsyncIterator[ClientConnection]:
+    url = frames.ws_url(target.url, provider)  # type: ignore[arg-type]
+    try:
+        async with websockets.connect(url, open_timeout=10, max_size=None) as ws:
+            yield ws
+    except (OSError, websockets.InvalidHandshake, TimeoutError) as exc:
+        raise Failed(f"cannot open {url}: {exc}") from None
+
+
+async def receive(ws: ClientConnection, what: str, limit: float = HANDSHAKE_LIMIT) -> str | bytes:
+    try:
+        async with asyncio.timeout(limit):
+            return await ws.recv()
+    except TimeoutError:
+        raise Failed(f"no frame within {limit:.0f} s while waiting for {what}") from None
+    except websockets.ConnectionClosed as exc:
+        raise Failed(
+            f"the socket closed ({exc.rcvd or 'no close frame'}) while waiting for {what}"
+        ) from None
+
+
+async def handshake(ws: ClientConnection, token: str) -> Ready:
+    """§2 steps 1–3: the token, `authenticated`, then a ready frame."""
+    await ws.send(token)
+    answer = await receive(ws, "`authenticated`")
+    check(
+        isinstance(frames.decode(answer), Authenticated),
+        f"§2.2: the token was answered with {str(answer)[:200]!r}, expected `authenticated`",
+    )
+    raw = await receive(ws, "the ready frame")
+    ready = frames.decode(raw)
+    check(
+        isinstance(ready, Ready),
+        f"§2.3: after `authenticated` came {str(raw)[:200]!r}, expected a ready frame",
+    )
+    data = json.loads(raw)
+    shape(data, {"content": str, "timestamp": str, "features": dict}, "§2.3 ready frame")
+    assert isinstance(ready, Ready)
+    return ready
+
+
+@dataclass
+class Reply:
+    text: str
+    chunks: int
+    complete: Complete
+
+
+async def read_reply(ws: ClientConnection, asked: str) -> Reply:
+    """§2.6: chunks (`message` or `stream`), then `complete`; an error frame fails."""
+    text, chunks = [], 0
+    while True:
+        raw = await receive(ws, f"the reply to “{asked}”", REPLY_LIMIT)
+        event = frames.decode(raw)
+        if isinstance(event, Chunk):
+            text.append(event.text)
+            chunks += 1
+        elif isinstance(event, Complete):
+            check(chunks > 0, f"§2.6: `complete` came with no chunk before it (asked “{asked}”)")
+            return Reply("".join(text), chunks, event)
+        elif isinstance(event, ServerError):
+            raise Failed(f"§2.7: the backend answered “{asked}” with an error frame: {event.text}")
+        else:
+            raise Failed(
+                f"§2.6: unexpected frame during the reply to “{asked}”: {str(raw)[:200]!r}"
+            )
+
+
+async def ask(
+    ws: ClientConnection, content: str, session_id: str, device_id: str, provider: str = "claude"
+) -> Reply:
+    await ws.send(frames.chat_frame(content, session_id, device_id, provider))  # type: ignore[arg-type]
+    return await read_reply(ws, content)
+
+
+@asynccontextmanager
+async def chat(target: Target, provider: str = "claude") -> AsyncIterator[ClientConnection]:
+    async with socket(target, provider) as ws:
+        await handshake(ws, target.token)
+        yield ws
+
+
+def counted(reply: Reply, expected: int, where: str) -> None:
+    count = reply.complete.message_count
+    check(
+        count == expected,
+        f"{where}: `complete` says message_count {count!r}, expected {expected} "
+        "(user and assistant turns of the session together)",
+    )
+
+
+# §1 HTTP endpoints ----------------------------------------------------------------------------
+
+
+@scenario("contract", "health", section("§1 GET /api/health"))
+async def health(target: Target) -> None:
+    """GET /api/health answers 200 with status, version, connections, sessions and bridgehub."""
+    status, body = await target.json("GET", "/api/health")
+    check(status == 200, f"GET /api/health answered {status}, expected 200")
+    shape(
+        body,
+        {
+            "status": str,
+            "version": str,
+            "timestamp": str,
+            "connections": dict,
+            "sessions": dict,
+            "bridgehub": dict,
+        },
+        "/api/health",
+    )
+    check(body["status"] == "ok", f"/api/health status is {body['status']!r}, expected 'ok'")
+    shape(body["connections"], {"claude": int, "codex": int}, "/api/health connections")
+    shape(
+        body["sessions"],
+        {"total": int, "by_agent": dict, "by_device": dict},
+        "/api/health sessions",
+    )
+    shape(body["bridgehub"], {"ready": bool}, "/api/health bridgehub")
+
+
+@scenario("contract", "status", section("§1 GET /api/status"))
+async def status(target: Target) -> None:
+    """GET /api/status with X-API-Key answers 200 "running" with version, health and features."""
+    code, body = await target.json("GET", "/api/status", headers={"X-API-Key": target.token})
+    check(code == 200, f"GET /api/status with the right key answered {code}, expected 200")
+    shape(
+        body,
+        {"status": str, "version": str, "health": str, "timestamp": str, "features": dict},
+        "/api/status",
+    )
+    check(
+        body["status"] == "running", f"/api/status status is {body['status']!r}, expected 'running'"
+    )
+
+
+@scenario("contract", "sessions-list", section("§1 GET /api/sessions"))
+async def sessions_list(target: Target) -> None:
+    """GET /api/sessions lists a session after its first exchange, with its agent, device and
+    message count."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ask(ws, "Hello, list me.", session_id, device)
+    code, body = await target.json("GET", "/api/sessions")
+    check(code == 200, f"GET /api/sessions answered {code}, expected 200")
+    shape(body, {"total": int, "sessions": list}, "/api/sessions")
+    found = [
+        s for s in body["sessions"] if isinstance(s, dict) and s.get("session_id") == session_id
+    ]
+    check(found, f"/api/sessions does not list {session_id} after its first exchange")
+    entry = found[0]
+    shape(
+        entry,
+        {
+            "agent_type": str,
+            "device_id": str,
+            "message_count": int,
+            "created_at": str,
+            "last_activity": str,
+        },
+        "a /api/sessions entry",
+    )
+    check(
+        entry["agent_type"] == "claude" and entry["device_id"] == device,
+        f"listed as {entry['agent_type']}/{entry['device_id']}, expected claude/{device}",
+    )
+    check(
+        entry["message_count"] == 2,
+        f"listed with message_count {entry['message_count']}, expected 2",
+    )
+
+
+@scenario("contract", "close-active-session", section("§1 DELETE …/session/{id}/close"))
+async def close_active(target: Target) -> None:
+    """Closing an active session with the right token answers 200 with ok, session_id,
+    process_killed and message."""
+    device, session_id = fresh_session("codex")
+    async with chat(target, "codex") as ws:
+        await ask(ws, "A session to close.", session_id, device, "codex")
+    code, body = await target.close_session("codex", session_id)
+    check(code == 200, f"closing an active session answered {code} {str(body)[:200]}, expected 200")
+    shape(
+        body,
+        {"ok": bool, "session_id": str, "process_killed": bool, "message": str},
+        "the close answer",
+    )
+    check(body["ok"] is True and body["session_id"] == session_id, f"the close answer is {body}")
+
+
+@scenario("contract", "close-unknown-session-404", section("§1 close: promised 404"))
+async def close_unknown(target: Target) -> None:
+    """Promise: closing a session the backend does not have answers 404 ("acceptable, may have
+    timed out") — for an id never used, and for a session already closed."""
+    _, never = fresh_session()
+    code, body = await target.close_session("claude", never)
+    check(
+        code == 404,
+        f"{PROMISE_404}: closing never-used {never} answered {code} {str(body)[:200]}",
+    )
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ask(ws, "Close me twice.", session_id, device)
+    first, _ = await target.close_session("claude", session_id)
+    check(first == 200, f"the first close of an active session answered {first}, expected 200")
+    again, body = await target.close_session("claude", session_id)
+    check(
+        again == 404,
+        f"{PROMISE_404}: closing {session_id} a second time answered {again} {str(body)[:200]}",
+    )
+
+
+@scenario("contract", "close-wrong-token-401", section("§1 close: promised 401"))
+async def close_wrong_token(target: Target) -> None:
+    """Promise: closing with a wrong or missing token answers 401, and the session stays."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ask(ws, "Nobody else may close me.", session_id, device)
+        for token, label in ((target.token + "-wrong", "a wrong token"), ("", "no token")):
+            code, body = await target.close_session("claude", session_id, token=token)
+            check(
+                code == 401,
+                f"{PROMISE_401}: closing with {label} answered {code} {str(body)[:200]}",
+            )
+        reply = await ask(ws, "Still here?", session_id, device)
+        counted(reply, 4, "§1 close with a wrong token must leave the session")
+
+
+UPLOAD_BYTES = b"BuilderOS contract upload\n" * 40
+
+
+@scenario("contract", "upload", section("§1 POST /api/files/upload"))
+async def upload(target: Target) -> None:
+    """An upload answers 200 with an absolute url, /uploads/ path, base-name filename, size and
+    type; the url serves the same bytes."""
+    files = {"file": ("../../notes.txt", UPLOAD_BYTES, "text/plain")}
+    code, body = await target.json(
+        "POST",
+        "/api/files/upload",
+        headers={"X-API-Key": target.token},
+        files=files,
+        data={"type": "document"},
+    )
+    check(code == 200, f"the upload answered {code} {str(body)[:200]}, expected 200")
+    shape(
+        body,
+        {"ok": bool, "url": str, "path": str, "filename": str, "size": int, "type": str},
+        "the upload answer",
+    )
+    check(
+        body["filename"] == "notes.txt",
+        f"the filename is {body['filename']!r}: a path must be cut to its base name",
+    )
+    check(body["size"] == len(UPLOAD_BYTES), f"size {body['size']}, sent {len(UPLOAD_BYTES)} bytes")
+    check(
+        body["path"].startswith("/uploads/") and body["url"].startswith(("http://", "https://")),
+        f"path {body['path']!r}, url {body['url']!r}",
+    )
+    served = await target.http.get(body["path"])
+    check(
+        served.status_code == 200 and served.content == UPLOAD_BYTES,
+        f"GET {body['path']} answered {served.status_code} with {len(served.content)} bytes",
+    )
+
+
+@scenario("contract", "upload-wrong-token-401", section("§1 upload: 401"))
+async def upload_wrong_token(target: Target) -> None:
+    """An upload with a wrong X-API-Key answers 401 {"ok": false, "error": "Unauthorized"}."""
+    files = {"file": ("x.txt", b"x", "text/plain")}
+    code, body = await target.json(
+        "POST", "/api/files/upload", headers={"X-API-Key": "wrong"}, files=files
+    )
+    check(code == 401, f"an upload with a wrong key answered {code}, expected 401")
+    check(isinstance(body, dict) and body.get("ok") is False, f"the 401 body is {str(body)[:200]}")
+
+
+@scenario("contract", "upload-missing-file-400", section("§1 upload: 400"))
+async def upload_missing_file(target: Target) -> None:
+    """An upload with no `file` part answers 400."""
+    code, body = await target.json(
+        "POST",
+        "/api/files/upload",
+        headers={"X-API-Key": target.token},
+        files={"type": (None, "document")},
+    )
+    check(code == 400, f"an upload without a file answered {code} {str(body)[:200]}, expected 400")
+
+
+@scenario("contract", "upload-too-large-413", section("§1 upload: 413"))
+async def upload_too_large(target: Target) -> None:
+    """An upload past 50,000,000 bytes answers 413 with the limit."""
+    big = b"\0" * 50_000_001
+    code, body = await target.json(
+        "POST",
+        "/api/files/upload",
+        headers={"X-API-Key": target.token},
+        files={"file": ("big.bin", big, "application/octet-stream")},
+    )
+    check(code == 413, f"a 50,000,001-byte upload answered {code} {str(body)[:200]}, expected 413")
+    check(
+        isinstance(body, dict) and body.get("limit") == 50_000_000,
+        f"the 413 body is {str(body)[:200]}",
+    )
+
+
+# §2 WebSocket ---------------------------------------------------------------------------------
+
+
+@scenario("contract", "ws-handshake", section("§2 steps 1–3"))
+async def ws_handshake(target: Target) -> None:
+    """The token as a text frame is answered `authenticated`, then a ready frame with content,
+    timestamp and features."""
+    async with socket(target) as ws:
+        await handshake(ws, target.token)
+
+
+@scenario("contract", "ws-wrong-token", section("§2 step 2"))
+async def ws_wrong_token(target: Target) -> None:
+    """A wrong token is answered `error:invalid_api_key`, then the socket closes."""
+    async with socket(target) as ws:
+        await ws.send(target.token + "-wrong")
+        answer = await receive(ws, "the answer to a wrong token")
+        check(
+            answer == "error:invalid_api_key",
+            f"a wrong token was answered {str(answer)[:200]!r}, expected 'error:invalid_api_key'",
+        )
+        await closes(ws, "after refusing the token")
+
+
+async def closes(ws: ClientConnection, when: str) -> None:
+    try:
+        async with asyncio.timeout(HANDSHAKE_LIMIT):
+            extra = await ws.recv()
+    except websockets.ConnectionClosed:
+        return
+    except TimeoutError:
+        raise Failed(f"the socket stayed open {when}") from None
+    raise Failed(f"the socket sent {str(extra)[:200]!r} {when}, expected it to close")
+
+
+@scenario("contract", "ws-non-text-first-frame", section("§2 step 2"))
+async def ws_binary_first(target: Target) -> None:
+    """A first frame that is not text closes the socket without `authenticated`."""
+    async with socket(target) as ws:
+        await ws.send(target.token.encode())
+        await closes(ws, "after a binary first frame")
+
+
+@scenario("contract", "ws-config-frame-ignored", section("§2 step 4"))
+async def ws_config_frame(target: Target) -> None:
+    """The iOS app's `{"working_directory": …}` frame gets no answer; the chat goes on."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ws.send(json.dumps({"working_directory": "/Users/test/project"}))
+        reply = await ask(ws, "After the config frame.", session_id, device)
+        counted(reply, 2, "§2.4 (the config frame is not a message)")
+
+
+@scenario("contract", "ws-chat-streams-reply", section("§2 steps 5–6"))
+async def ws_chat(target: Target) -> None:
+    """A chat frame is answered by chunks (`message` or `stream`) and `complete`, whose
+    message_count is 2 after the first exchange and 4 after the second."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        first = await ask(ws, "Hello, first exchange.", session_id, device)
+        check(first.text.strip(), "§2.6: the reply's chunks carry no text")
+        counted(first, 2, "§2.6 first exchange")
+        second = await ask(ws, "And the second exchange.", session_id, device)
+        counted(second, 4, "§2.6 second exchange")
+
+
+@scenario("contract", "ws-empty-content-ignored", section("§2 step 5"))
+async def ws_empty(target: Target) -> None:
+    """A chat frame with empty content gets no answer and is not stored."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ws.send(frames.chat_frame("", session_id, device, "claude"))
+        reply = await ask(ws, "The only real message.", session_id, device)
+        counted(reply, 2, "§2.5 (empty content is ignored)")
+
+
+@scenario("contract", "ws-attachments", section("§2 step 5"))
+async def ws_attachments(target: Target) -> None:
+    """A chat frame with attachments (one of them not an object, to be dropped) is answered."""
+    device, session_id = fresh_session()
+    frame = json.loads(frames.chat_frame("Here is a file.", session_id, device, "claude"))
+    frame["attachments"] = [
+        {
+            "id": "a1",
+            "filename": "notes.txt",
+            "mime_type": "text/plain",
+            "size": 3,
+            "type": "document",
+            "url": f"{target.url}/uploads/notes.txt",
+        },
+        "not an object",
+    ]
+    async with chat(target) as ws:
+        await ws.send(json.dumps(frame))
+        reply = await read_reply(ws, "Here is a file.")
+        counted(reply, 2, "§2.5 with attachments")
+
+
+@scenario("contract", "ws-defaults", section("§2 step 5"))
+async def ws_defaults(target: Target) -> None:
+    """Missing session_id means `default-claude-session`; missing device_id `unknown-device`."""
+    async with chat(target) as ws:
+        await ws.send(json.dumps({"content": "A message with no ids.", "chat_type": "jarvis"}))
+        await read_reply(ws, "A message with no ids.")
+    sessions = await target.sessions()
+    default = sessions.get("default-claude-session")
+    check(
+        default is not None,
+        "/api/sessions does not list default-claude-session after a message with no session_id",
+    )
+    assert default is not None
+    check(
+        default.get("device_id") == "unknown-device",
+        f"default-claude-session has device_id {default.get('device_id')!r}, "
+        "expected 'unknown-device'",
+    )
+
+
+@scenario("contract", "ws-invalid-json", section("§2 step 7"))
+async def ws_invalid_json(target: Target) -> None:
+    """A frame that is not JSON gets an error frame, and the connection stays open."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ws.send("this is not JSON {")
+        raw = await receive(ws, "the answer to a frame that is not JSON")
+        check(
+            isinstance(frames.decode(raw), ServerError),
+            f"§2.7: a frame that is not JSON was answered {str(raw)[:200]!r}, "
+            "expected an error frame",
+        )
+        reply = await ask(ws, "Still connected?", session_id, device)
+        counted(reply, 2, "§2.7 (the connection stays open)")
+
+
+@scenario("contract", "ws-codex-path", section("§2 /api/codex/ws"))
+async def ws_codex(target: Target) -> None:
+    """The Codex path does the same handshake and streams a reply for `chat_type` codex."""
+    device, session_id = fresh_session("codex")
+    async with chat(target, "codex") as ws:
+        reply = await ask(ws, "Hello Codex.", session_id, device, "codex")
+        counted(reply, 2, "§2.6 on the codex path")
+    sessions = await target.sessions()
+    check(
+        sessions.get(session_id, {}).get("agent_type") == "codex",
+        f"{session_id} is not listed as a codex session",
+    )
+
+
+@scenario("contract", "ws-keepalive", section("§2 step 8"))
+async def ws_keepalive(target: Target) -> None:
+    """The server answers a ping with a pong (the app pings every 25 s)."""
+    async with chat(target) as ws:
+        try:
+            async with asyncio.timeout(HANDSHAKE_LIMIT):
+                await (await ws.ping())
+        except TimeoutError:
+            raise Failed(f"no pong within {HANDSHAKE_LIMIT:.0f} s") from None
+
+
+# §3 sessions ----------------------------------------------------------------------------------
+
+
+@scenario("contract", "sessions-survive-reconnect", section("§3"))
+async def survive_reconnect(target: Target) -> None:
+    """A session continues over a new connection, and from another device."""
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ask(ws, "Before reconnecting.", session_id, device)
+    async with chat(target) as ws:
+        counted(
+            await ask(ws, "After reconnecting.", session_id, device), 4, "§3 on a new connection"
+        )
+    async with chat(target) as ws:
+        counted(
+            await ask(ws, "From another device.", session_id, "contract-other-device"),
+            6,
+            "§3 from another device",
+        )
+
+
+@scenario("contract", "sessions-survive-restart", section("§3"))
+async def survive_restart(target: Target) -> None:
+    """A session continues after the backend restarts."""
+    target.require_restart()
+    device, session_id = fresh_session()
+    async with chat(target) as ws:
+        await ask(ws, "Before the restart.", session_id, device)
+    await target.restart()
+    async with chat(target) as ws:
+        counted(await ask(ws, "After the restart.", session_id, device), 4, "§3 after a restart")

@@ -1,0 +1,275 @@
+"""Driving the real chat app headless (Textual's `App.run_test()` pilot), as a user would:
+keys, typing, tab switches, quitting and starting again. Waits are on model changes, never on
+sleeps. The tests use the same helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from textual.pilot import Pilot
+
+from harness.scenario import Failed
+from tui.app import ChatApp, ChatSetup
+from tui.cli import device_id_of
+from tui.client.backoff import Backoff
+from tui.client.state import Phase
+from tui.store import ChatStore, StoredMessage
+from tui.widgets.chat_view import ChatView
+from tui.widgets.composer import Composer
+from tui.widgets.dialogs import ConfirmClose, PickTab
+from tui.widgets.message_block import MessageBlock
+from tui.widgets.streamed_reply import StreamedReply
+from tui.workspace import ChatTab, Workspace
+
+SIZE = (120, 40)
+WAIT = 15.0
+"""Seconds any one wait may take before the scenario fails with what it waited for."""
+
+
+def fast_backoff() -> Backoff:
+    """Reconnect quickly: a check should not wait out a user's backoff."""
+    return Backoff(base=0.05, cap=0.2)
+
+
+class Watch:
+    """Resolves a condition on the very model change that makes it true.
+
+    Conditions are checked inside the workspace's change hook, so a state that lasts only
+    while a reply streams is seen even though `pilot.pause()` waits for the app to go idle.
+    """
+
+    def __init__(self, app: ChatApp) -> None:
+        assert app.workspace is not None, "start the app first"
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        inner = app.workspace.on_change
+
+        def hook(change: object) -> None:
+            inner(change)  # type: ignore[arg-type]
+            for predicate, future in self._waiters:
+                if not future.done() and predicate():
+                    future.set_result(None)
+
+        app.workspace.on_change = hook
+
+    async def until(
+        self, pilot: Pilot, predicate: Callable[[], bool], limit: float = WAIT, settle: bool = True
+    ) -> None:
+        if not predicate():
+            future = asyncio.get_running_loop().create_future()
+            waiter = (predicate, future)
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout(limit):
+                    await future
+            finally:
+                self._waiters.remove(waiter)
+        if settle:
+            await pilot.pause()  # let the screen catch up with the model
+
+
+async def started(pilot: Pilot) -> Watch:
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    async with asyncio.timeout(10):
+        while app.workspace is None:
+            await pilot.pause()
+    return Watch(app)
+
+
+def view(app: ChatApp, index: int | None = None) -> ChatView:
+    assert app.workspace is not None
+    tab = app.workspace.selected if index is None else app.workspace.tabs[index]
+    found = app.view(tab.tab_id)
+    assert found is not None
+    return found
+
+
+def blocks(app: ChatApp, index: int | None = None) -> list[MessageBlock | StreamedReply]:
+    """The finished messages on screen (a long streamed reply stays a StreamedReply)."""
+    return [w for w in view(app, index).query(".message") if getattr(w, "message", None)]  # type: ignore[misc]
+
+
+async def pick_tab(pilot: Pilot, number: int) -> None:
+    """ctrl+g, then the number; returns once that tab is shown (the picker's callback runs
+    after the key press has been handled)."""
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    async with asyncio.timeout(10):
+        await pilot.press("ctrl+g")
+        while not isinstance(app.screen, PickTab):
+            await pilot.pause()
+        await pilot.press(str(number))
+        while not view(app, number - 1).active:
+            await pilot.pause()
+
+
+async def type_and_send(pilot: Pilot, text: str) -> None:
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    composer = view(app).query_one(Composer)
+    composer.focus()
+    composer.insert(text)
+    await pilot.press("enter")
+
+
+def replies_done(app: ChatApp, count: int, index: int | None = None) -> Callable[[], bool]:
+    def check() -> bool:
+        assert app.workspace is not None
+        tab = app.workspace.selected if index is None else app.workspace.tabs[index]
+        done = [m for m in tab.messages if m.role != "user" and m.status != "pending"]
+        return len(done) >= count and tab.live is None
+
+    return check
+
+
+class AppRun:
+    """One run of the chat app against a backend, in a data dir of its own.
+
+    `async with AppRun(...) as run:` starts the app headless; leaving the block quits it as
+    ctrl+q would. Start another AppRun on the same data dir to "restart the app".
+    """
+
+    def __init__(self, data_dir: Path, url: str, token: str, device_id: str | None = None):
+        self.data_dir = data_dir
+        store = ChatStore(data_dir / "history.db")
+        self.device_id = device_id_of(store, device_id)
+        self.app = ChatApp(
+            ChatSetup(
+                store=store,
+                device_id=self.device_id,
+                url=url,
+                token=token,
+                backoff=fast_backoff,
+            )
+        )
+        self.notices: list[str] = []
+        self._noticed = asyncio.Event()
+        self._context: Any = None
+
+    async def __aenter__(self) -> AppRun:
+        notify = self.app.notify
+
+        def record(message: str, *args: Any, **kwargs: Any) -> None:
+            self.notices.append(str(message))
+            self._noticed.set()
+            notify(message, *args, **kwargs)
+
+        self.app.notify = record  # type: ignore[method-assign]
+        self._context = self.app.run_test(size=SIZE)
+        self.pilot: Pilot = await self._context.__aenter__()
+        try:
+            self.watch = await started(self.pilot)
+        except TimeoutError:
+            await self.__aexit__(None, None, None)
+            raise Failed("the app did not start within 10 s") from None
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._context.__aexit__(exc_type, exc, tb)
+
+    # what is there ----------------------------------------------------------------------------
+
+    @property
+    def workspace(self) -> Workspace:
+        assert self.app.workspace is not None
+        return self.app.workspace
+
+    def tab(self, index: int | None = None) -> ChatTab:
+        return self.workspace.selected if index is None else self.workspace.tabs[index]
+
+    def view(self, index: int | None = None) -> ChatView:
+        return view(self.app, index)
+
+    def shown(self, index: int | None = None) -> list[str]:
+        """The texts of the finished messages on screen in that tab, in order."""
+        return [b.message.text for b in blocks(self.app, index) if b.message is not None]
+
+    # waiting ----------------------------------------------------------------------------------
+
+    async def until(self, predicate: Callable[[], bool], what: str, limit: float = WAIT) -> None:
+        try:
+            await self.watch.until(self.pilot, predicate, limit=limit)
+        except TimeoutError:
+            raise Failed(f"waited {limit:.0f} s for {what}") from None
+
+    async def connected(self, index: int | None = None) -> None:
+        tab = self.tab(index)
+        await self.until(
+            lambda: tab.state.phase is Phase.CONNECTED,
+            f"tab “{tab.title}” to connect (it shows: {tab.state.label(0)})",
+        )
+
+    # acting -----------------------------------------------------------------------------------
+
+    async def send(self, text: str) -> None:
+        """Type `text` in the selected tab and press Enter."""
+        await type_and_send(self.pilot, text)
+
+    async def ask(self, text: str) -> StoredMessage:
+        """Type `text` in the selected tab, Enter, and wait for the whole reply."""
+        tab = self.tab()
+        before = len([m for m in tab.messages if m.role != "user"])
+        await type_and_send(self.pilot, text)
+        await self.until(
+            lambda: (
+                len([m for m in tab.messages if m.role != "user"]) > before and tab.live is None
+            ),
+            f"the reply to “{text}” in tab “{tab.title}”",
+        )
+        reply = [m for m in tab.messages if m.role != "user"][-1]
+        if reply.role != "assistant" or reply.status != "complete":
+            raise Failed(
+                f"the reply to “{text}” ended as {reply.role}/{reply.status}: {reply.text}"
+            )
+        return reply
+
+    async def new_tab(self, provider: str) -> ChatTab:
+        count = len(self.workspace.tabs)
+        await self.pilot.press("ctrl+n" if provider == "claude" else "ctrl+o")
+        await self.pilot.pause()
+        if len(self.workspace.tabs) != count + 1:
+            raise Failed(f"a new {provider} tab was not added (notices: {self.notices[-1:]})")
+        return self.workspace.selected
+
+    async def goto(self, number: int) -> None:
+        try:
+            await pick_tab(self.pilot, number)
+        except TimeoutError:
+            raise Failed(f"tab {number} was not shown after ctrl+g, {number}") from None
+
+    async def close_selected(self) -> str:
+        """F8, then y; returns the app's notice about the close call."""
+        count = len(self.notices)
+        await self.pilot.press("f8")
+        await self.until(lambda: isinstance(self.app.screen, ConfirmClose), "the close dialog", 5)
+        await self.pilot.press("y")
+        return await self.notice(
+            lambda text: text.startswith("“"), "the notice about the close call", start=count
+        )
+
+    async def notice(
+        self, predicate: Callable[[str], bool], what: str, start: int = 0, limit: float = WAIT
+    ) -> str:
+        """The first notice from `start` on that matches (notices come from HTTP calls and
+        key handlers, outside the workspace's changes)."""
+        try:
+            async with asyncio.timeout(limit):
+                while True:
+                    self._noticed.clear()
+                    found = [n for n in self.notices[start:] if predicate(n)]
+                    if found:
+                        return found[0]
+                    await self._noticed.wait()
+        except TimeoutError:
+            raise Failed(
+                f"waited {limit:.0f} s for {what} (notices: {self.notices[start:]})"
+            ) from None
