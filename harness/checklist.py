@@ -51,7 +51,7 @@ CODE_WORDS = ("amber", "cobalt", "saffron", "violet", "jade")
 
 def code_word() -> str:
     """A word to remember that no earlier message contains."""
-    return f"{secrets.choice(CODE_WORDS)}{secrets.randbelow(900) + 100}"
+    return f"{secrets.choice(CODE_WORDS)}{secrets.token_hex(3)}"
 
 
 async def listed(target: Target, tab: ChatTab, messages: int | None = None) -> dict[str, object]:

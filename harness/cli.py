@@ -14,6 +14,11 @@ import typer
 Opt = typer.Option
 
 
+FIRST_CONTACT = 10.0
+"""Seconds a --url backend has to answer /api/health before anything runs (CI may start it
+just before)."""
+
+
 class SuiteChoice(StrEnum):
     all = "all"
     checklist = "checklist"
@@ -60,7 +65,7 @@ def check(
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     if list_:
-        console.print(report.scenario_list(scenarios))
+        console.print(report.scenario_list(scenarios), soft_wrap=True)
         return
     if url is None and (token or restart_cmd):
         console.print("[red]error:[/] --token and --restart-cmd go with --url")
@@ -96,7 +101,7 @@ async def _run(
             await target.start()  # type: ignore[attr-defined]
         else:
             target = RemoteBackend(url, token or "", restart_cmd)
-            await target.wait_healthy(limit=10)
+            await target.wait_healthy(limit=FIRST_CONTACT)
     except (Failed, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return True

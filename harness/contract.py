@@ -119,7 +119,9 @@ async def read_reply(ws: ClientConnection, asked: str) -> Reply:
             check(chunks > 0, f"§2.6: `complete` came with no chunk before it (asked “{asked}”)")
             return Reply("".join(text), chunks, event)
         elif isinstance(event, ServerError):
-            raise Failed(f"§2.7: the backend answered “{asked}” with an error frame: {event.text}")
+            raise Failed(
+                f"§2.7: the backend answered “{asked}” with an error frame: " + event.content
+            )
         else:
             raise Failed(
                 f"§2.6: unexpected frame during the reply to “{asked}”: {str(raw)[:200]!r}"

@@ -146,6 +146,8 @@ class AppRun:
                 backoff=fast_backoff,
             )
         )
+        # the tab bar's underline slides; a pilot key press waits for every animation to end
+        self.app.animation_level = "none"
         self.notices: list[str] = []
         self._noticed = asyncio.Event()
         self._context: Any = None
@@ -202,11 +204,15 @@ class AppRun:
             raise Failed(f"waited {limit:.0f} s for {what}") from None
 
     async def connected(self, index: int | None = None) -> None:
+        """Wait for the tab to connect; a refused token fails at once (the app stops retrying)."""
         tab = self.tab(index)
+        settled = (Phase.CONNECTED, Phase.AUTH_FAILED)
         await self.until(
-            lambda: tab.state.phase is Phase.CONNECTED,
+            lambda: tab.state.phase in settled,
             f"tab “{tab.title}” to connect (it shows: {tab.state.label(0)})",
         )
+        if tab.state.phase is not Phase.CONNECTED:
+            raise Failed(f"tab “{tab.title}” did not connect: {tab.state.label(0)}")
 
     # acting -----------------------------------------------------------------------------------
 

@@ -18,15 +18,19 @@ from harness.scenario import SUITES, Scenario
 MARKS = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]–[/]"}
 
 
-def scenario_list(scenarios: list[Scenario]) -> Table:
-    table = Table(title="builderos check — scenarios", title_justify="left")
-    table.add_column("suite")
-    table.add_column("name", style="bold")
-    table.add_column("what it checks")
-    table.add_column("from")
-    for s in scenarios:
-        table.add_row(s.suite, s.name, s.doc.replace("\n\n", "\n"), s.source)
-    return table
+def scenario_list(scenarios: list[Scenario]) -> str:
+    """Names, where each comes from and what it checks (rich markup, one block per suite)."""
+    lines: list[str] = []
+    for suite in SUITES:
+        mine = [s for s in scenarios if s.suite == suite]
+        if not mine:
+            continue
+        lines.append(f"[bold]{suite}[/] ({len(mine)} scenarios)")
+        for s in mine:
+            lines.append(f"  [bold cyan]{s.name}[/]  [dim]{escape(s.source)}[/]")
+            lines += [f"      {escape(line)}" if line else "" for line in s.doc.splitlines()]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def progress_line(result: Result) -> str:
