@@ -4,6 +4,7 @@ restart the backend are skipped with the reason, never passed."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -51,3 +52,22 @@ async def test_a_refused_token_fails_the_scenario_saying_so(backend: MockBackend
         await target.close()
     assert result.status == "failed"
     assert "did not connect" in result.message and "token" in result.message.lower()
+
+
+class ForgetfulMock(BundledMock):
+    """Restarts on an empty database: sessions do not survive, as the seeds promise they do."""
+
+    async def restart(self, while_down: object = None) -> None:
+        self.config = replace(self.config, db_path=self.config.db_path.with_name("empty.db"))
+        await super().restart(while_down)  # type: ignore[arg-type]
+
+
+async def test_a_backend_that_forgets_on_restart_fails_the_reconnect_item() -> None:
+    target = ForgetfulMock()
+    await target.start()
+    try:
+        (result,) = await run_all([BY_NAME["disconnect-reconnect-restores-session"]], target)
+    finally:
+        await target.close()
+    assert result.status == "failed"
+    assert result.message.startswith("after the reconnect the reply was:")
