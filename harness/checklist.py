@@ -179,7 +179,6 @@ async def second_claude_chat(target: Target) -> None:
             second.session_id != first.session_id, "the second tab shares the first tab's session"
         )
         session_id_shape(second, run.device_id)
-        await run.connected()
         await run.ask("Message in the second chat.")
         await listed(target, first, messages=2)
         await listed(target, second, messages=2)
@@ -195,7 +194,6 @@ async def separate_histories(target: Target) -> None:
     async with fresh_app(target) as run:
         await run.ask(f"Remember the code word {word_a}.")
         await run.new_tab("claude")
-        await run.connected()
         await run.ask(f"Remember the code word {word_b}.")
         reply = await run.ask("What is the code word?")
         check(
@@ -219,7 +217,6 @@ async def switching(target: Target) -> None:
     async with fresh_app(target) as run:
         await run.ask("Only in tab one.")
         await run.new_tab("claude")
-        await run.connected()
         await run.ask("Only in tab two.")
         for number in (1, 2, 1, 2):
             await run.goto(number)
@@ -266,7 +263,6 @@ async def second_still_works(target: Target) -> None:
     async with fresh_app(target) as run:
         await run.ask("The first chat, soon closed.")
         await run.new_tab("claude")
-        await run.connected()
         await run.ask(f"Remember the code word {word}.")
         await run.goto(1)
         await run.close_selected()
@@ -291,7 +287,6 @@ async def restart_restores(target: Target) -> None:
             await run.connected()
             await run.ask("Before the restart, tab one.")
             await run.new_tab("codex")
-            await run.connected()
             await run.ask("Before the restart, tab two.")
             before = [(t.tab_id, t.provider, t.title, t.session_id) for t in run.workspace.tabs]
             await run.pilot.press("ctrl+q")
@@ -319,10 +314,8 @@ async def codex_chats(target: Target) -> None:
         first = await run.new_tab("codex")
         check(first.title == "Codex", f"a new Codex tab is titled “{first.title}”")
         session_id_shape(first, run.device_id)
-        await run.connected()
         await run.ask("Hello Codex, first Codex chat.")
         second = await run.new_tab("codex")
-        await run.connected()
         await run.ask("Hello Codex, second Codex chat.")
         check(first.session_id != second.session_id, "two Codex tabs share a session")
         await listed(target, first, messages=2)
@@ -455,7 +448,6 @@ async def switch_agents(target: Target) -> None:
     async with fresh_app(target) as run:
         await run.ask(f"Remember the code word {jarvis_word}.")
         await run.new_tab("codex")
-        await run.connected()
         await run.ask(f"Remember the code word {codex_word}.")
         await run.goto(1)
         jarvis = await run.ask("What is the code word?")
@@ -564,7 +556,7 @@ async def drafts_kept(target: Target) -> None:
     async with data_dir() as directory:
         async with app_run(target, directory) as run:
             run.view().composer.insert("draft for tab one")
-            await run.new_tab("codex")
+            await run.new_tab("codex", connect=False)
             run.view().composer.insert("draft for tab two")
             await run.pilot.pause()
             await run.pilot.press("ctrl+q")

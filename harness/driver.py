@@ -238,12 +238,15 @@ class AppRun:
             )
         return reply
 
-    async def new_tab(self, provider: str) -> ChatTab:
+    async def new_tab(self, provider: str, connect: bool = True) -> ChatTab:
+        """ctrl+n (Claude) or ctrl+o (Codex); by default, wait until the new tab is connected."""
         count = len(self.workspace.tabs)
         await self.pilot.press("ctrl+n" if provider == "claude" else "ctrl+o")
         await self.pilot.pause()
         if len(self.workspace.tabs) != count + 1:
             raise Failed(f"a new {provider} tab was not added (notices: {self.notices[-1:]})")
+        if connect:
+            await self.connected()
         return self.workspace.selected
 
     async def goto(self, number: int) -> None:

@@ -82,8 +82,8 @@ class Target:
     async def sessions(self) -> dict[str, dict[str, Any]]:
         """The sessions `/api/sessions` lists, by id."""
         status, body = await self.json("GET", "/api/sessions")
-        check_shape = isinstance(body, dict) and isinstance(body.get("sessions"), list)
-        if status != 200 or not check_shape:
+        well_formed = isinstance(body, dict) and isinstance(body.get("sessions"), list)
+        if status != 200 or not well_formed:
             raise Failed(f"GET /api/sessions answered {status} {str(body)[:200]}")
         return {s.get("session_id"): s for s in body["sessions"] if isinstance(s, dict)}
 

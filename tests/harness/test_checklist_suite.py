@@ -3,10 +3,7 @@ restart the backend are skipped with the reason, never passed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
-
-import pytest
 
 from harness.runner import run_all
 from harness.scenario import all_scenarios
@@ -15,14 +12,6 @@ from mock_backend import MockBackend
 from tests.conftest import TOKEN
 
 BY_NAME = {s.name: s for s in all_scenarios()}
-
-
-@pytest.fixture
-async def bundled() -> AsyncIterator[BundledMock]:
-    target = BundledMock()
-    await target.start()
-    yield target
-    await target.close()
 
 
 async def test_scenarios_that_restart_the_backend_pass_on_the_bundled_mock(

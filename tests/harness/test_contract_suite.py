@@ -5,7 +5,6 @@ and allowed variation on the wire is not a failure."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,14 +19,6 @@ CONTRACT = [s for s in all_scenarios() if s.suite == "contract"]
 
 def by_status(results: list[Result], status: str) -> dict[str, str]:
     return {r.scenario.name: r.message for r in results if r.status == status}
-
-
-@pytest.fixture
-async def bundled() -> AsyncIterator[BundledMock]:
-    target = BundledMock()
-    await target.start()
-    yield target
-    await target.close()
 
 
 async def test_the_bundled_mock_passes_every_contract_scenario(bundled: BundledMock) -> None:
