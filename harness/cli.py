@@ -74,7 +74,11 @@ def check(
         console.print("[red]error:[/] --url needs --token (or env BUILDEROS_CHECK_TOKEN)")
         raise typer.Exit(2)
     logging.getLogger().addHandler(logging.NullHandler())  # the backend's and app's logs stay quiet
-    failed = asyncio.run(_run(scenarios, url, token, restart_cmd, exitfirst, junit, json_))
+    try:
+        failed = asyncio.run(_run(scenarios, url, token, restart_cmd, exitfirst, junit, json_))
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: no report written")
+        raise typer.Exit(130) from None
     raise typer.Exit(1 if failed else 0)
 
 
