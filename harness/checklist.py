@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from harness.driver import AppRun
+from harness.driver import AppRun, blocks
 from harness.scenario import check, scenario
 from harness.target import Target
 from tui.client.state import Phase
@@ -417,6 +417,8 @@ async def first_message(target: Target) -> None:
         check(reply.text.strip(), "the reply is empty")
         shown = run.shown()
         check(shown[-1] == reply.text, "the reply on screen is not the reply received")
+        author = blocks(run.app)[-1].border_title
+        check(author == "Jarvis", f"the reply is shown as {author!r}'s, expected Jarvis's")
         check(
             shown[-2] == "Show me a Python function that adds two numbers.",
             "the message is not above its reply",
