@@ -7,11 +7,16 @@ import logging
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from harness.scenario import Scenario
 
 Opt = typer.Option
+console = Console(highlight=False)
 
 
 FIRST_CONTACT = 10.0
@@ -58,7 +63,6 @@ def check(
     from harness import report
     from harness.scenario import select
 
-    console = report.console()
     try:
         scenarios = select(suite.value, only or [])
     except ValueError as exc:
@@ -83,7 +87,7 @@ def check(
 
 
 async def _run(
-    scenarios: list,  # type: ignore[type-arg]
+    scenarios: list[Scenario],
     url: str | None,
     token: str | None,
     restart_cmd: str | None,
@@ -95,23 +99,19 @@ async def _run(
     from harness import report
     from harness.runner import run_all
     from harness.scenario import Failed
-    from harness.target import BundledMock, RemoteBackend, Target
+    from harness.target import BundledMock, RemoteBackend
 
-    console = report.console()
-    target: Target
+    target = BundledMock() if url is None else RemoteBackend(url, token or "", restart_cmd)
     try:
-        if url is None:
-            target = BundledMock()
-            await target.start()  # type: ignore[attr-defined]
-        else:
-            target = RemoteBackend(url, token or "", restart_cmd)
-            await target.wait_healthy(limit=FIRST_CONTACT)
-    except (Failed, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return True
-    console.print(f"[bold]builderos check[/] — {len(scenarios)} scenarios against {target.label}")
-    started = time.perf_counter()
-    try:
+        try:
+            await target.ready(limit=FIRST_CONTACT)
+        except Failed as exc:
+            console.print(f"[red]error:[/] {exc}")
+            return True
+        console.print(
+            f"[bold]builderos check[/] — {len(scenarios)} scenarios against {target.label}"
+        )
+        started = time.perf_counter()
         with console.status("") as status:
             results = await run_all(
                 scenarios,

@@ -317,7 +317,7 @@ async def upload(target: Target) -> None:
         body["path"].startswith("/uploads/") and body["url"].startswith(("http://", "https://")),
         f"path {body['path']!r}, url {body['url']!r}",
     )
-    served = await target.http.get(body["path"])
+    served = await target.http.get(target.url + body["path"])
     check(
         served.status_code == 200 and served.content == UPLOAD_BYTES,
         f"GET {body['path']} answered {served.status_code} with {len(served.content)} bytes",

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.runner import Result
@@ -42,16 +42,12 @@ def progress_line(result: Result) -> str:
     return line
 
 
-def escape(text: str) -> str:
-    return text.replace("[", r"\[")
-
-
 def totals(results: list[Result]) -> Counter[str]:
     return Counter(r.status for r in results)
 
 
 def summary(results: list[Result], seconds: float, not_run: int) -> Table:
-    table = Table(title_justify="left", show_footer=False)
+    table = Table(title_justify="left")
     count = totals(results)
     table.title = (
         f"{len(results)} scenarios in {seconds:.1f} s: {count['passed']} passed, "
@@ -137,7 +133,3 @@ def write_json(path: Path, results: list[Result], target: str, seconds: float) -
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-
-
-def console() -> Console:
-    return Console(highlight=False)

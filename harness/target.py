@@ -40,7 +40,11 @@ class Target:
     def __init__(self, url: str, token: str) -> None:
         self.url = normalise_base_url(url)
         self.token = token
-        self.http = httpx.AsyncClient(base_url=self.url, timeout=10.0)
+        self.http = httpx.AsyncClient(timeout=10.0)
+
+    async def ready(self, limit: float) -> None:
+        """Make sure the backend is there before anything runs."""
+        await self.wait_healthy(limit)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -57,7 +61,7 @@ class Target:
         deadline = time.monotonic() + limit
         while True:
             with contextlib.suppress(httpx.HTTPError):
-                if (await self.http.get("/api/health")).status_code == 200:
+                if (await self.http.get(self.url + "/api/health")).status_code == 200:
                     return
             if time.monotonic() > deadline:
                 raise Failed(
@@ -70,7 +74,7 @@ class Target:
     async def json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """Status and JSON body (None when the body is not JSON)."""
         try:
-            response = await self.http.request(method, path, **kwargs)
+            response = await self.http.request(method, self.url + path, **kwargs)
         except httpx.HTTPError as exc:
             raise Failed(f"{method} {path}: no answer ({exc.__class__.__name__}: {exc})") from None
         try:
@@ -112,17 +116,16 @@ class BundledMock(Target):
             chunk_delay=0,
         )
         self.backend = MockBackend(self.config)
-        super().__init__("http://127.0.0.1:1", self.config.token)
+        super().__init__("http://127.0.0.1:0", self.config.token)  # the port is known at start
 
-    async def start(self) -> None:
+    async def ready(self, limit: float) -> None:
+        """Start it; a restart reuses the port it got."""
         try:
             await self.backend.start()
         except StartError as exc:
             raise Failed(f"the bundled mock backend did not start: {exc}") from None
         self.url = self.backend.url
         self.config = replace(self.config, port=self.backend.port)
-        await self.http.aclose()
-        self.http = httpx.AsyncClient(base_url=self.url, timeout=10.0)
 
     async def restart(self, while_down: WhileDown | None = None) -> None:
         await self.backend.stop()

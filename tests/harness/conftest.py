@@ -12,6 +12,6 @@ from harness.target import BundledMock
 @pytest.fixture
 async def bundled() -> AsyncIterator[BundledMock]:
     target = BundledMock()
-    await target.start()
+    await target.ready(limit=0)
     yield target
     await target.close()

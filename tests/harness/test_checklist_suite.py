@@ -53,7 +53,7 @@ class ForgetfulMock(BundledMock):
 
 async def test_a_backend_that_forgets_on_restart_fails_the_reconnect_item() -> None:
     target = ForgetfulMock()
-    await target.start()
+    await target.ready(limit=0)
     try:
         (result,) = await run_all([BY_NAME["disconnect-reconnect-restores-session"]], target)
     finally:

@@ -48,9 +48,8 @@ class FrozenText(Widget):
     def __init__(self) -> None:
         super().__init__(classes="part")
         self._parts: list[RichMarkdown] = []
-        self._strips: dict[int, list[Strip]] = {}
-        self._rendered: dict[int, int] = {}
-        """Per width: how many parts its strips hold."""
+        self._lines: dict[int, tuple[int, list[Strip]]] = {}
+        """Per width: how many parts are rendered, and their lines."""
 
     @property
     def parts(self) -> int:
@@ -61,15 +60,11 @@ class FrozenText(Widget):
         self.refresh(layout=True)
 
     def lines(self, width: int) -> list[Strip]:
-        strips = self._strips.get(width)
-        if strips is None:
-            if len(self._strips) >= self.WIDTHS_KEPT:
-                oldest = next(iter(self._strips))
-                del self._strips[oldest]
-                self._rendered.pop(oldest, None)
-            strips = self._strips[width] = []
-        done = self._rendered.get(width, 0)
-        if done < len(self._parts):
+        cached = self._lines.pop(width, None)  # popped and put back: least recently used first
+        if cached is None and len(self._lines) >= self.WIDTHS_KEPT:
+            del self._lines[next(iter(self._lines))]
+        done, strips = cached or (0, [])
+        if done < len(self._parts):  # this runs for every painted line: render only what is new
             console = self.app.console
             options = self.app.console_options.update(width=width, height=None, highlight=False)
             for part in self._parts[done:]:
@@ -80,7 +75,7 @@ class FrozenText(Widget):
                         segments, width, include_new_lines=False, pad=True
                     )
                 )
-            self._rendered[width] = len(self._parts)
+        self._lines[width] = (len(self._parts), strips)
         return strips
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
