@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from harness.driver import AppRun, blocks
+from harness.driver import AppRun, blocks, replies_done
 from harness.scenario import check, scenario
 from harness.target import Target
-from tui.client.state import Phase
 from tui.workspace import MAX_TABS, ChatTab
 
 SEED_000 = "seed 000, Testing Checklist"
@@ -341,13 +340,8 @@ async def five_chats(target: Target) -> None:
             await run.connected(index)
         for index, tab in enumerate(run.workspace.tabs):
             run.workspace.send(tab.tab_id, f"Concurrent question number {index + 1}.")
-        for index, tab in enumerate(run.workspace.tabs):
-            await run.until(
-                lambda tab=tab: (
-                    any(m.role == "assistant" for m in tab.messages) and tab.live is None
-                ),
-                f"the reply in tab {index + 1}",
-            )
+        for index in range(MAX_TABS):
+            await run.until(replies_done(run.app, 1, index), f"the reply in tab {index + 1}")
         for index in range(MAX_TABS):
             await run.goto(index + 1)
             shows(run, index, f"Concurrent question number {index + 1}.")
@@ -481,9 +475,7 @@ async def reconnect(target: Target) -> None:
 
         async def while_down() -> None:
             nonlocal dropped
-            await run.until(
-                lambda: tab.state.phase is not Phase.CONNECTED, "the tab to notice the drop"
-            )
+            await run.dropped()
             dropped = True
 
         await target.restart(while_down)
@@ -509,18 +501,13 @@ async def typed_while_down(target: Target) -> None:
         tab = run.tab()
 
         async def while_down() -> None:
-            await run.until(
-                lambda: tab.state.phase is not Phase.CONNECTED, "the tab to notice the drop"
-            )
+            await run.dropped()
             await run.send("Typed while the backend was down.")
             pending = [m for m in tab.messages if m.status == "pending"]
             check(pending, "the message typed while down is not shown as pending")
 
         await target.restart(while_down)
-        await run.until(
-            lambda: any(m.role == "assistant" for m in tab.messages[2:]) and tab.live is None,
-            "the reply to the message typed while down",
-        )
+        await run.until(replies_done(run.app, 2), "the reply to the message typed while down")
         sent = [m for m in tab.messages if m.text == "Typed while the backend was down."]
         check(
             sent and sent[0].status == "sent",

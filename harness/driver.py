@@ -116,12 +116,16 @@ async def type_and_send(pilot: Pilot, text: str) -> None:
     await pilot.press("enter")
 
 
+def replies(tab: ChatTab) -> list[StoredMessage]:
+    """The tab's finished answers: replies, errors and interrupted replies."""
+    return [m for m in tab.messages if m.role != "user"]
+
+
 def replies_done(app: ChatApp, count: int, index: int | None = None) -> Callable[[], bool]:
     def check() -> bool:
         assert app.workspace is not None
         tab = app.workspace.selected if index is None else app.workspace.tabs[index]
-        done = [m for m in tab.messages if m.role != "user" and m.status != "pending"]
-        return len(done) >= count and tab.live is None
+        return len(replies(tab)) >= count and tab.live is None
 
     return check
 
@@ -214,6 +218,13 @@ class AppRun:
         if tab.state.phase is not Phase.CONNECTED:
             raise Failed(f"tab “{tab.title}” did not connect: {tab.state.label(0)}")
 
+    async def dropped(self, index: int | None = None) -> None:
+        """Wait for the tab to notice that its connection is gone."""
+        tab = self.tab(index)
+        await self.until(
+            lambda: tab.state.phase is not Phase.CONNECTED, "the tab to notice the drop"
+        )
+
     # acting -----------------------------------------------------------------------------------
 
     async def send(self, text: str) -> None:
@@ -223,15 +234,13 @@ class AppRun:
     async def ask(self, text: str) -> StoredMessage:
         """Type `text` in the selected tab, Enter, and wait for the whole reply."""
         tab = self.tab()
-        before = len([m for m in tab.messages if m.role != "user"])
+        before = len(replies(tab))
         await type_and_send(self.pilot, text)
         await self.until(
-            lambda: (
-                len([m for m in tab.messages if m.role != "user"]) > before and tab.live is None
-            ),
+            lambda: len(replies(tab)) > before and tab.live is None,
             f"the reply to “{text}” in tab “{tab.title}”",
         )
-        reply = [m for m in tab.messages if m.role != "user"][-1]
+        reply = replies(tab)[-1]
         if reply.role != "assistant" or reply.status != "complete":
             raise Failed(
                 f"the reply to “{text}” ended as {reply.role}/{reply.status}: {reply.text}"
