@@ -107,6 +107,20 @@ async def pick_tab(pilot: Pilot, number: int) -> None:
             await pilot.pause()
 
 
+async def open_tab(pilot: Pilot, provider: str) -> ChatTab:
+    """ctrl+n (Claude) or ctrl+o (Codex); returns once the new tab is shown. The key press
+    returns before the action has mounted the tab, and typing earlier would focus the old
+    tab's composer, which takes the selection back."""
+    app = pilot.app
+    assert isinstance(app, ChatApp) and app.workspace is not None
+    count = len(app.workspace.tabs)
+    await pilot.press("ctrl+n" if provider == "claude" else "ctrl+o")
+    async with asyncio.timeout(10):
+        while len(app.workspace.tabs) == count or not view(app).active:
+            await pilot.pause()
+    return app.workspace.selected
+
+
 async def type_and_send(pilot: Pilot, text: str) -> None:
     app = pilot.app
     assert isinstance(app, ChatApp)
@@ -248,15 +262,16 @@ class AppRun:
         return reply
 
     async def new_tab(self, provider: str, connect: bool = True) -> ChatTab:
-        """ctrl+n (Claude) or ctrl+o (Codex); by default, wait until the new tab is connected."""
-        count = len(self.workspace.tabs)
-        await self.pilot.press("ctrl+n" if provider == "claude" else "ctrl+o")
-        await self.pilot.pause()
-        if len(self.workspace.tabs) != count + 1:
-            raise Failed(f"a new {provider} tab was not added (notices: {self.notices[-1:]})")
+        """A new tab, shown; by default, wait until it is connected."""
+        try:
+            tab = await open_tab(self.pilot, provider)
+        except TimeoutError:
+            raise Failed(
+                f"a new {provider} tab was not shown (notices: {self.notices[-1:]})"
+            ) from None
         if connect:
             await self.connected()
-        return self.workspace.selected
+        return tab
 
     async def goto(self, number: int) -> None:
         try:

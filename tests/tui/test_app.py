@@ -12,6 +12,7 @@ from tests.conftest import BackendFactory, free_port
 from tests.tui.apphelpers import (
     blocks,
     make_app,
+    open_tab,
     pick_tab,
     replies_done,
     started,
@@ -65,8 +66,8 @@ async def test_a_sixth_tab_is_refused_and_the_last_tab_cannot_close(
         await pilot.press("f8")
         assert not isinstance(app.screen, ConfirmClose)
         assert notices[-1] == "The last tab cannot be closed."
-        for key in ("ctrl+n", "ctrl+o", "ctrl+n", "ctrl+o"):
-            await pilot.press(key)
+        for provider in ("claude", "codex", "claude", "codex"):
+            await open_tab(pilot, provider)
         assert app.workspace is not None
         assert [t.provider for t in app.workspace.tabs] == [
             "claude",
@@ -94,7 +95,7 @@ async def test_closing_a_tab_asks_then_sends_exactly_one_delete(
     app = make_app(tmp_path, backend.url)
     async with app.run_test(size=SIZE) as pilot:
         watch = await started(pilot)
-        await pilot.press("ctrl+o")
+        await open_tab(pilot, "codex")
         await type_and_send(pilot, "hello codex")
         await watch.until(pilot, replies_done(app, 1))
         assert app.workspace is not None
@@ -126,7 +127,7 @@ async def test_tabs_keep_separate_histories_and_background_streams_catch_up(
         assert app.workspace is not None
         await type_and_send(pilot, "My name is Ty")
         await watch.until(pilot, replies_done(app, 1))
-        await pilot.press("ctrl+n")
+        await open_tab(pilot, "claude")
         await type_and_send(pilot, "/long 4000")
         second = app.workspace.selected
         await watch.until(pilot, lambda: second.live is not None, settle=False)
@@ -200,7 +201,7 @@ async def test_restart_restores_tabs_histories_drafts_and_selection(
         watch = await started(pilot)
         await type_and_send(pilot, "Remember the code word ORBIT-1")
         await watch.until(pilot, replies_done(app, 1))
-        await pilot.press("ctrl+o")
+        await open_tab(pilot, "codex")
         await type_and_send(pilot, "codex here?")
         await watch.until(pilot, replies_done(app, 1))
         await pilot.press("f2")
@@ -289,8 +290,7 @@ async def test_showing_a_tab_with_a_long_hidden_reply_keeps_the_live_widget_smal
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         assert app.workspace is not None
-        await pilot.press("ctrl+n")
-        hidden = app.workspace.selected
+        hidden = await open_tab(pilot, "claude")
         await pick_tab(pilot, 1)
         paragraph = "Words of a long answer, streamed while the tab is hidden. " * 8 + "\n\n"
         for _ in range(120):  # about 60 KB

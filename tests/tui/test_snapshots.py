@@ -10,7 +10,14 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.tui.apphelpers import make_app, replies_done, started, type_and_send, view
+from tests.tui.apphelpers import (
+    make_app,
+    open_tab,
+    replies_done,
+    started,
+    type_and_send,
+    view,
+)
 from tui.widgets.composer import Composer
 
 SIZE = (120, 40)
@@ -26,8 +33,8 @@ def test_several_tabs_and_a_streamed_markdown_reply(snap_compare, tmp_path: Path
     async def run_before(pilot: Pilot) -> None:
         watch = await started(pilot)
         app = pilot.app
-        await pilot.press("ctrl+o")
-        await pilot.press("ctrl+n")
+        await open_tab(pilot, "codex")
+        await open_tab(pilot, "claude")
         await pilot.press("f2")
         app.screen.query_one("Input").value = "Reviews"  # type: ignore[attr-defined]
         await pilot.press("enter")
@@ -42,7 +49,7 @@ def test_several_tabs_and_a_streamed_markdown_reply(snap_compare, tmp_path: Path
 def test_close_confirmation_dialog(snap_compare, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot) -> None:
         await started(pilot)
-        await pilot.press("ctrl+o")
+        await open_tab(pilot, "codex")
         await _freeze(pilot)
         await pilot.press("f8")
 
