@@ -16,13 +16,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from harness.driver import AppRun, blocks, replies_done
-from harness.scenario import check, scenario
+from harness.outcome import check
+from harness.scenario import ScenarioList
 from harness.target import Target
 from tui.workspace import MAX_TABS, ChatTab
 
 SEED_000 = "seed 000, Testing Checklist"
 SEED_001 = "seed 001, iOS Integration"
 BEYOND = "beyond the seeds"
+CHECKLIST = ScenarioList("checklist")
 SESSION_ID = re.compile(r"^(?P<device>.+)-(?P<provider>claude|codex)-(?P<tab>[0-9A-Fa-f-]{36})$")
 
 
@@ -106,7 +108,7 @@ def hides(run: AppRun, index: int, *texts: str) -> None:
 # seed 000: Testing Checklist ------------------------------------------------------------------
 
 
-@scenario("checklist", "build-succeeds", SEED_000)
+@CHECKLIST.add("build-succeeds", SEED_000)
 async def build_succeeds(target: Target) -> None:
     """Build succeeds with no errors.
 
@@ -131,7 +133,7 @@ async def build_succeeds(target: Target) -> None:
         check(not errors, f"error notices at start: {errors}")
 
 
-@scenario("checklist", "first-claude-chat-creates-session", SEED_000)
+@CHECKLIST.add("first-claude-chat-creates-session", SEED_000)
 async def first_claude_chat(target: Target) -> None:
     """Create first Claude chat — verify new session created.
 
@@ -147,7 +149,7 @@ async def first_claude_chat(target: Target) -> None:
         await listed(target, tab, messages=2)
 
 
-@scenario("checklist", "messages-persist", SEED_000)
+@CHECKLIST.add("messages-persist", SEED_000)
 async def messages_persist(target: Target) -> None:
     """Send messages in first chat — verify messages persist.
 
@@ -164,7 +166,7 @@ async def messages_persist(target: Target) -> None:
         await listed(target, tab, messages=4)
 
 
-@scenario("checklist", "second-claude-chat-independent-session", SEED_000)
+@CHECKLIST.add("second-claude-chat-independent-session", SEED_000)
 async def second_claude_chat(target: Target) -> None:
     """Create second Claude chat — verify independent session.
 
@@ -183,7 +185,7 @@ async def second_claude_chat(target: Target) -> None:
         await listed(target, second, messages=2)
 
 
-@scenario("checklist", "separate-histories", SEED_000)
+@CHECKLIST.add("separate-histories", SEED_000)
 async def separate_histories(target: Target) -> None:
     """Send messages in second chat — verify separate history.
 
@@ -206,7 +208,7 @@ async def separate_histories(target: Target) -> None:
         hides(run, 0, word_b)
 
 
-@scenario("checklist", "switching-shows-right-history", SEED_000)
+@CHECKLIST.add("switching-shows-right-history", SEED_000)
 async def switching(target: Target) -> None:
     """Switch between chats — verify correct history shown.
 
@@ -228,7 +230,7 @@ async def switching(target: Target) -> None:
         check(run.tab() is run.tab(0), "ctrl+pageup did not go to the previous tab")
 
 
-@scenario("checklist", "deleting-first-chat-closes-session", SEED_000)
+@CHECKLIST.add("deleting-first-chat-closes-session", SEED_000)
 async def delete_first(target: Target) -> None:
     """Delete first chat — verify session closed.
 
@@ -252,7 +254,7 @@ async def delete_first(target: Target) -> None:
         )
 
 
-@scenario("checklist", "second-chat-still-works", SEED_000)
+@CHECKLIST.add("second-chat-still-works", SEED_000)
 async def second_still_works(target: Target) -> None:
     """Verify second chat still works independently.
 
@@ -274,7 +276,7 @@ async def second_still_works(target: Target) -> None:
         await listed(target, run.tab(), messages=4)
 
 
-@scenario("checklist", "restart-restores-chats", SEED_000)
+@CHECKLIST.add("restart-restores-chats", SEED_000)
 async def restart_restores(target: Target) -> None:
     """Restart app — verify chats restore with correct history.
 
@@ -302,7 +304,7 @@ async def restart_restores(target: Target) -> None:
             await listed(target, run.tab(0), messages=4)
 
 
-@scenario("checklist", "codex-chats", SEED_000)
+@CHECKLIST.add("codex-chats", SEED_000)
 async def codex_chats(target: Target) -> None:
     """Test with Codex chats as well.
 
@@ -322,7 +324,7 @@ async def codex_chats(target: Target) -> None:
         hides(run, 2, "first Codex chat")
 
 
-@scenario("checklist", "five-concurrent-chats", SEED_000)
+@CHECKLIST.add("five-concurrent-chats", SEED_000)
 async def five_chats(target: Target) -> None:
     """Test with 5 concurrent chats (UI limit).
 
@@ -362,7 +364,7 @@ async def five_chats(target: Target) -> None:
 # seed 001: iOS Integration ---------------------------------------------------------------------
 
 
-@scenario("checklist", "messages-carry-session-id", SEED_001)
+@CHECKLIST.add("messages-carry-session-id", SEED_001)
 async def carry_session_id(target: Target) -> None:
     """Update iOS app (add session_id field).
 
@@ -378,7 +380,7 @@ async def carry_session_id(target: Target) -> None:
         )
 
 
-@scenario("checklist", "connect", SEED_001)
+@CHECKLIST.add("connect", SEED_001)
 async def connect(target: Target) -> None:
     """Connect to new server.
 
@@ -400,7 +402,7 @@ async def connect(target: Target) -> None:
         )
 
 
-@scenario("checklist", "first-message", SEED_001)
+@CHECKLIST.add("first-message", SEED_001)
 async def first_message(target: Target) -> None:
     """Send first message.
 
@@ -419,7 +421,7 @@ async def first_message(target: Target) -> None:
         )
 
 
-@scenario("checklist", "follow-up-retains-context", SEED_001)
+@CHECKLIST.add("follow-up-retains-context", SEED_001)
 async def follow_up(target: Target) -> None:
     """Send follow-up message (verify context retained).
 
@@ -434,7 +436,7 @@ async def follow_up(target: Target) -> None:
         )
 
 
-@scenario("checklist", "switch-jarvis-codex", SEED_001)
+@CHECKLIST.add("switch-jarvis-codex", SEED_001)
 async def switch_agents(target: Target) -> None:
     """Switch between Jarvis/Codex.
 
@@ -459,7 +461,7 @@ async def switch_agents(target: Target) -> None:
         )
 
 
-@scenario("checklist", "disconnect-reconnect-restores-session", SEED_001)
+@CHECKLIST.add("disconnect-reconnect-restores-session", SEED_001)
 async def reconnect(target: Target) -> None:
     """Disconnect and reconnect (verify session restored).
 
@@ -489,7 +491,7 @@ async def reconnect(target: Target) -> None:
 # beyond the seeds ------------------------------------------------------------------------------
 
 
-@scenario("checklist", "message-typed-while-down-is-delivered", BEYOND)
+@CHECKLIST.add("message-typed-while-down-is-delivered", BEYOND)
 async def typed_while_down(target: Target) -> None:
     """A message typed while the backend is down is delivered once it is back.
 
@@ -516,7 +518,7 @@ async def typed_while_down(target: Target) -> None:
         await listed(target, tab, messages=4)
 
 
-@scenario("checklist", "device-id-same-after-restart", BEYOND)
+@CHECKLIST.add("device-id-same-after-restart", BEYOND)
 async def device_id_kept(target: Target) -> None:
     """The device id is the same after a restart.
 
@@ -536,7 +538,7 @@ async def device_id_kept(target: Target) -> None:
             session_id_shape(tab, first)
 
 
-@scenario("checklist", "drafts-survive-restart", BEYOND)
+@CHECKLIST.add("drafts-survive-restart", BEYOND)
 async def drafts_kept(target: Target) -> None:
     """Drafts survive a restart.
 

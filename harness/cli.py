@@ -61,7 +61,7 @@ def check(
     """Run the mobile testing checklists through the real app, headless, and validate a
     backend against the contract. Exit 0 only when nothing failed."""
     from harness import report
-    from harness.scenario import select
+    from harness.suites import select
 
     try:
         scenarios = select(suite.value, only or [])
@@ -97,8 +97,8 @@ async def _run(
 ) -> bool:
     """True when something failed (or the target could not be reached at all)."""
     from harness import report
+    from harness.outcome import Failed
     from harness.runner import run_all
-    from harness.scenario import Failed
     from harness.target import BundledMock, RemoteBackend
 
     target = BundledMock() if url is None else RemoteBackend(url, token or "", restart_cmd)

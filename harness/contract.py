@@ -11,23 +11,34 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from harness.scenario import Failed, check, scenario
+from harness.outcome import Failed, check
+from harness.scenario import ScenarioList
 from harness.target import Target
+from harness.timing import scaled
 from tui.client import frames
-from tui.client.frames import Authenticated, Chunk, Complete, Ready, ServerError
+from tui.client.protocol import (
+    ClientProtocol,
+    Opened,
+    ProtocolEvent,
+    Refused,
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    TokenAccepted,
+)
 
-HANDSHAKE_LIMIT = 10.0
+HANDSHAKE_LIMIT = scaled(10.0)
 """§2.2: the server answers the token within 10 s."""
-REPLY_LIMIT = 180.0
+REPLY_LIMIT = scaled(180.0)
 """Seconds one reply may take: a real agent can think for a while."""
 PROMISE_404 = "broken promise (close answers 404 for no such session)"
 PROMISE_401 = "broken promise (close answers 401 for an invalid token)"
+CONTRACT = ScenarioList("contract")
 
 
 def section(where: str) -> str:
@@ -57,6 +68,89 @@ def _kind(kind: type | tuple[type, ...]) -> str:
 # the WebSocket, at the protocol level ---------------------------------------------------------
 
 
+class Chat:
+    """One socket at the protocol level: the app's own `ClientProtocol` reads every frame."""
+
+    def __init__(self, ws: ClientConnection, token: str) -> None:
+        self.ws = ws
+        self.protocol = ClientProtocol(token)
+        self._sent = 0
+
+    async def frame(self, what: str, limit: float = HANDSHAKE_LIMIT) -> str | bytes:
+        return await receive(self.ws, what, limit)
+
+    async def handshake(self) -> Opened:
+        """§2 steps 1–3: the token, `authenticated`, then a ready frame."""
+        await self.ws.send(self.protocol.start())
+        answer = await self.frame("`authenticated`")
+        check(
+            self.protocol.receive(answer) == [TokenAccepted()],
+            f"§2.2: the token was answered with {str(answer)[:200]!r}, expected `authenticated`",
+        )
+        raw = await self.frame("the ready frame")
+        events = self.protocol.receive(raw)
+        check(
+            len(events) == 1 and isinstance(events[0], Opened),
+            f"§2.3: after `authenticated` came {str(raw)[:200]!r}, expected a ready frame",
+        )
+        shape(json.loads(raw), {"content": str, "timestamp": str, "features": dict}, "§2.3 ready")
+        opened = events[0]
+        assert isinstance(opened, Opened)
+        return opened
+
+    async def ask(
+        self, content: str, session_id: str, device_id: str, provider: str = "claude"
+    ) -> ReplyDone:
+        msg_id = self._next_id()
+        frame = self.protocol.chat(
+            msg_id,
+            content,
+            session_id=session_id,
+            device_id=device_id,
+            provider=provider,  # type: ignore[arg-type]
+        )
+        await self.ws.send(frame)
+        return await self.reply(content)
+
+    async def send_raw(self, frame: str, *, answered: bool = True) -> None:
+        """A hand-made frame; with `answered`, a reply to it is awaited."""
+        if answered:
+            self.protocol.expect_reply(self._next_id())
+        await self.ws.send(frame)
+
+    async def reply(self, asked: str) -> ReplyDone:
+        """§2.6: chunks (`message` or `stream`), then `complete`; an error frame fails."""
+        while True:
+            raw = await self.frame(f"the reply to “{asked}”", REPLY_LIMIT)
+            for event in self.protocol.receive(raw):
+                match event:
+                    case ReplyChunk():
+                        pass
+                    case ReplyDone() as done:
+                        check(
+                            done.chunks > 0,
+                            f"§2.6: `complete` came with no chunk before it (asked “{asked}”)",
+                        )
+                        return done
+                    case ReplyFailed() as failed:
+                        raise Failed(
+                            f"§2.7: the backend answered “{asked}” with an error frame: "
+                            + failed.message
+                        )
+                    case _:
+                        raise Failed(
+                            f"§2.6: unexpected frame during the reply to “{asked}”: "
+                            f"{str(raw)[:200]!r}"
+                        )
+
+    async def next_events(self, what: str) -> list[ProtocolEvent]:
+        return self.protocol.receive(await self.frame(what))
+
+    def _next_id(self) -> str:
+        self._sent += 1
+        return f"contract-{self._sent}"
+
+
 @asynccontextmanager
 async def socket(target: Target, provider: str = "claude") -> AsyncIterator[ClientConnection]:
     url = frames.ws_url(target.url, provider)  # type: ignore[arg-type]
@@ -79,71 +173,16 @@ async def receive(ws: ClientConnection, what: str, limit: float = HANDSHAKE_LIMI
         ) from None
 
 
-async def handshake(ws: ClientConnection, token: str) -> Ready:
-    """§2 steps 1–3: the token, `authenticated`, then a ready frame."""
-    await ws.send(token)
-    answer = await receive(ws, "`authenticated`")
-    check(
-        isinstance(frames.decode(answer), Authenticated),
-        f"§2.2: the token was answered with {str(answer)[:200]!r}, expected `authenticated`",
-    )
-    raw = await receive(ws, "the ready frame")
-    ready = frames.decode(raw)
-    check(
-        isinstance(ready, Ready),
-        f"§2.3: after `authenticated` came {str(raw)[:200]!r}, expected a ready frame",
-    )
-    data = json.loads(raw)
-    shape(data, {"content": str, "timestamp": str, "features": dict}, "§2.3 ready frame")
-    assert isinstance(ready, Ready)
-    return ready
-
-
-@dataclass
-class Reply:
-    text: str
-    chunks: int
-    complete: Complete
-
-
-async def read_reply(ws: ClientConnection, asked: str) -> Reply:
-    """§2.6: chunks (`message` or `stream`), then `complete`; an error frame fails."""
-    text, chunks = [], 0
-    while True:
-        raw = await receive(ws, f"the reply to “{asked}”", REPLY_LIMIT)
-        event = frames.decode(raw)
-        if isinstance(event, Chunk):
-            text.append(event.text)
-            chunks += 1
-        elif isinstance(event, Complete):
-            check(chunks > 0, f"§2.6: `complete` came with no chunk before it (asked “{asked}”)")
-            return Reply("".join(text), chunks, event)
-        elif isinstance(event, ServerError):
-            raise Failed(
-                f"§2.7: the backend answered “{asked}” with an error frame: " + event.content
-            )
-        else:
-            raise Failed(
-                f"§2.6: unexpected frame during the reply to “{asked}”: {str(raw)[:200]!r}"
-            )
-
-
-async def ask(
-    ws: ClientConnection, content: str, session_id: str, device_id: str, provider: str = "claude"
-) -> Reply:
-    await ws.send(frames.chat_frame(content, session_id, device_id, provider))  # type: ignore[arg-type]
-    return await read_reply(ws, content)
-
-
 @asynccontextmanager
-async def chat(target: Target, provider: str = "claude") -> AsyncIterator[ClientConnection]:
+async def chat(target: Target, provider: str = "claude") -> AsyncIterator[Chat]:
     async with socket(target, provider) as ws:
-        await handshake(ws, target.token)
-        yield ws
+        session = Chat(ws, target.token)
+        await session.handshake()
+        yield session
 
 
-def counted(reply: Reply, expected: int, where: str) -> None:
-    count = reply.complete.message_count
+def counted(reply: ReplyDone, expected: int, where: str) -> None:
+    count = reply.message_count
     check(
         count == expected,
         f"{where}: `complete` says message_count {count!r}, expected {expected} "
@@ -154,7 +193,7 @@ def counted(reply: Reply, expected: int, where: str) -> None:
 # §1 HTTP endpoints ----------------------------------------------------------------------------
 
 
-@scenario("contract", "health", section("§1 GET /api/health"))
+@CONTRACT.add("health", section("§1 GET /api/health"))
 async def health(target: Target) -> None:
     """GET /api/health answers 200 with status, version, connections, sessions and bridgehub."""
     status, body = await target.json("GET", "/api/health")
@@ -181,7 +220,7 @@ async def health(target: Target) -> None:
     shape(body["bridgehub"], {"ready": bool}, "/api/health bridgehub")
 
 
-@scenario("contract", "status", section("§1 GET /api/status"))
+@CONTRACT.add("status", section("§1 GET /api/status"))
 async def status(target: Target) -> None:
     """GET /api/status with X-API-Key answers 200 "running" with version, health and features."""
     code, body = await target.json("GET", "/api/status", headers={"X-API-Key": target.token})
@@ -196,13 +235,13 @@ async def status(target: Target) -> None:
     )
 
 
-@scenario("contract", "sessions-list", section("§1 GET /api/sessions"))
+@CONTRACT.add("sessions-list", section("§1 GET /api/sessions"))
 async def sessions_list(target: Target) -> None:
     """GET /api/sessions lists a session after its first exchange, with its agent, device and
     message count."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ask(ws, "Hello, list me.", session_id, device)
+    async with chat(target) as session:
+        await session.ask("Hello, list me.", session_id, device)
     code, body = await target.json("GET", "/api/sessions")
     check(code == 200, f"GET /api/sessions answered {code}, expected 200")
     shape(body, {"total": int, "sessions": list}, "/api/sessions")
@@ -232,13 +271,13 @@ async def sessions_list(target: Target) -> None:
     )
 
 
-@scenario("contract", "close-active-session", section("§1 DELETE …/session/{id}/close"))
+@CONTRACT.add("close-active-session", section("§1 DELETE …/session/{id}/close"))
 async def close_active(target: Target) -> None:
     """Closing an active session with the right token answers 200 with ok, session_id,
     process_killed and message."""
     device, session_id = fresh_session("codex")
-    async with chat(target, "codex") as ws:
-        await ask(ws, "A session to close.", session_id, device, "codex")
+    async with chat(target, "codex") as session:
+        await session.ask("A session to close.", session_id, device, "codex")
     code, body = await target.close_session("codex", session_id)
     check(code == 200, f"closing an active session answered {code} {str(body)[:200]}, expected 200")
     shape(
@@ -249,7 +288,7 @@ async def close_active(target: Target) -> None:
     check(body["ok"] is True and body["session_id"] == session_id, f"the close answer is {body}")
 
 
-@scenario("contract", "close-unknown-session-404", section("§1 close: promised 404"))
+@CONTRACT.add("close-unknown-session-404", section("§1 close: promised 404"))
 async def close_unknown(target: Target) -> None:
     """Promise: closing a session the backend does not have answers 404 ("acceptable, may have
     timed out") — for an id never used, and for a session already closed."""
@@ -260,8 +299,8 @@ async def close_unknown(target: Target) -> None:
         f"{PROMISE_404}: closing never-used {never} answered {code} {str(body)[:200]}",
     )
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ask(ws, "Close me twice.", session_id, device)
+    async with chat(target) as session:
+        await session.ask("Close me twice.", session_id, device)
     first, _ = await target.close_session("claude", session_id)
     check(first == 200, f"the first close of an active session answered {first}, expected 200")
     again, body = await target.close_session("claude", session_id)
@@ -271,26 +310,26 @@ async def close_unknown(target: Target) -> None:
     )
 
 
-@scenario("contract", "close-wrong-token-401", section("§1 close: promised 401"))
+@CONTRACT.add("close-wrong-token-401", section("§1 close: promised 401"))
 async def close_wrong_token(target: Target) -> None:
     """Promise: closing with a wrong or missing token answers 401, and the session stays."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ask(ws, "Nobody else may close me.", session_id, device)
+    async with chat(target) as session:
+        await session.ask("Nobody else may close me.", session_id, device)
         for token, label in ((target.token + "-wrong", "a wrong token"), ("", "no token")):
             code, body = await target.close_session("claude", session_id, token=token)
             check(
                 code == 401,
                 f"{PROMISE_401}: closing with {label} answered {code} {str(body)[:200]}",
             )
-        reply = await ask(ws, "Still here?", session_id, device)
+        reply = await session.ask("Still here?", session_id, device)
         counted(reply, 4, "§1 close with a wrong token must leave the session")
 
 
 UPLOAD_BYTES = b"BuilderOS contract upload\n" * 40
 
 
-@scenario("contract", "upload", section("§1 POST /api/files/upload"))
+@CONTRACT.add("upload", section("§1 POST /api/files/upload"))
 async def upload(target: Target) -> None:
     """An upload answers 200 with an absolute url, /uploads/ path, base-name filename, size and
     type; the url serves the same bytes."""
@@ -324,7 +363,7 @@ async def upload(target: Target) -> None:
     )
 
 
-@scenario("contract", "upload-wrong-token-401", section("§1 upload: 401"))
+@CONTRACT.add("upload-wrong-token-401", section("§1 upload: 401"))
 async def upload_wrong_token(target: Target) -> None:
     """An upload with a wrong X-API-Key answers 401 {"ok": false, "error": "Unauthorized"}."""
     files = {"file": ("x.txt", b"x", "text/plain")}
@@ -335,7 +374,7 @@ async def upload_wrong_token(target: Target) -> None:
     check(isinstance(body, dict) and body.get("ok") is False, f"the 401 body is {str(body)[:200]}")
 
 
-@scenario("contract", "upload-missing-file-400", section("§1 upload: 400"))
+@CONTRACT.add("upload-missing-file-400", section("§1 upload: 400"))
 async def upload_missing_file(target: Target) -> None:
     """An upload with no `file` part answers 400."""
     code, body = await target.json(
@@ -347,7 +386,7 @@ async def upload_missing_file(target: Target) -> None:
     check(code == 400, f"an upload without a file answered {code} {str(body)[:200]}, expected 400")
 
 
-@scenario("contract", "upload-too-large-413", section("§1 upload: 413"))
+@CONTRACT.add("upload-too-large-413", section("§1 upload: 413"))
 async def upload_too_large(target: Target) -> None:
     """An upload past 50,000,000 bytes answers 413 with the limit."""
     big = b"\0" * 50_000_001
@@ -367,22 +406,23 @@ async def upload_too_large(target: Target) -> None:
 # §2 WebSocket ---------------------------------------------------------------------------------
 
 
-@scenario("contract", "ws-handshake", section("§2 steps 1–3"))
+@CONTRACT.add("ws-handshake", section("§2 steps 1–3"))
 async def ws_handshake(target: Target) -> None:
     """The token as a text frame is answered `authenticated`, then a ready frame with content,
     timestamp and features."""
     async with socket(target) as ws:
-        await handshake(ws, target.token)
+        await Chat(ws, target.token).handshake()
 
 
-@scenario("contract", "ws-wrong-token", section("§2 step 2"))
+@CONTRACT.add("ws-wrong-token", section("§2 step 2"))
 async def ws_wrong_token(target: Target) -> None:
     """A wrong token is answered `error:invalid_api_key`, then the socket closes."""
     async with socket(target) as ws:
-        await ws.send(target.token + "-wrong")
+        protocol = ClientProtocol(target.token + "-wrong")
+        await ws.send(protocol.start())
         answer = await receive(ws, "the answer to a wrong token")
         check(
-            answer == "error:invalid_api_key",
+            protocol.receive(answer) == [Refused("invalid_api_key")],
             f"a wrong token was answered {str(answer)[:200]!r}, expected 'error:invalid_api_key'",
         )
         await closes(ws, "after refusing the token")
@@ -399,7 +439,7 @@ async def closes(ws: ClientConnection, when: str) -> None:
     raise Failed(f"the socket sent {str(extra)[:200]!r} {when}, expected it to close")
 
 
-@scenario("contract", "ws-non-text-first-frame", section("§2 step 2"))
+@CONTRACT.add("ws-non-text-first-frame", section("§2 step 2"))
 async def ws_binary_first(target: Target) -> None:
     """A first frame that is not text closes the socket without `authenticated`."""
     async with socket(target) as ws:
@@ -407,40 +447,42 @@ async def ws_binary_first(target: Target) -> None:
         await closes(ws, "after a binary first frame")
 
 
-@scenario("contract", "ws-config-frame-ignored", section("§2 step 4"))
+@CONTRACT.add("ws-config-frame-ignored", section("§2 step 4"))
 async def ws_config_frame(target: Target) -> None:
     """The iOS app's `{"working_directory": …}` frame gets no answer; the chat goes on."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ws.send(json.dumps({"working_directory": "/Users/test/project"}))
-        reply = await ask(ws, "After the config frame.", session_id, device)
+    async with chat(target) as session:
+        config = json.dumps({"working_directory": "/Users/test/project"})
+        await session.send_raw(config, answered=False)
+        reply = await session.ask("After the config frame.", session_id, device)
         counted(reply, 2, "§2.4 (the config frame is not a message)")
 
 
-@scenario("contract", "ws-chat-streams-reply", section("§2 steps 5–6"))
+@CONTRACT.add("ws-chat-streams-reply", section("§2 steps 5–6"))
 async def ws_chat(target: Target) -> None:
     """A chat frame is answered by chunks (`message` or `stream`) and `complete`, whose
     message_count is 2 after the first exchange and 4 after the second."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        first = await ask(ws, "Hello, first exchange.", session_id, device)
+    async with chat(target) as session:
+        first = await session.ask("Hello, first exchange.", session_id, device)
         check(first.text.strip(), "§2.6: the reply's chunks carry no text")
         counted(first, 2, "§2.6 first exchange")
-        second = await ask(ws, "And the second exchange.", session_id, device)
+        second = await session.ask("And the second exchange.", session_id, device)
         counted(second, 4, "§2.6 second exchange")
 
 
-@scenario("contract", "ws-empty-content-ignored", section("§2 step 5"))
+@CONTRACT.add("ws-empty-content-ignored", section("§2 step 5"))
 async def ws_empty(target: Target) -> None:
     """A chat frame with empty content gets no answer and is not stored."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ws.send(frames.chat_frame("", session_id, device, "claude"))
-        reply = await ask(ws, "The only real message.", session_id, device)
+    async with chat(target) as session:
+        empty = frames.chat_frame("", session_id, device, "claude")
+        await session.send_raw(empty, answered=False)
+        reply = await session.ask("The only real message.", session_id, device)
         counted(reply, 2, "§2.5 (empty content is ignored)")
 
 
-@scenario("contract", "ws-attachments", section("§2 step 5"))
+@CONTRACT.add("ws-attachments", section("§2 step 5"))
 async def ws_attachments(target: Target) -> None:
     """A chat frame with attachments (one of them not an object, to be dropped) is answered."""
     device, session_id = fresh_session()
@@ -456,18 +498,19 @@ async def ws_attachments(target: Target) -> None:
         },
         "not an object",
     ]
-    async with chat(target) as ws:
-        await ws.send(json.dumps(frame))
-        reply = await read_reply(ws, "Here is a file.")
+    async with chat(target) as session:
+        await session.send_raw(json.dumps(frame))
+        reply = await session.reply("Here is a file.")
         counted(reply, 2, "§2.5 with attachments")
 
 
-@scenario("contract", "ws-defaults", section("§2 step 5"))
+@CONTRACT.add("ws-defaults", section("§2 step 5"))
 async def ws_defaults(target: Target) -> None:
     """Missing session_id means `default-claude-session`; missing device_id `unknown-device`."""
-    async with chat(target) as ws:
-        await ws.send(json.dumps({"content": "A message with no ids.", "chat_type": "jarvis"}))
-        await read_reply(ws, "A message with no ids.")
+    async with chat(target) as session:
+        no_ids = json.dumps({"content": "A message with no ids.", "chat_type": "jarvis"})
+        await session.send_raw(no_ids)
+        await session.reply("A message with no ids.")
     sessions = await target.sessions()
     default = sessions.get("default-claude-session")
     check(
@@ -482,28 +525,28 @@ async def ws_defaults(target: Target) -> None:
     )
 
 
-@scenario("contract", "ws-invalid-json", section("§2 step 7"))
+@CONTRACT.add("ws-invalid-json", section("§2 step 7"))
 async def ws_invalid_json(target: Target) -> None:
     """A frame that is not JSON gets an error frame, and the connection stays open."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ws.send("this is not JSON {")
-        raw = await receive(ws, "the answer to a frame that is not JSON")
+    async with chat(target) as session:
+        await session.send_raw("this is not JSON {")
+        events = await session.next_events("the answer to a frame that is not JSON")
         check(
-            isinstance(frames.decode(raw), ServerError),
-            f"§2.7: a frame that is not JSON was answered {str(raw)[:200]!r}, "
-            "expected an error frame",
+            [type(e) for e in events] == [ReplyFailed],
+            f"§2.7: a frame that is not JSON was answered with {events!r}"[:300]
+            + ", expected an error frame",
         )
-        reply = await ask(ws, "Still connected?", session_id, device)
+        reply = await session.ask("Still connected?", session_id, device)
         counted(reply, 2, "§2.7 (the connection stays open)")
 
 
-@scenario("contract", "ws-codex-path", section("§2 /api/codex/ws"))
+@CONTRACT.add("ws-codex-path", section("§2 /api/codex/ws"))
 async def ws_codex(target: Target) -> None:
     """The Codex path does the same handshake and streams a reply for `chat_type` codex."""
     device, session_id = fresh_session("codex")
-    async with chat(target, "codex") as ws:
-        reply = await ask(ws, "Hello Codex.", session_id, device, "codex")
+    async with chat(target, "codex") as session:
+        reply = await session.ask("Hello Codex.", session_id, device, "codex")
         counted(reply, 2, "§2.6 on the codex path")
     sessions = await target.sessions()
     check(
@@ -512,13 +555,13 @@ async def ws_codex(target: Target) -> None:
     )
 
 
-@scenario("contract", "ws-keepalive", section("§2 step 8"))
+@CONTRACT.add("ws-keepalive", section("§2 step 8"))
 async def ws_keepalive(target: Target) -> None:
     """The server answers a ping with a pong (the app pings every 25 s)."""
-    async with chat(target) as ws:
+    async with chat(target) as session:
         try:
             async with asyncio.timeout(HANDSHAKE_LIMIT):
-                await (await ws.ping())
+                await (await session.ws.ping())
         except TimeoutError:
             raise Failed(f"no pong within {HANDSHAKE_LIMIT:.0f} s") from None
 
@@ -526,31 +569,35 @@ async def ws_keepalive(target: Target) -> None:
 # §3 sessions ----------------------------------------------------------------------------------
 
 
-@scenario("contract", "sessions-survive-reconnect", section("§3"))
+@CONTRACT.add("sessions-survive-reconnect", section("§3"))
 async def survive_reconnect(target: Target) -> None:
     """A session continues over a new connection, and from another device."""
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ask(ws, "Before reconnecting.", session_id, device)
-    async with chat(target) as ws:
+    async with chat(target) as session:
+        await session.ask("Before reconnecting.", session_id, device)
+    async with chat(target) as session:
         counted(
-            await ask(ws, "After reconnecting.", session_id, device), 4, "§3 on a new connection"
+            await session.ask("After reconnecting.", session_id, device),
+            4,
+            "§3 on a new connection",
         )
-    async with chat(target) as ws:
+    async with chat(target) as session:
         counted(
-            await ask(ws, "From another device.", session_id, "contract-other-device"),
+            await session.ask("From another device.", session_id, "contract-other-device"),
             6,
             "§3 from another device",
         )
 
 
-@scenario("contract", "sessions-survive-restart", section("§3"))
+@CONTRACT.add("sessions-survive-restart", section("§3"))
 async def survive_restart(target: Target) -> None:
     """A session continues after the backend restarts."""
     target.require_restart()
     device, session_id = fresh_session()
-    async with chat(target) as ws:
-        await ask(ws, "Before the restart.", session_id, device)
+    async with chat(target) as session:
+        await session.ask("Before the restart.", session_id, device)
     await target.restart()
-    async with chat(target) as ws:
-        counted(await ask(ws, "After the restart.", session_id, device), 4, "§3 after a restart")
+    async with chat(target) as session:
+        counted(
+            await session.ask("After the restart.", session_id, device), 4, "§3 after a restart"
+        )

@@ -12,12 +12,12 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from harness.scenario import Failed
+from harness.outcome import Failed
+from harness.timing import scaled
 from tui.app import ChatApp, ChatSetup
-from tui.cli import device_id_of
 from tui.client.backoff import Backoff
 from tui.client.state import Phase
-from tui.store import ChatStore, StoredMessage
+from tui.store import ChatStore, StoredMessage, device_id_of
 from tui.widgets.chat_view import ChatView
 from tui.widgets.composer import Composer
 from tui.widgets.dialogs import ConfirmClose, PickTab
@@ -26,7 +26,7 @@ from tui.widgets.streamed_reply import StreamedReply
 from tui.workspace import ChatTab, Workspace
 
 SIZE = (120, 40)
-WAIT = 15.0
+WAIT = scaled(15.0)
 """Seconds any one wait may take before the scenario fails with what it waited for."""
 
 
@@ -38,45 +38,44 @@ def fast_backoff() -> Backoff:
 class Watch:
     """Resolves a condition on the very model change that makes it true.
 
-    Conditions are checked inside the workspace's change hook, so a state that lasts only
-    while a reply streams is seen even though `pilot.pause()` waits for the app to go idle.
+    Conditions are checked by an observer of the workspace's changes, so a state that lasts
+    only while a reply streams is seen; then the wait lasts until the app has drawn everything
+    (`ChatApp.settled()`), never a sleep.
     """
 
     def __init__(self, app: ChatApp) -> None:
         assert app.workspace is not None, "start the app first"
-        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
-        inner = app.workspace.on_change
-
-        def hook(change: object) -> None:
-            inner(change)  # type: ignore[arg-type]
-            for predicate, future in self._waiters:
-                if not future.done() and predicate():
-                    future.set_result(None)
-
-        app.workspace.on_change = hook
+        self.app = app
+        self.workspace = app.workspace
 
     async def until(
-        self, pilot: Pilot, predicate: Callable[[], bool], limit: float = WAIT, settle: bool = True
+        self, predicate: Callable[[], bool], limit: float = WAIT, settle: bool = True
     ) -> None:
-        if not predicate():
-            future = asyncio.get_running_loop().create_future()
-            waiter = (predicate, future)
-            self._waiters.append(waiter)
-            try:
-                async with asyncio.timeout(limit):
+        async with asyncio.timeout(limit):
+            if not predicate():
+                future = asyncio.get_running_loop().create_future()
+
+                def changed(change: object) -> None:
+                    if not future.done() and predicate():
+                        future.set_result(None)
+
+                stop = self.workspace.observe(changed)
+                try:
                     await future
-            finally:
-                self._waiters.remove(waiter)
-        if settle:
-            await pilot.pause()  # let the screen catch up with the model
+                finally:
+                    stop()
+            if settle:
+                await self.app.settled()
 
 
-async def started(pilot: Pilot) -> Watch:
+async def started(pilot: Pilot[None]) -> Watch:
+    """Once the app has its workspace and has drawn it."""
     app = pilot.app
     assert isinstance(app, ChatApp)
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(WAIT):
         while app.workspace is None:
-            await pilot.pause()
+            await pilot.pause()  # the app's mount handler runs after run_test() returns
+        await app.settled()
     return Watch(app)
 
 
@@ -93,35 +92,39 @@ def blocks(app: ChatApp, index: int | None = None) -> list[MessageBlock | Stream
     return [w for w in view(app, index).query(".message") if getattr(w, "message", None)]  # type: ignore[misc]
 
 
-async def pick_tab(pilot: Pilot, number: int) -> None:
-    """ctrl+g, then the number; returns once that tab is shown (the picker's callback runs
-    after the key press has been handled)."""
-    app = pilot.app
-    assert isinstance(app, ChatApp)
-    async with asyncio.timeout(10):
-        await pilot.press("ctrl+g")
-        while not isinstance(app.screen, PickTab):
-            await pilot.pause()
-        await pilot.press(str(number))
-        while not view(app, number - 1).active:
-            await pilot.pause()
+async def shown(app: ChatApp, tab: ChatTab) -> None:
+    """Wait until `tab` is the selected tab and the screen shows it."""
+    watch = Watch(app)
+    await watch.until(lambda: app.workspace is not None and app.workspace.selected is tab)
 
 
-async def open_tab(pilot: Pilot, provider: str) -> ChatTab:
-    """ctrl+n (Claude) or ctrl+o (Codex); returns once the new tab is shown. The key press
-    returns before the action has mounted the tab, and typing earlier would focus the old
-    tab's composer, which takes the selection back."""
+async def pick_tab(pilot: Pilot[None], number: int) -> None:
+    """ctrl+g, then the number; returns once that tab is shown."""
     app = pilot.app
     assert isinstance(app, ChatApp) and app.workspace is not None
-    count = len(app.workspace.tabs)
+    tab = app.workspace.tabs[number - 1]
+    await pilot.press("ctrl+g")
+    async with asyncio.timeout(WAIT):
+        while not isinstance(app.screen, PickTab):
+            await pilot.pause()  # a screen push is not a workspace change
+    await pilot.press(str(number))
+    await shown(app, tab)
+
+
+async def open_tab(pilot: Pilot[None], provider: str) -> ChatTab:
+    """ctrl+n (Claude) or ctrl+o (Codex); returns the new tab, once it is shown."""
+    app = pilot.app
+    assert isinstance(app, ChatApp) and app.workspace is not None
+    workspace = app.workspace
+    count = len(workspace.tabs)
     await pilot.press("ctrl+n" if provider == "claude" else "ctrl+o")
-    async with asyncio.timeout(10):
-        while len(app.workspace.tabs) == count or not view(app).active:
-            await pilot.pause()
-    return app.workspace.selected
+    await Watch(app).until(lambda: len(workspace.tabs) > count)
+    tab = workspace.tabs[-1]
+    await shown(app, tab)
+    return tab
 
 
-async def type_and_send(pilot: Pilot, text: str) -> None:
+async def type_and_send(pilot: Pilot[None], text: str) -> None:
     app = pilot.app
     assert isinstance(app, ChatApp)
     composer = view(app).query_one(Composer)
@@ -164,28 +167,24 @@ class AppRun:
                 backoff=fast_backoff,
             )
         )
-        # the tab bar's underline slides; a pilot key press waits for every animation to end
+        # a pilot key press waits for every animation to end (scrolling, the palette)
         self.app.animation_level = "none"
-        self.notices: list[str] = []
         self._noticed = asyncio.Event()
+        self.app.observe_notices(lambda text: self._noticed.set())
         self._context: Any = None
 
+    @property
+    def notices(self) -> list[str]:
+        return self.app.notices
+
     async def __aenter__(self) -> AppRun:
-        notify = self.app.notify
-
-        def record(message: str, *args: Any, **kwargs: Any) -> None:
-            self.notices.append(str(message))
-            self._noticed.set()
-            notify(message, *args, **kwargs)
-
-        self.app.notify = record  # type: ignore[method-assign]
         self._context = self.app.run_test(size=SIZE)
-        self.pilot: Pilot = await self._context.__aenter__()
+        self.pilot: Pilot[None] = await self._context.__aenter__()
         try:
             self.watch = await started(self.pilot)
         except TimeoutError:
             await self.__aexit__(None, None, None)
-            raise Failed("the app did not start within 10 s") from None
+            raise Failed(f"the app did not start within {WAIT:.0f} s") from None
         return self
 
     async def __aexit__(
@@ -217,7 +216,7 @@ class AppRun:
 
     async def until(self, predicate: Callable[[], bool], what: str, limit: float = WAIT) -> None:
         try:
-            await self.watch.until(self.pilot, predicate, limit=limit)
+            await self.watch.until(predicate, limit=limit)
         except TimeoutError:
             raise Failed(f"waited {limit:.0f} s for {what}") from None
 

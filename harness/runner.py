@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.scenario import Failed, Scenario, Skipped
+from harness.outcome import Failed, Skipped
+from harness.scenario import Scenario
 from harness.target import Target
 
 Status = Literal["passed", "failed", "skipped"]

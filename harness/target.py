@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from harness.scenario import Failed, Skipped
+from harness.outcome import Failed, Skipped
 from mock_backend.config import MockConfig
 from mock_backend.server import MockBackend, StartError
 from tui.client.frames import normalise_base_url

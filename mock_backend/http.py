@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
-from mock_backend.uploads import MAX_UPLOAD_BYTES, UploadTooLarge, base_name
-from mock_backend.wire import AGENTS, FEATURES, SERVER_VERSION, now_iso
-
-if TYPE_CHECKING:
-    from mock_backend.server import MockBackend
+from mock_backend.sessions import SessionRegistry
+from mock_backend.uploads import MAX_UPLOAD_BYTES, UploadDir, UploadTooLarge, base_name
+from mock_backend.wire import FEATURES, SERVER_VERSION, Agent, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +46,17 @@ def _allow(exc: web.HTTPException) -> dict[str, str] | None:
     return None
 
 
+@dataclass(frozen=True)
 class Routes:
-    def __init__(self, backend: MockBackend) -> None:
-        self.backend = backend
+    """The routes, given exactly what they read: no handle on the whole server."""
+
+    registry: SessionRegistry
+    uploads: UploadDir
+    token_ok: Callable[[str], bool]
+    connections: Callable[[], dict[Agent, int]]
+    """Open sockets per agent, for health."""
+    bridgehub_health: Callable[[], dict[str, Any]]
+    reference_close: bool = False
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/api/health", self.health)
@@ -60,15 +67,14 @@ class Routes:
         app.router.add_get("/uploads/{name}", self.uploaded)
 
     async def health(self, request: web.Request) -> web.Response:
-        b = self.backend
         return _json(
             200,
             status="ok",
             version=SERVER_VERSION,
             timestamp=now_iso(),
-            connections={agent: b.sockets[agent].connections for agent in AGENTS},
-            sessions=b.registry.counts(),
-            bridgehub=b.bridgehub.health(),
+            connections=self.connections(),
+            sessions=self.registry.counts(),
+            bridgehub=self.bridgehub_health(),
         )
 
     async def status(self, request: web.Request) -> web.Response:
@@ -83,17 +89,17 @@ class Routes:
         )
 
     async def sessions(self, request: web.Request) -> web.Response:
-        summaries = self.backend.registry.summaries()
+        summaries = self.registry.summaries()
         return _json(200, total=len(summaries), sessions=summaries)
 
     async def close(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip()
-        reference = self.backend.config.reference_close
-        if not reference and not self.backend.token_ok(token):
+        reference = self.reference_close
+        if not reference and not self.token_ok(token):
             return _json(401, ok=False, error="Unauthorized")
         session_id = request.match_info["session_id"]
-        active, stopped = self.backend.registry.close(session_id)
+        active, stopped = self.registry.close(session_id)
         if not active and not reference:
             return _json(404, ok=False, error="Session not found", session_id=session_id)
         return _json(
@@ -105,7 +111,7 @@ class Routes:
         )
 
     async def upload(self, request: web.Request) -> web.Response:
-        if not self.backend.token_ok(request.headers.get("X-API-Key", "")):
+        if not self.token_ok(request.headers.get("X-API-Key", "")):
             return _json(401, ok=False, error="Unauthorized")
         if not request.content_type.startswith("multipart/"):
             return _json(400, ok=False, error="Expected multipart/form-data with a 'file' part")
@@ -114,12 +120,14 @@ class Routes:
         reader = await request.multipart()
         try:
             while (part := await reader.next()) is not None:
-                if part.name == "file" and stored is None and hasattr(part, "read_chunk"):
+                if not isinstance(part, BodyPartReader):
+                    continue  # a nested multipart is not a file
+                if part.name == "file" and stored is None:
                     filename = base_name(part.filename)
-                    name, size = await self.backend.uploads.save(part, filename)  # type: ignore[arg-type]
+                    name, size = await self.uploads.save(part, filename)
                     stored = (name, size, filename)
-                elif part.name == "type" and hasattr(part, "text"):
-                    kind = (await part.text())[:100] or "unknown"  # type: ignore[union-attr]
+                elif part.name == "type":
+                    kind = (await part.text())[:100] or "unknown"
         except UploadTooLarge:
             await _drain(request)
             return _json(413, ok=False, error="File too large", limit=MAX_UPLOAD_BYTES)
@@ -142,7 +150,7 @@ class Routes:
         )
 
     async def uploaded(self, request: web.Request) -> web.StreamResponse:
-        path = self.backend.uploads.file(request.match_info["name"])
+        path = self.uploads.file(request.match_info["name"])
         if path is None:
             return _json(404, ok=False, error="Not Found", path=request.path)
         return web.FileResponse(path)

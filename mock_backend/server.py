@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import socket
 from types import TracebackType
 
 from aiohttp import web
@@ -35,8 +36,12 @@ class StartError(Exception):
 
 
 class MockBackend:
-    def __init__(self, config: MockConfig) -> None:
+    def __init__(self, config: MockConfig, *, sock: socket.socket | None = None) -> None:
+        """`sock`: serve on this bound socket instead of `config.host`/`config.port` (a test
+        that held a port closed can open it, with no window for anyone else to take it)."""
         self.config = config
+        self._sock = sock
+        self._host = sock.getsockname()[0] if sock is not None else config.host
         self.bridgehub: BridgeHub = (
             CommandBridgeHub(config.bridgehub_command, timeout=config.bridgehub_timeout)
             if config.bridgehub_command
@@ -59,7 +64,7 @@ class MockBackend:
 
     @property
     def url(self) -> str:
-        host = self.config.host
+        host = self._host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     def ws_url(self, agent: Agent) -> str:
@@ -68,6 +73,10 @@ class MockBackend:
     @property
     def running(self) -> bool:
         return self._runner is not None
+
+    @property
+    def token(self) -> str:
+        return self.config.token
 
     def token_ok(self, candidate: str) -> bool:
         return hmac.compare_digest(candidate.encode(), self.config.token.encode())
@@ -115,14 +124,25 @@ class MockBackend:
             for agent in AGENTS
         }
         app = web.Application(middlewares=[json_errors])
-        Routes(self).install(app)
-        for agent, socket in self.sockets.items():
-            app.router.add_get(f"/api/{agent}/ws", socket.handle)
+        Routes(
+            registry=registry,
+            uploads=self.uploads,
+            token_ok=self.token_ok,
+            connections=lambda: {agent: s.connections for agent, s in self.sockets.items()},
+            bridgehub_health=self.bridgehub.health,
+            reference_close=self.config.reference_close,
+        ).install(app)
+        for agent, endpoint in self.sockets.items():
+            app.router.add_get(f"/api/{agent}/ws", endpoint.handle)
         app.on_shutdown.append(self._close_sockets)
         # Request line and status only: headers (and so tokens) are never logged.
         runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=2.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port)
+        site: web.BaseSite = (
+            web.SockSite(runner, self._sock)
+            if self._sock is not None
+            else web.TCPSite(runner, self.config.host, self.config.port)
+        )
         try:
             await site.start()
         except OSError as exc:

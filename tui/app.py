@@ -1,43 +1,54 @@
 """The BuilderOS Terminal chat app: tabs of Claude and Codex chats, as on the phone.
 
-Thin by design: it draws the workspace's state and dispatches the user's intent to it.
+Thin by design: it draws the workspace's state and dispatches the user's intent to it. The
+workspace owns which tabs are open and which is selected; the tab bar and the visible view
+follow its changes one way, and nothing on screen (a click, a focus move) writes the selection
+except through `Workspace.select`. Tab structure changes are drawn in the app's own message
+queue, a tab's messages in its view's: one writer each.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Footer, Header
 
-from mock_backend import MockBackend, MockConfig, StartError
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
 from tui.clipboard import copy_text
+from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.store import ChatStore, StoreError
-from tui.widgets.chat_view import ChatView, TabChanged
+from tui.updates import Outstanding
+from tui.widgets.chat_view import ChatView, LoadEarlier, Shown, TabChanged
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.message_block import MessageBlock
+from tui.widgets.tab_bar import TabBar
 from tui.workspace import (
     Change,
     ChatTab,
     LastTab,
     LiveChunk,
+    SelectionChanged,
+    TabClosed,
     TabLimitReached,
     TabNotice,
+    TabOpened,
+    TabRenamed,
     TabStateChanged,
     Workspace,
 )
 
 DEMO_SUBTITLE = "demo — bundled mock backend"
+NoticeObserver = Callable[[str], Any]
 
 
 @dataclass
@@ -47,11 +58,11 @@ class ChatSetup:
     store: ChatStore
     device_id: str
     url: str | None
-    """None: demo mode, start the bundled mock backend in-process."""
+    """None: demo mode, on the backend `start_backend` starts."""
     token: str | None
-    demo_db: Path | None = None
+    start_backend: StartBackend | None = None
+    """Demo mode's backend (the CLI hands in the bundled mock)."""
     backoff: Callable[[], Backoff] = Backoff
-    demo_chunk_delay: float = 0.02
     freeze_startup_objects: bool = False
     """Move what startup allocated out of the garbage collector's sight (gc.freeze). Python's
     full collections scan every live object, and the app's own widgets and styles made pauses of
@@ -59,8 +70,16 @@ class ChatSetup:
     benchmarks): frozen objects are never collected, so a test run of many apps would keep all."""
 
 
-def pane_id(tab: ChatTab) -> str:
-    return f"tab-{tab.tab_id}"
+class TabsChanged(Message):
+    """A change to the tab list or the selection, drawn in the app's message queue."""
+
+    def __init__(self, change: Change) -> None:
+        super().__init__()
+        self.change = change
+
+
+def pane_id(tab_id: str) -> str:
+    return f"tab-{tab_id}"
 
 
 class ChatApp(App[None]):
@@ -86,59 +105,51 @@ class ChatApp(App[None]):
         super().__init__()
         self.setup = setup
         self.workspace: Workspace | None = None
-        self.backend: MockBackend | None = None
+        self.backend: LocalBackend | None = None
+        self.updates = Outstanding()
+        self.notices: list[str] = []
+        """Every notice shown, in order (the harness and the tests read them)."""
+        self._notice_observers: list[NoticeObserver] = []
         self._views: dict[str, ChatView] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield TabbedContent(id="tabs")
+        yield TabBar(id="tab-bar")
+        yield ContentSwitcher(id="views")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
 
     async def on_mount(self) -> None:
         setup = self.setup
         url, token = setup.url, setup.token
         if url is None:
-            url, token = await self._start_demo_backend()
-            if url is None:
+            if setup.start_backend is None:
+                self.exit(message="error: no backend URL and no local backend to start")
                 return
+            try:
+                self.backend = await setup.start_backend()
+            except BackendDidNotStart as exc:
+                self.exit(message=f"error: the bundled mock backend did not start: {exc}")
+                return
+            url, token = self.backend.url, self.backend.token
         self.sub_title = DEMO_SUBTITLE if setup.url is None else url
         workspace = Workspace(
             setup.store,
             base_url=url,
             token=token or "",
             device_id=setup.device_id,
-            on_change=self._on_change,
             backoff=setup.backoff,
         )
+        self.workspace = workspace
+        workspace.observe(self._on_change)
         try:
             workspace.restore()
         except StoreError as exc:
             self.exit(message=f"error: {exc}")
             return
-        self.workspace = workspace
-        tabbed = self.query_one(TabbedContent)
-        for tab in workspace.tabs:
-            await tabbed.add_pane(self._pane(tab))
-        tabbed.active = pane_id(workspace.selected)
-        await self._activate(workspace.selected)
         workspace.start()
         self.set_interval(1.0, self._tick)
         if setup.freeze_startup_objects:
             gc.freeze()
-
-    async def _start_demo_backend(self) -> tuple[str | None, str | None]:
-        db = self.setup.demo_db or self.setup.store.path.parent / "demo-backend" / "sessions.db"
-        token = secrets.token_urlsafe(16)
-        backend = MockBackend(
-            MockConfig(port=0, token=token, db_path=db, chunk_delay=self.setup.demo_chunk_delay)
-        )
-        try:
-            await backend.start()
-        except StartError as exc:
-            self.exit(message=f"error: the bundled mock backend did not start: {exc}")
-            return None, None
-        self.backend = backend
-        return backend.url, token
 
     async def on_unmount(self) -> None:
         if self.workspace is not None:
@@ -147,76 +158,138 @@ class ChatApp(App[None]):
             await self.backend.stop()
         self.setup.store.close()
 
+    # designed hooks for the harness and the tests -----------------------------------------
+
+    async def settled(self) -> None:
+        """Return once the screen shows everything the workspace has reported."""
+        await self.updates.idle()
+
+    def observe_notices(self, observer: NoticeObserver) -> Callable[[], None]:
+        """Call `observer` with the text of every notice from now on; returns what stops it."""
+        self._notice_observers.append(observer)
+        return lambda: self._notice_observers.remove(observer)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        self.notices.append(str(message))
+        for observer in list(self._notice_observers):
+            observer(str(message))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # the workspace talks -------------------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
-        if isinstance(change, TabNotice):
-            self.notify(change.text, severity=change.severity, timeout=8)  # type: ignore[arg-type]
-            return
-        view = self.view(change.tab_id)
-        if view is None:
-            return
-        if isinstance(change, LiveChunk):
-            # the view draws the whole reply so far, so one pending update covers any burst
-            if view.chunk_pending:
-                return
-            view.chunk_pending = True
-        view.post_message(TabChanged(change))
-        if isinstance(change, TabStateChanged):
-            self._relabel(view.tab)
+        match change:
+            case TabNotice(_, text, severity):
+                self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+            case TabOpened(tab_id):
+                assert self.workspace is not None
+                tab = self.workspace.tab(tab_id)
+                assert tab is not None
+                # made now, so changes for the tab queue in its view until it is mounted
+                self._views[tab_id] = ChatView(
+                    self.workspace, tab, self.updates, id=pane_id(tab_id)
+                )
+                self._draw_tabs(change)
+            case TabClosed() | TabRenamed() | SelectionChanged():
+                self._draw_tabs(change)
+            case TabStateChanged(tab_id):
+                self._draw_tabs(change)
+                self._to_view(tab_id, change)
+            case LiveChunk(tab_id):
+                view = self._views.get(tab_id)
+                # the view draws the whole reply so far, so one queued update covers any burst
+                if view is not None and not view.chunk_pending:
+                    view.chunk_pending = True
+                    view.enqueue(TabChanged(change))
+            case _:
+                self._to_view(change.tab_id, change)
+
+    def _to_view(self, tab_id: str, change: Change) -> None:
+        view = self._views.get(tab_id)
+        if view is not None:
+            view.enqueue(TabChanged(change))
+
+    def _draw_tabs(self, change: Change) -> None:
+        if self.post_message(TabsChanged(change)):
+            self.updates.posted(self)
+
+    async def on_tabs_changed(self, message: TabsChanged) -> None:
+        try:
+            await self._redraw_tabs(message.change)
+        finally:
+            self.updates.handled(self)
+
+    async def _redraw_tabs(self, change: Change) -> None:
+        assert self.workspace is not None
+        bar = self.query_one(TabBar)
+        match change:
+            case TabOpened(tab_id):
+                tab = self.workspace.tab(tab_id)
+                view = self._views.get(tab_id)
+                if tab is None or view is None:
+                    return  # closed again before it was drawn
+                await bar.add(tab_id, self._label(tab))
+                await self.query_one(ContentSwitcher).add_content(view)
+                if self.workspace.selected_id == tab_id:
+                    self._show_selected()
+            case TabClosed(tab_id):
+                view = self._views.pop(tab_id, None)
+                await bar.remove_tab(tab_id)
+                if view is not None:
+                    await view.remove()
+            case TabRenamed(tab_id) | TabStateChanged(tab_id):
+                tab = self.workspace.tab(tab_id)
+                if tab is not None and tab_id in self._views:
+                    bar.relabel(tab_id, self._label(tab))
+            case SelectionChanged():
+                self._show_selected()
+
+    def _show_selected(self) -> None:
+        """Draw the workspace's selection: the bar marks it, the switcher shows its view."""
+        assert self.workspace is not None
+        tab = self.workspace.selected
+        view = self._views.get(tab.tab_id)
+        if view is None or not view.is_attached:
+            return  # drawn once its TabOpened is handled
+        self.query_one(TabBar).show_selected(tab.tab_id)
+        self.query_one(ContentSwitcher).current = pane_id(tab.tab_id)
+        for each in self._views.values():
+            each.active = each is view
+        view.enqueue(Shown())
+        view.composer.focus()
 
     def view(self, tab_id: str | None) -> ChatView | None:
         """The tab's view (a dict, not a DOM query: this runs for every chunk)."""
-        view = self._views.get(tab_id or "")
-        return view if view is not None and view.is_attached else None
-
-    def _pane(self, tab: ChatTab) -> TabPane:
-        assert self.workspace is not None
-        view = ChatView(self.workspace, tab, id=f"view-{tab.tab_id}")
-        self._views[tab.tab_id] = view
-        return TabPane(self._label(tab), view, id=pane_id(tab))
+        return self._views.get(tab_id or "")
 
     def _label(self, tab: ChatTab) -> str:
         return f"{tab.state.icon} {tab.title}"
-
-    def _relabel(self, tab: ChatTab) -> None:
-        with contextlib.suppress(Exception):  # the tab may be being removed
-            self.query_one(TabbedContent).get_tab(pane_id(tab)).label = self._label(tab)
 
     def _tick(self) -> None:
         """Once a second: the visible tab's countdown."""
         if self.workspace is not None and (view := self.view(self.workspace.selected_id)):
             view.update_status()
 
-    async def _activate(self, tab: ChatTab) -> None:
-        """Show `tab`: it catches up with what it buffered while hidden. Idempotent."""
-        assert self.workspace is not None
-        if self.workspace.selected_id != tab.tab_id:
-            self.workspace.select(tab.tab_id)
-        for view in self.query(ChatView):
-            view.active = view.tab is tab
-        view = self.view(tab.tab_id)
-        if view is not None:
-            await view.sync()
-            if not view.composer.has_focus:
-                view.composer.focus()
-
-    @on(TabbedContent.TabActivated)
-    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        tabbed = self.query_one(TabbedContent)
-        if self.workspace is None or event.pane.id != tabbed.active:
-            return  # stale: another tab was activated since (reacting would ping-pong focus)
-        tab = self.workspace.tab((event.pane.id or "").removeprefix("tab-"))
-        if tab is not None:
-            await self._activate(tab)
-
     # the user acts -------------------------------------------------------------------------
+
+    @on(TabBar.Picked)
+    def _tab_picked(self, event: TabBar.Picked) -> None:
+        if self.workspace is not None and self.workspace.tab(event.tab_id) is not None:
+            self.workspace.select(event.tab_id)
 
     @on(MessageBlock.CopyRequested)
     def _copy_message(self, event: MessageBlock.CopyRequested) -> None:
         self._copy(event.text)
 
-    async def action_new_tab(self, provider: Provider) -> None:
+    def action_new_tab(self, provider: Provider) -> None:
         if self.workspace is None:
             return
         try:
@@ -227,10 +300,7 @@ class ChatApp(App[None]):
         except StoreError as exc:
             self.notify(str(exc), title="Not saved", severity="error")
             return
-        tabbed = self.query_one(TabbedContent)
-        await tabbed.add_pane(self._pane(tab))
-        tabbed.active = pane_id(tab)
-        await self._activate(tab)
+        self.workspace.select(tab.tab_id)
 
     def action_close_tab(self) -> None:
         if self.workspace is None:
@@ -239,49 +309,42 @@ class ChatApp(App[None]):
         if len(self.workspace.tabs) <= 1:
             self.notify("The last tab cannot be closed.", severity="warning")
             return
-        self.push_screen(ConfirmClose(tab.title), lambda yes: self._close(tab) if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._close(tab)
+
+        self.push_screen(ConfirmClose(tab.title), answered)
 
     @work(exclusive=False)
     async def _close(self, tab: ChatTab) -> None:
         assert self.workspace is not None
-        tabbed = self.query_one(TabbedContent)
         try:
             closing = self.workspace.close_tab(tab.tab_id)
-        except LastTab as exc:
+        except (LastTab, KeyError) as exc:
             self.notify(str(exc), severity="warning")
             return
-        self._views.pop(tab.tab_id, None)
-        await tabbed.remove_pane(pane_id(tab))
-        tabbed.active = pane_id(self.workspace.selected)
-        await self._activate(self.workspace.selected)
         result = await closing
         self.notify(
             f"“{tab.title}”: {result.message}",
             severity="information" if result.closed else "error",
         )
 
-    async def action_next_tab(self) -> None:
-        await self._step(1)
+    def action_next_tab(self) -> None:
+        if self.workspace is not None:
+            self.workspace.select_relative(1)
 
-    async def action_previous_tab(self) -> None:
-        await self._step(-1)
+    def action_previous_tab(self) -> None:
+        if self.workspace is not None:
+            self.workspace.select_relative(-1)
 
-    async def _step(self, delta: int) -> None:
-        if self.workspace is None:
-            return
-        tabs = self.workspace.tabs
-        index = tabs.index(self.workspace.selected)
-        await self.action_goto_tab((index + delta) % len(tabs) + 1)
-
-    async def action_goto_tab(self, number: int) -> None:
+    def action_goto_tab(self, number: int) -> None:
         if self.workspace is None:
             return
         if not 1 <= number <= len(self.workspace.tabs):
             self.notify(f"There is no tab {number}.", severity="warning")
             return
-        tab = self.workspace.tabs[number - 1]
-        self.query_one(TabbedContent).active = pane_id(tab)
-        await self._activate(tab)
+        self.workspace.select(self.workspace.tabs[number - 1].tab_id)
 
     def action_pick_tab(self) -> None:
         if self.workspace is None:
@@ -290,10 +353,8 @@ class ChatApp(App[None]):
         current = self.workspace.tabs.index(self.workspace.selected)
 
         def go(number: int | None) -> None:
-            # after the picker is gone: closing it gives focus back to the old tab's composer,
-            # and focus decides the active tab, so switching earlier could be undone
             if number is not None:
-                self.call_after_refresh(self.action_goto_tab, number)
+                self.action_goto_tab(number)
 
         self.push_screen(PickTab(titles, current), go)
 
@@ -305,13 +366,12 @@ class ChatApp(App[None]):
         def rename(title: str | None) -> None:
             if title is not None and self.workspace is not None:
                 self.workspace.rename(tab.tab_id, title)
-                self._relabel(tab)
 
         self.push_screen(RenameTab(tab.title), rename)
 
     def action_reconnect(self) -> None:
         if self.workspace is not None:
-            self.workspace.reconnect(self.workspace.selected_id or "")
+            self.workspace.reconnect(self.workspace.selected.tab_id)
             self.notify("Reconnecting…", timeout=2)
 
     def action_copy_last(self) -> None:
@@ -323,16 +383,15 @@ class ChatApp(App[None]):
             return
         self._copy(replies[-1].text)
 
-    async def action_load_earlier(self) -> None:
+    def action_load_earlier(self) -> None:
         if self.workspace is not None and (view := self.view(self.workspace.selected_id)):
-            loaded = await view.load_earlier()
-            self.notify(f"Loaded {loaded} earlier messages." if loaded else "No earlier messages.")
+            view.enqueue(LoadEarlier())
 
     def _copy(self, text: str) -> None:
         how = copy_text(text, fallback=self.copy_to_clipboard)
         self.notify(f"Copied {len(text):,} characters ({how}).", timeout=3)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
@@ -341,5 +400,8 @@ class ChatApp(App[None]):
                 yield SystemCommand(
                     binding.tooltip or binding.description,
                     f"Key: {key}",
-                    lambda action=binding.action: self.run_action(action),  # type: ignore[misc]
+                    self._runner(binding.action),
                 )
+
+    def _runner(self, action: str) -> Callable[[], Any]:
+        return lambda: self.run_action(action)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from tui.client.ids import new_id
 from tui.config import ConfigError, default_config_path, resolve, write_config_file
-from tui.store import ChatStore, StoreError
+from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
+from tui.store import ChatStore, StoreError, device_id_of
 
 console = Console(stderr=True, highlight=False)
 Opt = typer.Option
@@ -21,15 +22,28 @@ def open_store(data_dir: Path) -> ChatStore:
     return ChatStore(data_dir / "history.db")
 
 
-def device_id_of(store: ChatStore, override: str | None) -> str:
-    """The installation's device id: generated once, kept in the data dir."""
-    if override:
-        return override
-    device_id = store.setting("device_id")
-    if device_id is None:
-        device_id = new_id()
-        store.set_setting("device_id", device_id)
-    return device_id
+def bundled_mock(data_dir: Path, chunk_delay: float = 0.02) -> StartBackend:
+    """Demo mode's backend: the bundled mock, in-process on a free loopback port, with its
+    database in the data dir. The one place the client reaches the mock backend."""
+
+    async def start() -> LocalBackend:
+        from mock_backend import MockBackend, MockConfig, StartError
+
+        backend = MockBackend(
+            MockConfig(
+                port=0,
+                token=secrets.token_urlsafe(16),
+                db_path=data_dir / "demo-backend" / "sessions.db",
+                chunk_delay=chunk_delay,
+            )
+        )
+        try:
+            await backend.start()
+        except StartError as exc:
+            raise BackendDidNotStart(str(exc)) from None
+        return backend
+
+    return start
 
 
 def chat(
@@ -69,6 +83,7 @@ def chat(
             device_id=device_id_of(store, settings.device_id),
             url=settings.url,
             token=settings.token,
+            start_backend=bundled_mock(settings.data_dir),
             freeze_startup_objects=True,
         )
     except (ConfigError, StoreError, OSError) as exc:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.client.ids import new_id
+
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -166,3 +168,14 @@ class ChatStore:
             (session_id, before_row if before_row is not None else 2**62, limit),
         ).fetchall()
         return [StoredMessage(*row) for row in reversed(rows)]
+
+
+def device_id_of(store: ChatStore, override: str | None) -> str:
+    """The installation's device id: generated once, kept in the data dir."""
+    if override:
+        return override
+    device_id = store.setting("device_id")
+    if device_id is None:
+        device_id = new_id()
+        store.set_setting("device_id", device_id)
+    return device_id

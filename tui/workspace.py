@@ -1,8 +1,9 @@
 """The tab model of the iOS app (CONTRACT.md §5), without a screen.
 
 A Workspace owns up to five ChatTabs; each owns its session id, its connection and its history.
-Connection events become stored messages and `Change` records the UI draws; the UI only calls
-the methods here. The harness and the tests drive the same object.
+It is the one owner of what is open and which tab is selected: the UI calls its methods to say
+what the user wants, and draws what it reports. Every change is a `Change` record handed to each
+observer (`observe`), in order; the app draws them, the harness and the tests wait on them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.client import connection as conn
+from tui.client import protocol as wire
 from tui.client.backoff import Backoff
-from tui.client.frames import DISPLAY_NAMES, PROVIDERS, Provider
+from tui.client.frames import DISPLAY_NAMES, Provider
 from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
@@ -103,7 +105,43 @@ class TabNotice:
     severity: str = "warning"
 
 
-Change = MessageAdded | MessageChanged | LiveChunk | LiveEnded | TabStateChanged | TabNotice
+@dataclass(frozen=True)
+class TabOpened:
+    """A tab joined the end of the tab list (restored at start, or new)."""
+
+    tab_id: str
+
+
+@dataclass(frozen=True)
+class TabClosed:
+    tab_id: str
+
+
+@dataclass(frozen=True)
+class TabRenamed:
+    tab_id: str
+
+
+@dataclass(frozen=True)
+class SelectionChanged:
+    """`Workspace.selected_id` changed: the one place that decides which tab is shown."""
+
+    tab_id: str
+
+
+Change = (
+    MessageAdded
+    | MessageChanged
+    | LiveChunk
+    | LiveEnded
+    | TabStateChanged
+    | TabNotice
+    | TabOpened
+    | TabClosed
+    | TabRenamed
+    | SelectionChanged
+)
+Observer = Callable[[Change], Any]
 
 
 # the workspace ----------------------------------------------------------------------------------
@@ -117,25 +155,35 @@ class Workspace:
         base_url: str,
         token: str,
         device_id: str,
-        on_change: Callable[[Change], Any] = lambda change: None,
         backoff: Callable[[], Backoff] = Backoff,
     ) -> None:
         self.store = store
         self.base_url = base_url
         self.token = token
         self.device_id = device_id
-        self.on_change = on_change
+        self._observers: list[Observer] = []
         self._backoff = backoff
         self.tabs: list[ChatTab] = []
         self.selected_id: str | None = None
         self._started = False
+
+    # observers ---------------------------------------------------------------------------------
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call `observer` with every change from now on; returns what stops it."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _tell(self, change: Change) -> None:
+        for observer in list(self._observers):
+            observer(change)
 
     # life cycle --------------------------------------------------------------------------------
 
     def restore(self) -> None:
         """Load the open tabs with their recent history; a first run gets one Claude tab."""
         for row in self.store.open_tabs():
-            provider: Provider = row.provider if row.provider in PROVIDERS else "claude"  # type: ignore[assignment]
+            provider: Provider = "codex" if row.provider == "codex" else "claude"
             tab = ChatTab(row.tab_id, provider, row.title, row.session_id, row.draft)
             tab.messages = self.store.recent(tab.session_id, WINDOW)
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
@@ -143,7 +191,7 @@ class Workspace:
         if not self.tabs:
             self.add_tab("claude")
         selected = self.store.setting("selected_tab")
-        self.selected_id = selected if self.tab(selected) else self.tabs[0].tab_id
+        self.select(selected if selected and self.tab(selected) else self.tabs[0].tab_id)
 
     def start(self) -> None:
         self._started = True
@@ -199,6 +247,7 @@ class Workspace:
             backoff=self._backoff(),
         )
         self.tabs.append(tab)
+        self._tell(TabOpened(tab.tab_id))
 
     def close_tab(self, tab_id: str) -> Coroutine[Any, Any, CloseResult]:
         """Drop the tab now (LastTab if it is the last); the returned coroutine disconnects it
@@ -211,6 +260,7 @@ class Workspace:
         if self.selected_id == tab_id:
             self.select(self.tabs[min(index, len(self.tabs) - 1)].tab_id)
         self._save(lambda: self.store.close_tab(tab_id, _now()), tab_id)
+        self._tell(TabClosed(tab_id))
         return self._disconnect_and_close(tab)
 
     async def _disconnect_and_close(self, tab: ChatTab) -> CloseResult:
@@ -222,11 +272,21 @@ class Workspace:
         tab = self._tab(tab_id)
         tab.title = title.strip()[:40] or DISPLAY_NAMES[tab.provider]
         self._save(lambda: self.store.update_tab(tab_id, title=tab.title), tab_id)
+        self._tell(TabRenamed(tab_id))
 
     def select(self, tab_id: str) -> None:
+        """Show this tab (KeyError if it is not open). The only writer of `selected_id`."""
         self._tab(tab_id)
+        if self.selected_id == tab_id:
+            return
         self.selected_id = tab_id
         self._save(lambda: self.store.set_setting("selected_tab", tab_id), tab_id)
+        self._tell(SelectionChanged(tab_id))
+
+    def select_relative(self, delta: int) -> None:
+        """The next (+1) or previous (-1) tab, wrapping around."""
+        index = self.tabs.index(self.selected)
+        self.select(self.tabs[(index + delta) % len(self.tabs)].tab_id)
 
     def set_draft(self, tab_id: str, text: str) -> None:
         tab = self._tab(tab_id)
@@ -263,7 +323,7 @@ class Workspace:
     def _add(self, tab: ChatTab, message: StoredMessage) -> None:
         tab.messages.append(message)
         self._save(lambda: self.store.append(tab.session_id, message), tab.tab_id)
-        self.on_change(MessageAdded(tab.tab_id, message))
+        self._tell(MessageAdded(tab.tab_id, message))
 
     def _end_live(self, tab: ChatTab, status: str) -> StoredMessage | None:
         text, tab.live = tab.live, None
@@ -272,37 +332,37 @@ class Workspace:
         message = StoredMessage(new_id(), "assistant", text, status, _now())
         tab.messages.append(message)
         self._save(lambda: self.store.append(tab.session_id, message), tab.tab_id)
-        self.on_change(LiveEnded(tab.tab_id, message))
+        self._tell(LiveEnded(tab.tab_id, message))
         return message
 
     def _on_event(self, tab: ChatTab, event: conn.ClientEvent) -> None:
         match event:
             case conn.StateChanged(state):
                 tab.state = state
-                self.on_change(TabStateChanged(tab.tab_id, state))
+                self._tell(TabStateChanged(tab.tab_id, state))
             case conn.Delivered(msg_id):
                 for message in reversed(tab.messages):
                     if message.msg_id == msg_id:
                         message.status = "sent"
                         self._save(lambda: self.store.set_status(msg_id, "sent"), tab.tab_id)
-                        self.on_change(MessageChanged(tab.tab_id, message))
+                        self._tell(MessageChanged(tab.tab_id, message))
                         break
-            case conn.ReplyChunk(_, text):
+            case wire.ReplyChunk(_, text):
                 tab.live = (tab.live or "") + text
-                self.on_change(LiveChunk(tab.tab_id, text))
-            case conn.ReplyDone():
+                self._tell(LiveChunk(tab.tab_id, text))
+            case wire.ReplyDone():
                 if tab.live is None:
                     tab.live = ""
                 self._end_live(tab, "complete")
-            case conn.ReplyFailed(_, content, _):
+            case wire.ReplyFailed() as failed:
                 self._end_live(tab, "interrupted")
-                self._add(tab, StoredMessage(new_id(), "error", content, "error", _now()))
-            case conn.ReplyInterrupted():
+                self._add(tab, StoredMessage(new_id(), "error", failed.message, "error", _now()))
+            case wire.ReplyInterrupted():
                 if tab.live is None:
                     tab.live = ""
                 self._end_live(tab, "interrupted")
             case conn.Notice(text):
-                self.on_change(TabNotice(tab.tab_id, text))
+                self._tell(TabNotice(tab.tab_id, text))
 
     def _save(self, write: Callable[[], Any], tab_id: str | None) -> None:
         """Write to the local history; a failure is shown, and nothing on screen is lost."""
@@ -310,4 +370,4 @@ class Workspace:
             write()
         except StoreError as exc:
             log.error("%s", exc)
-            self.on_change(TabNotice(tab_id, f"Not saved: {exc}", "error"))
+            self._tell(TabNotice(tab_id, f"Not saved: {exc}", "error"))

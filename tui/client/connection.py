@@ -20,27 +20,27 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from tui.client.backoff import Backoff
-from tui.client.frames import (
-    Authenticated,
-    AuthRefused,
-    Chunk,
-    Complete,
-    Ignored,
-    Provider,
-    Ready,
-    ServerError,
-    Unexpected,
-    chat_frame,
-    decode,
-    normalise_base_url,
-    ws_url,
+from tui.client.frames import Provider, normalise_base_url, ws_url
+from tui.client.protocol import (
+    ClientProtocol,
+    HandshakeFailed,
+    Opened,
+    ProtocolEvent,
+    Refused,
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    ReplyInterrupted,
+    ServerSaid,
+    Strange,
+    TokenAccepted,
 )
-from tui.client.replies import ReplyTracker
 from tui.client.state import ConnectionState, Phase
 
 log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT = 15.0
+MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 
 # events ------------------------------------------------------------------------------------------
@@ -59,46 +59,14 @@ class Delivered:
 
 
 @dataclass(frozen=True)
-class ReplyChunk:
-    reply_to: str | None
-    text: str
-
-
-@dataclass(frozen=True)
-class ReplyDone:
-    reply_to: str | None
-    text: str
-    message_count: int | None
-    usage: dict[str, int] | None
-
-
-@dataclass(frozen=True)
-class ReplyFailed:
-    """An `error` frame: ends the reply being written, if any (its partial text is kept)."""
-
-    reply_to: str | None
-    content: str
-    partial: str
-
-
-@dataclass(frozen=True)
-class ReplyInterrupted:
-    """The connection dropped before this reply completed."""
-
-    reply_to: str
-    partial: str
-
-
-@dataclass(frozen=True)
 class Notice:
     """Something the user should know that is not a chat message (an odd frame, …)."""
 
     text: str
 
 
-ClientEvent = (
-    StateChanged | Delivered | ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted | Notice
-)
+ReplyEvent = ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted
+ClientEvent = StateChanged | Delivered | ReplyEvent | Notice
 
 
 class _Drop(Exception):
@@ -136,7 +104,8 @@ class TabConnection:
         self.ping_timeout = ping_timeout
         self.state = ConnectionState(Phase.STOPPED)
         self.outbox: deque[tuple[str, str]] = deque()
-        self.replies = ReplyTracker()
+        self.protocol = ClientProtocol(token)
+        """The current socket's protocol (a new one per socket)."""
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._outbox_ready = asyncio.Event()
@@ -173,7 +142,7 @@ class TabConnection:
     @property
     def busy(self) -> bool:
         """A reply is awaited or messages wait in the outbox."""
-        return bool(self.replies) or bool(self.outbox)
+        return bool(self.protocol.awaiting) or bool(self.outbox)
 
     # the loop ----------------------------------------------------------------------------------
 
@@ -187,23 +156,24 @@ class TabConnection:
         while True:
             self._set(ConnectionState(Phase.CONNECTING))
             phase, reason = Phase.RECONNECTING, "connection lost"
+            self.protocol = protocol = ClientProtocol(self.token)
             try:
                 async with connect(
                     self.url,
                     open_timeout=self.open_timeout,
                     ping_interval=self.ping_interval,
                     ping_timeout=self.ping_timeout,
-                    max_size=16 * 1024 * 1024,
+                    max_size=MAX_FRAME_BYTES,
                 ) as ws:
                     self.connects += 1
-                    refused = await self._handshake(ws)
+                    refused = await self._handshake(ws, protocol)
                     if refused is not None:
                         self._set(ConnectionState(Phase.AUTH_FAILED, refused))
                         await self._wait_for_wake()
                         continue
                     self.backoff.reset()
                     self._set(ConnectionState(Phase.CONNECTED))
-                    await self._serve(ws)
+                    await self._serve(ws, protocol)
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
                 phase, reason = Phase.UNREACHABLE, self.base_url
                 log.info("cannot reach %s: %s", self.url, exc)
@@ -212,8 +182,8 @@ class TabConnection:
             except _Drop as exc:
                 reason = str(exc)
                 self.on_event(Notice(f"Connection reset: {exc}"))
-            for awaited in self.replies.drop_all():
-                self.on_event(ReplyInterrupted(awaited.msg_id, awaited.text))
+            for lost in protocol.connection_lost():
+                self.on_event(lost)
             delay = self.backoff.next_delay()
             self._set(ConnectionState(phase, reason, retry_at=loop.time() + delay))
             with contextlib.suppress(TimeoutError):
@@ -223,69 +193,61 @@ class TabConnection:
         self._wake.clear()
         await self._wake.wait()
 
-    async def _handshake(self, ws: ClientConnection) -> str | None:
+    async def _handshake(self, ws: ClientConnection, protocol: ClientProtocol) -> str | None:
         """Token → `authenticated` → `ready`. Returns the refusal, if the server refused."""
-        await ws.send(self.token)
+        await ws.send(protocol.start())
         async with asyncio.timeout(HANDSHAKE_TIMEOUT):
             while True:
-                event = decode(await ws.recv())
-                match event:
-                    case AuthRefused(what):
-                        return what
-                    case Authenticated() | Ignored():
-                        continue
-                    case Ready():
-                        return None
-                    case _:
-                        raise _Drop(f"unexpected frame during the handshake: {event}")
+                for event in protocol.receive(await ws.recv()):
+                    match event:
+                        case Refused(what):
+                            return what
+                        case Opened():
+                            return None
+                        case HandshakeFailed(frame, why):
+                            raise _Drop(f"unexpected frame during the handshake ({why}): {frame}")
+                        case TokenAccepted():
+                            pass
 
-    async def _serve(self, ws: ClientConnection) -> None:
-        sender = asyncio.create_task(self._send_outbox(ws))
+    async def _serve(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
+        sender = asyncio.create_task(self._send_outbox(ws, protocol))
         try:
             async for raw in ws:
-                self._dispatch(decode(raw))
+                for event in protocol.receive(raw):
+                    self._report(event)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await sender
 
-    async def _send_outbox(self, ws: ClientConnection) -> None:
+    async def _send_outbox(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
         while True:
             while self.outbox:
                 msg_id, text = self.outbox[0]
-                await ws.send(chat_frame(text, self.session_id, self.device_id, self.provider))
+                frame = protocol.chat(
+                    msg_id,
+                    text,
+                    session_id=self.session_id,
+                    device_id=self.device_id,
+                    provider=self.provider,
+                )
+                try:
+                    await ws.send(frame)
+                except BaseException:
+                    protocol.withdraw(msg_id)  # still in the outbox: sent on the next socket
+                    raise
                 self.outbox.popleft()
-                self.replies.sent(msg_id)
                 self.on_event(Delivered(msg_id))
             self._outbox_ready.clear()
             await self._outbox_ready.wait()
 
-    def _dispatch(self, event: Any) -> None:
+    def _report(self, event: ProtocolEvent) -> None:
         match event:
-            case Chunk(text):
-                awaited = self.replies.chunk(text)
-                self.on_event(ReplyChunk(awaited.msg_id if awaited else None, text))
-            case Complete(count, usage):
-                awaited = self.replies.finish()
-                self.on_event(
-                    ReplyDone(
-                        awaited.msg_id if awaited else None,
-                        awaited.text if awaited else "",
-                        count,
-                        usage,
-                    )
-                )
-            case ServerError(content, detail):
-                awaited = self.replies.finish()
-                text = f"{content} ({detail})" if detail else content
-                self.on_event(
-                    ReplyFailed(
-                        awaited.msg_id if awaited else None, text, awaited.text if awaited else ""
-                    )
-                )
-            case Ignored() | Ready() | Authenticated():
-                pass
-            case AuthRefused(what):
+            case ReplyChunk() | ReplyDone() | ReplyFailed() | ReplyInterrupted():
+                self.on_event(event)
+            case ServerSaid(what):
                 self.on_event(Notice(f"Server said error:{what}"))
-            case Unexpected(raw, why):
-                self.on_event(Notice(f"Ignored an unexpected frame ({why}): {raw}"))
+            case Strange(frame, why):
+                self.on_event(Notice(f"Ignored an unexpected frame ({why}): {frame}"))
+            case _:
+                pass

@@ -35,15 +35,22 @@ def close_url(base_url: str, provider: Provider, session_id: str) -> str:
     return f"{base}/api/{provider}/session/{quote(session_id, safe='')}/close"
 
 
-def chat_frame(content: str, session_id: str, device_id: str, provider: Provider) -> str:
-    return json.dumps(
-        {
-            "content": content,
-            "session_id": session_id,
-            "device_id": device_id,
-            "chat_type": "jarvis" if provider == "claude" else "codex",
-        }
-    )
+def chat_frame(
+    content: str,
+    session_id: str,
+    device_id: str,
+    provider: Provider,
+    attachments: list[dict[str, Any]] | None = None,
+) -> str:
+    frame: dict[str, Any] = {
+        "content": content,
+        "session_id": session_id,
+        "device_id": device_id,
+        "chat_type": "jarvis" if provider == "claude" else "codex",
+    }
+    if attachments is not None:
+        frame["attachments"] = attachments
+    return json.dumps(frame)
 
 
 # incoming ---------------------------------------------------------------------------------------
@@ -104,7 +111,8 @@ Incoming = (
 )
 
 
-def _excerpt(raw: str | bytes) -> str:
+def excerpt(raw: str | bytes) -> str:
+    """A frame, short enough to show in a message."""
     text = raw if isinstance(raw, str) else f"<{len(raw)} binary bytes>"
     return text if len(text) <= 200 else text[:200] + "…"
 
@@ -112,7 +120,7 @@ def _excerpt(raw: str | bytes) -> str:
 def decode(raw: str | bytes) -> Incoming:
     """One server frame → one event. Never raises."""
     if isinstance(raw, bytes):
-        return Unexpected(_excerpt(raw), "binary frame")
+        return Unexpected(excerpt(raw), "binary frame")
     if raw == "authenticated":
         return Authenticated()
     if raw.startswith("error:"):
@@ -120,15 +128,15 @@ def decode(raw: str | bytes) -> Incoming:
     try:
         data: Any = json.loads(raw)
     except ValueError:
-        return Unexpected(_excerpt(raw), "not JSON")
+        return Unexpected(excerpt(raw), "not JSON")
     if not isinstance(data, dict):
-        return Unexpected(_excerpt(raw), "not a JSON object")
+        return Unexpected(excerpt(raw), "not a JSON object")
     kind, content = data.get("type"), data.get("content")
     if kind in ("message", "stream"):
         return (
             Chunk(content)
             if isinstance(content, str)
-            else Unexpected(_excerpt(raw), "chunk without text")
+            else Unexpected(excerpt(raw), "chunk without text")
         )
     if kind == "complete":
         count = data.get("message_count")
@@ -153,4 +161,4 @@ def decode(raw: str | bytes) -> Incoming:
         )
     if "working_directory" in raw:
         return Ignored(raw)
-    return Unexpected(_excerpt(raw), f"unknown frame type {kind!r}")
+    return Unexpected(excerpt(raw), f"unknown frame type {kind!r}")

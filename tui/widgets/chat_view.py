@@ -1,18 +1,21 @@
 """One tab's chat: the message log, the live reply, the status line and the composer.
 
-The tab model (tui.workspace.ChatTab) is the truth; `sync()` brings the screen up to it and is
+The tab model (tui.workspace.ChatTab) is the truth; a sync brings the screen up to it and is
 idempotent. A visible view syncs on every change; a hidden one only notes that it is stale
 (refreshing widgets in a hidden pane rebuilds the layout map each time) and catches up in one
-pass when shown. The reply being written is the only Textual Markdown widget, fed through a
+pass when shown. Everything that changes the view arrives as a message and runs in the view's
+own message queue, one at a time: the view has one writer, so no two passes interleave.
+The reply being written is the only Textual Markdown widget, fed through a
 MarkdownStream; once complete it is replaced by a one-widget block rendered from the full text,
 so the final render is exact.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -21,6 +24,7 @@ from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
 from tui.store import StoredMessage
+from tui.updates import Outstanding
 from tui.widgets.composer import Composer
 from tui.widgets.message_block import STATUS_NOTES, MessageBlock
 from tui.widgets.streamed_reply import StreamedReply
@@ -37,11 +41,25 @@ class TabChanged(Message):
         self.change = change
 
 
+class Shown(Message):
+    """The view became the visible one: catch up with what it buffered while hidden."""
+
+
+class LoadEarlier(Message):
+    """Page in earlier history (F3)."""
+
+
+ViewUpdate = TabChanged | Shown | LoadEarlier
+
+
 class ChatView(Vertical):
-    def __init__(self, workspace: Workspace, tab: ChatTab, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, workspace: Workspace, tab: ChatTab, updates: Outstanding, *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
         self.workspace = workspace
         self.tab = tab
+        self.updates = updates
         self.agent_name = "Jarvis" if tab.provider == "claude" else DISPLAY_NAMES[tab.provider]
         self.active = False
         self._blocks: dict[str, MessageBlock | StreamedReply] = {}
@@ -50,7 +68,6 @@ class ChatView(Vertical):
         self._status_text = ""
         self.chunk_pending = False
         """A live-chunk update is queued for this view (the app posts at most one)."""
-        self._sync_lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield VerticalScroll(Static("", id="earlier"), id="log")
@@ -68,7 +85,15 @@ class ChatView(Vertical):
     async def on_mount(self) -> None:
         self.log.anchor()
         if self.active:
-            await self.sync()  # hidden views render when first shown
+            await self._sync()  # hidden views render when first shown
+
+    def on_unmount(self) -> None:
+        self.updates.forget(self)
+
+    def enqueue(self, message: ViewUpdate) -> None:
+        """Queue an update; `ChatApp.settled()` waits until it is drawn."""
+        if self.post_message(message):
+            self.updates.posted(self)
 
     # the user types ----------------------------------------------------------------------------
 
@@ -84,11 +109,22 @@ class ChatView(Vertical):
     # keeping the screen in step with the model -----------------------------------------------
 
     async def on_tab_changed(self, message: TabChanged) -> None:
+        await self._drawing(self._apply(message.change))
+
+    async def on_shown(self, message: Shown) -> None:
+        await self._drawing(self._sync())
+
+    async def on_load_earlier(self, message: LoadEarlier) -> None:
+        await self._drawing(self._load_earlier())
+
+    async def _drawing(self, work: Coroutine[Any, Any, None]) -> None:
         try:
-            await self._apply(message.change)
+            await work
         except Exception as exc:  # a drawing bug must not take the app (and the chat) down
             log.exception("could not draw a change in tab %s", self.tab.title)
             self.notify(f"Display error ({exc}); the chat is safe on disk.", severity="error")
+        finally:
+            self.updates.handled(self)
 
     async def _apply(self, change: Change) -> None:
         if isinstance(change, LiveChunk):
@@ -100,14 +136,13 @@ class ChatView(Vertical):
                 return
         if not self.active:
             return
-        async with self._sync_lock:
-            if isinstance(change, LiveChunk) and self._live is not None:
-                if self.tab.live is not None:  # else it has ended: LiveEnded follows
-                    await self._live.show(self.tab.live)
-                return
-            if isinstance(change, LiveEnded) and self._live is not None and change.message:
-                await self._finish_live(change.message)
-            await self._sync()
+        if isinstance(change, LiveChunk) and self._live is not None:
+            if self.tab.live is not None:  # else it has ended: LiveEnded follows
+                await self._live.show(self.tab.live)
+            return
+        if isinstance(change, LiveEnded) and self._live is not None and change.message:
+            await self._finish_live(change.message)
+        await self._sync()
 
     @property
     def live_shown(self) -> int:
@@ -134,16 +169,8 @@ class ChatView(Vertical):
         await live.stop()
         await live.remove()
 
-    async def sync(self) -> None:
-        """Mount what is new, refresh what changed, bring the live reply up to date.
-
-        Serialised: the app may ask twice at once (a tab switch and its TabActivated event),
-        and two passes interleaving at their awaits would mount the same things twice.
-        """
-        async with self._sync_lock:
-            await self._sync()
-
     async def _sync(self) -> None:
+        """Mount what is new, refresh what changed, bring the live reply up to date."""
         tab = self.tab
         if tab.live is None and self._live is not None:  # it ended while this tab was hidden
             await self._drop_live(self._live)
@@ -176,16 +203,20 @@ class ChatView(Vertical):
                 f"▲ {count:,} earlier message{'s' if count != 1 else ''} — F3 loads more"
             )
 
-    async def load_earlier(self) -> int:
-        async with self._sync_lock:
-            older = self.workspace.load_earlier(self.tab.tab_id)
-            if older:
-                blocks = [MessageBlock(m, self.agent_name) for m in older]
-                self._blocks.update((b.message.msg_id, b) for b in blocks)
-                await self.log.mount_all(blocks, after=self.query_one("#earlier"))
-                self._rendered += len(older)
-            self._update_earlier()
-            return len(older)
+    async def _load_earlier(self) -> None:
+        older = self.workspace.load_earlier(self.tab.tab_id)
+        if older:
+            blocks = [MessageBlock(m, self.agent_name) for m in older]
+            self._blocks.update((b.message.msg_id, b) for b in blocks)
+            await self.log.mount_all(blocks, after=self.query_one("#earlier"))
+            self._rendered += len(older)
+        self._update_earlier()
+        count = len(older)
+        self.notify(
+            f"Loaded {count} earlier message{'s' if count != 1 else ''}."
+            if count
+            else "No earlier messages."
+        )
 
     def update_status(self) -> None:
         """The status line: connection state (with countdown) and whether a reply is coming."""

@@ -1,5 +1,12 @@
 """The message composer: Enter sends, ctrl+j (or shift/alt+enter where the terminal tells)
-inserts a newline; everything else is TextArea's editing."""
+inserts a newline; everything else is TextArea's editing.
+
+The keys are handled in `on_key`, in the composer's own message queue, so Enter is seen after
+every character typed before it, however fast they come (a paste, a burst over ssh). A priority
+binding would run on the app's queue as the key arrives, ahead of characters still queued here,
+and send a cut message. `prevent_default()` is Textual's public way to keep the base class
+(TextArea inserts a newline on Enter) from handling the same key.
+"""
 
 from __future__ import annotations
 
@@ -16,22 +23,19 @@ class Composer(TextArea):
             super().__init__()
             self.text = text
 
-    def __init__(self, draft: str = "", **kwargs: object) -> None:
+    def __init__(self, draft: str = "", *, id: str | None = None) -> None:
         super().__init__(
-            draft, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs
-        )  # type: ignore[arg-type]
+            draft, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", id=id
+        )
         self.placeholder = "Message — Enter sends, ctrl+j adds a line"
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             if self.text.strip():
                 self.post_message(self.Submitted(self.text))
-            return
-        if event.key in NEWLINE_KEYS:
+        elif event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
             self.insert("\n")
-            return
-        await super()._on_key(event)

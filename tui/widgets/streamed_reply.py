@@ -20,7 +20,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownStream
+from textual.widgets.markdown import MarkdownStream
 
 from tui.markdown_split import safe_cut
 from tui.store import StoredMessage
@@ -122,23 +122,23 @@ class StreamedReply(Vertical):
         if len(text) > self._written:
             if self._stream is None:
                 self._stream = Markdown.get_stream(self._live)
-            await self._stream.write(text[self._written :])
-            self._written = len(text)
+            fragment, self._written = text[self._written :], len(text)  # before the await
+            await self._stream.write(fragment)
 
     async def _freeze(self, text: str, cut: int) -> None:
         """Move the first `cut` live characters into the frozen text; a fresh live widget takes
         the rest. (A fresh widget, not `Markdown.update`: updating the widget a stream has just
         stopped writing to can deadlock.)"""
+        frozen, start = text[self._start : self._start + cut], self._start + cut
+        self._start, self._written = start, len(text)  # before the awaits: `shown` is exact
         await self.stop()
         old = self._live
         self._live = Markdown(classes="tail")
-        (await self._frozen_text()).add([text[self._start : self._start + cut]])
+        (await self._frozen_text()).add([frozen])
         await self.mount(self._live, after=old)
         await old.remove()
-        self._start += cut
         self._stream = Markdown.get_stream(self._live)
-        await self._stream.write(text[self._start :])
-        self._written = len(text)
+        await self._stream.write(text[start:])
 
     async def _frozen_text(self) -> FrozenText:
         if self._frozen is None:

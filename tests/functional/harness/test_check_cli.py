@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,8 +11,8 @@ from typer.testing import CliRunner
 
 import harness.cli
 from builderos.cli import app
-from harness.scenario import all_scenarios
-from tests.conftest import free_port
+from harness.suites import all_scenarios
+from tests.conftest import url_of
 
 runner = CliRunner()
 
@@ -45,9 +46,11 @@ def test_url_needs_a_token_and_token_needs_a_url() -> None:
     assert no_url.exit_code == 2 and "go with --url" in no_url.output
 
 
-def test_a_dead_url_is_a_clear_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_url_is_a_clear_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, refusing_socket: socket.socket
+) -> None:
     monkeypatch.setattr(harness.cli, "FIRST_CONTACT", 0.3)
-    url = f"http://127.0.0.1:{free_port()}"
+    url = url_of(refusing_socket)
     result = runner.invoke(app, ["check", "--suite", "contract", "--url", url, "--token", "t"])
     assert result.exit_code == 1
     assert "did not answer /api/health" in result.output

@@ -1,4 +1,4 @@
-"""The client core's pure pieces: URLs, frame decoding, backoff, reply tracking, state labels."""
+"""The client core's pure pieces: URLs, frame decoding, backoff, state labels."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from tui.client.frames import (
     decode,
     ws_url,
 )
-from tui.client.replies import ReplyTracker
 from tui.client.state import ConnectionState, Phase
 
 
@@ -103,20 +102,6 @@ def test_backoff_grows_with_full_jitter_to_a_cap() -> None:
     assert max(delays[6:]) > 2, "it grows"
     backoff.reset()
     assert backoff.next_delay() <= 0.5
-
-
-def test_reply_tracker_follows_server_order() -> None:
-    tracker = ReplyTracker()
-    tracker.sent("a")
-    tracker.sent("b")
-    tracker.chunk("A1")
-    tracker.chunk("A2")
-    finished = tracker.finish()
-    assert finished is not None and (finished.msg_id, finished.text) == ("a", "A1A2")
-    tracker.chunk("B1")
-    dropped = tracker.drop_all()
-    assert [(d.msg_id, d.text) for d in dropped] == [("b", "B1")]
-    assert tracker.chunk("stray") is None and tracker.finish() is None
 
 
 def test_state_labels_say_what_happens_next() -> None:

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness import report
+from harness.outcome import Failed, Skipped, check
 from harness.runner import run_all, run_one
-from harness.scenario import Failed, Scenario, Skipped, check
+from harness.scenario import Scenario
 from harness.target import Target
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,8 +15,6 @@ from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import connect
-
-from tests.conftest import free_port
 
 TOKEN = "cli-token-Zq8w"
 
@@ -64,12 +63,12 @@ async def _chat(url: str, agent: str, session: str, text: str) -> tuple[str, dic
 
 
 async def test_banner_probe_restart_and_clean_stop(tmp_path: Path) -> None:
-    port, db = free_port(), tmp_path / "probe.db"
-    args = ("--port", str(port), "--token", TOKEN, "--db", str(db), "--chunk-delay", "0")
-    url = f"http://127.0.0.1:{port}"
-    with _mock(*args) as (proc, banner):
+    db = tmp_path / "probe.db"
+    args = ("--token", TOKEN, "--db", str(db), "--chunk-delay", "0")
+    with _mock("--port", "0", *args) as (proc, banner):
         text = "\n".join(banner)
-        assert f"Listening on {url}" in text
+        (url,) = re.findall(r"Listening on (http://127\.0\.0\.1:\d+)", text)
+        port = int(url.rsplit(":", 1)[1])
         assert f"ws://127.0.0.1:{port}/api/claude/ws (Jarvis)" in text
         assert f"Session database: {db}" in text and "Active sessions: 0" in text
         assert TOKEN not in text, "a token given by the user is not echoed"
@@ -79,7 +78,7 @@ async def test_banner_probe_restart_and_clean_stop(tmp_path: Path) -> None:
         assert code == 0 and "Mock backend stopped." in out
         assert "Traceback" not in err
 
-    with _mock(*args) as (proc, banner):
+    with _mock("--port", str(port), *args) as (proc, banner):  # restarted on the port it chose
         assert "Active sessions: 1 (stored: 1)" in "\n".join(banner)
         answer, end = await _chat(url, "claude", "probe-claude-1", "What was the code word?")
         assert "MANGO-5" in answer and end["message_count"] == 4

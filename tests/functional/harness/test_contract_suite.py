@@ -9,10 +9,12 @@ import json
 import pytest
 
 from harness import contract
+from harness.outcome import Failed
 from harness.runner import Result, run_all
-from harness.scenario import Failed, all_scenarios
+from harness.suites import all_scenarios
 from harness.target import BundledMock, RemoteBackend
 from tests.conftest import TOKEN, BackendFactory
+from tui.client.protocol import ReplyDone
 
 CONTRACT = [s for s in all_scenarios() if s.suite == "contract"]
 
@@ -59,18 +61,33 @@ async def test_a_restart_command_that_fails_is_a_failure_with_its_output(
         await target.close()
 
 
+READY = json.dumps({"type": "ready", "content": "hi", "timestamp": "t", "features": {}})
+
+
 class ScriptedSocket:
-    """Frames a backend might send, in order (for the variation the contract allows)."""
+    """A handshake, then frames a backend might send, in order (for the variation the contract
+    allows)."""
 
     def __init__(self, *frames: str) -> None:
-        self.frames = list(frames)
+        self.frames = ["authenticated", READY, *frames]
+        self.sent: list[str] = []
 
     async def recv(self) -> str:
         return self.frames.pop(0)
 
+    async def send(self, frame: str) -> None:
+        self.sent.append(frame)
+
+
+async def scripted_reply(*frames: str) -> ReplyDone:
+    chat = contract.Chat(ScriptedSocket(*frames), "t")  # type: ignore[arg-type]
+    await chat.handshake()
+    await chat.send_raw('{"content": "hi"}')
+    return await chat.reply("hi")
+
 
 async def test_stream_chunks_extra_fields_and_usage_are_allowed() -> None:
-    socket = ScriptedSocket(
+    reply = await scripted_reply(
         json.dumps({"type": "stream", "content": "Hel", "extra": 1}),
         json.dumps({"type": "message", "content": "lo", "timestamp": "t", "seq": 2}),
         json.dumps(
@@ -83,16 +100,14 @@ async def test_stream_chunks_extra_fields_and_usage_are_allowed() -> None:
             }
         ),
     )
-    reply = await contract.read_reply(socket, "hi")  # type: ignore[arg-type]
     assert reply.text == "Hello" and reply.chunks == 2
     contract.counted(reply, 2, "test")
     contract.shape({"version": "9.9-custom", "x": [1]}, {"version": str}, "test")
 
 
 async def test_an_error_frame_during_a_reply_fails_with_its_text() -> None:
-    socket = ScriptedSocket(json.dumps({"type": "error", "content": "BridgeHub exploded"}))
     with pytest.raises(Failed, match="BridgeHub exploded"):
-        await contract.read_reply(socket, "hi")  # type: ignore[arg-type]
+        await scripted_reply(json.dumps({"type": "error", "content": "BridgeHub exploded"}))
 
 
 def test_a_wrong_field_type_names_the_field_and_value() -> None:

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 import pytest
 import respx
 
 from mock_backend import MockBackend
-from tests.conftest import TOKEN, BackendFactory, free_port
-from tests.tui.recorder import Recorder
+from tests.conftest import TOKEN, BackendFactory, url_of
+from tests.functional.tui.recorder import Recorder
 from tui.client.backoff import Backoff
 from tui.client.connection import (
     Delivered,
-    Notice,
     ReplyChunk,
     ReplyDone,
     ReplyFailed,
     ReplyInterrupted,
     TabConnection,
 )
-from tui.client.frames import Unexpected
 from tui.client.http import close_session
 from tui.client.state import Phase
 
@@ -84,18 +84,18 @@ async def test_wrong_token_stops_retrying_until_asked(backend: MockBackend) -> N
 
 
 async def test_message_typed_while_the_server_is_down_is_delivered_later(
-    start_backend: BackendFactory,
+    start_backend: BackendFactory, refusing_socket: socket.socket
 ) -> None:
-    port = free_port()
+    url = url_of(refusing_socket)
     rec = Recorder()
-    conn = _connection(f"http://127.0.0.1:{port}", rec)
+    conn = _connection(url, rec)
     conn.start()
     unreachable = await rec.wait_phase(Phase.UNREACHABLE)
-    assert unreachable.state.detail == f"http://127.0.0.1:{port}"
+    assert unreachable.state.detail == url
     assert unreachable.state.retry_at is not None
     conn.send("m1", "sent while down")
     assert rec.of(Delivered) == []
-    await start_backend(port=port)
+    await start_backend(sock=refusing_socket)
     conn.reconnect_now()
     done = await rec.wait_for(lambda e: isinstance(e, ReplyDone))
     assert done.reply_to == "m1" and "sent while down" in done.text
@@ -105,8 +105,7 @@ async def test_message_typed_while_the_server_is_down_is_delivered_later(
 async def test_drop_mid_reply_interrupts_it_and_reconnects_with_one_socket(
     start_backend: BackendFactory,
 ) -> None:
-    port = free_port()
-    backend = await start_backend(port=port, chunk_delay=0.005)
+    backend = await start_backend(chunk_delay=0.005)
     rec = Recorder()
     conn = _connection(backend.url, rec)
     conn.start()
@@ -122,7 +121,7 @@ async def test_drop_mid_reply_interrupts_it_and_reconnects_with_one_socket(
     )
     assert waiting.state.phase in (Phase.RECONNECTING, Phase.UNREACHABLE)
 
-    again = await start_backend(port=port)
+    again = await start_backend(port=backend.port)  # the port the backend chose, again
     conn.reconnect_now()
     await rec.wait_phase(Phase.CONNECTED, after=mark)
     assert again.sockets["claude"].connections == 1
@@ -131,17 +130,6 @@ async def test_drop_mid_reply_interrupts_it_and_reconnects_with_one_socket(
     assert done.message_count == 4, "the interrupted turn and this one, on the same session"
     assert again.sockets["claude"].connections == 1, "never two live sockets for one tab"
     await conn.stop()
-
-
-async def test_unexpected_frame_becomes_a_notice() -> None:
-    rec = Recorder()
-    conn = _connection("http://127.0.0.1:9", rec)
-    conn._dispatch(Unexpected('{"type":"telemetry"}', "unknown frame type 'telemetry'"))
-    (notice,) = rec.of(Notice)
-    assert "telemetry" in notice.text
-
-
-# the close call ------------------------------------------------------------------------------
 
 
 async def test_close_against_the_mock_200_then_404(backend: MockBackend) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from harness.runner import run_all
-from harness.scenario import all_scenarios
+from harness.suites import all_scenarios
 from harness.target import BundledMock, RemoteBackend
 from mock_backend import MockBackend
 from tests.conftest import TOKEN

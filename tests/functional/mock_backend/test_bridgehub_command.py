@@ -13,7 +13,7 @@ import pytest
 from mock_backend.bridgehub.command import CommandBridgeHub
 from mock_backend.bridgehub.protocol import BridgeHubError, build_request
 from tests.conftest import TOKEN, BackendFactory
-from tests.mock_backend.client import ask, open_chat, read_reply
+from tests.functional.mock_backend.client import ask, open_chat, read_reply
 
 FAKE = f"{shlex.quote(sys.executable)} -m mock_backend.fake_bridgehub"
 
@@ -95,7 +95,7 @@ async def test_server_streams_a_real_bridgehub_answer(start_backend: BackendFact
     ws = await open_chat(backend)
     await ask(ws, "Remember the code word KIWI-3", "cmd-s")
     reply = await ask(ws, "What was the code word?", "cmd-s")
-    assert reply.ok and "KIWI-3" in reply.text and reply.end["message_count"] == 4
+    assert reply.ok and "KIWI-3" in reply.text and reply.count == 4
     await ws.close()
 
 
@@ -108,7 +108,7 @@ async def test_server_reports_bridgehub_failure_as_an_error_frame(
     backend = await start_backend(bridgehub_command=f"{FAKE} --mode {mode}")
     ws = await open_chat(backend)
     reply = await ask(ws, "hello", "cmd-fail")
-    assert reply.chunks == [] and reply.end["type"] == "error"
+    assert reply.chunks == [] and not reply.ok
     stored = backend.registry.store.all_messages("cmd-fail")
     assert [(m.role, (m.metadata or {}).get("status")) for m in stored] == [
         ("user", None),
@@ -121,8 +121,8 @@ async def test_server_times_out_a_hanging_bridgehub(start_backend: BackendFactor
     backend = await start_backend(bridgehub_command=f"{FAKE} --mode hang", bridgehub_timeout=0.5)
     ws = await open_chat(backend)
     reply = await ask(ws, "hello", "cmd-hang")
-    assert reply.end["type"] == "error" and "did not answer" in reply.end["content"]
-    assert (await ask(ws, "hello", "cmd-hang")).end["type"] == "error", "socket still usable"
+    assert not reply.ok and "did not answer" in reply.error
+    assert not (await ask(ws, "hello", "cmd-hang")).ok, "socket still usable"
     await ws.close()
 
 
@@ -141,6 +141,6 @@ async def test_close_kills_the_running_bridgehub_process(start_backend: BackendF
         )
     assert closed.json()["process_killed"] is True
     reply = await read_reply(ws)
-    assert reply.end["content"] == "Session closed"
+    assert reply.error == "Session closed"
     assert time.monotonic() - started < 5
     await ws.close()

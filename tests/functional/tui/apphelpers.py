@@ -18,6 +18,7 @@ from harness.driver import (
 )
 from tests.conftest import TOKEN
 from tui.app import ChatApp, ChatSetup
+from tui.cli import bundled_mock
 from tui.store import ChatStore
 
 __all__ = [
@@ -43,6 +44,6 @@ def make_app(
             url=url,
             token=token,
             backoff=fast_backoff,
-            demo_chunk_delay=0,
+            start_backend=bundled_mock(data_dir, chunk_delay=0) if url is None else None,
         )
     )

@@ -12,7 +12,7 @@ import pytest
 from mock_backend import MockBackend
 from mock_backend.uploads import MAX_UPLOAD_BYTES
 from tests.conftest import TOKEN
-from tests.mock_backend.client import ask, open_chat
+from tests.functional.mock_backend.client import ask, open_chat
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ async def test_close_promises_401_404_200(backend: MockBackend, http: httpx.Asyn
     assert again.status_code == 404, "already closed"
 
     reply = await ask(ws, "What was the code word?", "dev-claude-c")
-    assert reply.end["message_count"] == 4, "history stayed, the session reopened"
+    assert reply.count == 4, "history stayed, the session reopened"
     assert "ORCHID" in reply.text
     await ws.close()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.tui.apphelpers import (
+from tests.functional.tui.apphelpers import (
     make_app,
     open_tab,
     replies_done,
@@ -39,7 +39,7 @@ def test_several_tabs_and_a_streamed_markdown_reply(snap_compare, tmp_path: Path
         app.screen.query_one("Input").value = "Reviews"  # type: ignore[attr-defined]
         await pilot.press("enter")
         await type_and_send(pilot, "Show me a Python function that counts words, with a test")
-        await watch.until(pilot, replies_done(app, 1))  # type: ignore[arg-type]
+        await watch.until(replies_done(app, 1))  # type: ignore[arg-type]
         view(app).log.scroll_home(animate=False)  # type: ignore[arg-type]
         await _freeze(pilot)
 

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from mock_backend import MockBackend
 from tests.conftest import TOKEN, BackendFactory
-from tests.mock_backend.client import ask, open_chat, read_reply
+from tests.functional.mock_backend.client import ask, open_chat, read_reply
 
 # handshake --------------------------------------------------------------------------------------
 
@@ -66,9 +66,9 @@ async def test_reply_streams_in_chunks_with_message_count(backend: MockBackend) 
         reply = await ask(ws, text, "dev-claude-stream", device_id="dev", chat_type="jarvis")
         assert reply.ok, reply.end
         assert all(len(c) == 100 for c in reply.chunks[:-1]) and 0 < len(reply.chunks[-1]) <= 100
-        assert reply.end["content"] == "Response complete"
-        datetime.fromisoformat(reply.end["timestamp"])
-        counts.append(reply.end["message_count"])
+        assert reply.last_frame["content"] == "Response complete"
+        datetime.fromisoformat(reply.last_frame["timestamp"])
+        counts.append(reply.count)
     assert counts == [2, 4, 6]
     await ws.close()
 
@@ -101,7 +101,7 @@ async def test_same_session_from_another_device_continues(backend: MockBackend) 
     phone, laptop = await open_chat(backend), await open_chat(backend)
     await ask(phone, "My name is Ty", "shared", device_id="phone")
     reply = await ask(laptop, "What's my name?", "shared", device_id="laptop")
-    assert "Ty" in reply.text and reply.end["message_count"] == 4
+    assert "Ty" in reply.text and reply.count == 4
     await phone.close()
     await laptop.close()
 
@@ -118,7 +118,7 @@ async def test_two_sessions_stream_at_once_without_cross_talk(
     )
     assert "ALPHA-1" in ra.text and "BRAVO" not in ra.text
     assert "BRAVO-2" in rb.text and "ALPHA" not in rb.text
-    assert ra.end["message_count"] == rb.end["message_count"] == 4
+    assert ra.count == rb.count == 4
     await a.close()
     await b.close()
 
@@ -178,7 +178,7 @@ async def test_frames_without_content_and_empty_content_are_ignored(backend: Moc
     await ws.send(json.dumps({"content": "", "session_id": "s"}))
     await ws.send(json.dumps({"content": "   ", "session_id": "s"}))
     reply = await ask(ws, "hello", "s")
-    assert reply.ok and reply.end["message_count"] == 2, "nothing was answered or stored before"
+    assert reply.ok and reply.count == 2, "nothing was answered or stored before"
     await ws.close()
 
 
@@ -209,7 +209,7 @@ async def test_many_messages_at_once_are_answered_in_order(backend: MockBackend)
         reply = await read_reply(ws)
         n = i if i < 4 else i - 1
         assert f"message number {n}" in reply.text
-        ends.append(reply.end["message_count"])
+        ends.append(reply.count)
     assert ends == [2, 4, 6, 8, 10, 12, 14, 16]
     await ws.close()
 
@@ -227,7 +227,7 @@ async def test_bad_input_leaves_every_session_intact(backend: MockBackend) -> No
         assert await intruder.recv() == "error:invalid_api_key"
     assert [(m.role, m.content) for m in backend.registry.store.all_messages("keeper")] == before
     reply = await ask(ws, "What was the code word?", "keeper")
-    assert "INTACT-9" in reply.text and reply.end["message_count"] == 6
+    assert "INTACT-9" in reply.text and reply.count == 6
     await ws.close()
 
 
@@ -238,11 +238,11 @@ async def test_bridgehub_failure_is_an_error_frame_and_stored_as_such(backend: M
     ws = await open_chat(backend)
     reply = await ask(ws, "/fail agent crashed", "s-fail")
     assert reply.chunks == [], "no answer-looking message frames"
-    assert reply.end["type"] == "error" and "agent crashed" in reply.end["content"]
+    assert not reply.ok and "agent crashed" in reply.error
     stored = backend.registry.store.all_messages("s-fail")
     assert [m.role for m in stored] == ["user", "assistant"]
     assert stored[1].metadata == {"status": "error"} and stored[1].content.startswith("[no reply:")
-    assert (await ask(ws, "hello again", "s-fail")).end["message_count"] == 4
+    assert (await ask(ws, "hello again", "s-fail")).count == 4
     await ws.close()
 
 
@@ -253,7 +253,7 @@ async def test_storage_failure_is_reported_and_the_server_keeps_running(
     await ask(ws, "first", "s-disk")
     backend.registry.store._db.execute("PRAGMA max_page_count=1")  # as good as a full disk
     reply = await ask(ws, "x" * 200_000, "s-disk")
-    assert reply.end["type"] == "error" and "Storage failed" in reply.end["content"]
+    assert not reply.ok and "Storage failed" in reply.error
     stored = backend.registry.store.all_messages("s-disk")
     assert [m.role for m in stored] == ["user", "assistant"], "the refused message left no trace"
     assert stored[0].content == "first"
@@ -278,7 +278,7 @@ async def test_client_gone_mid_reply_stores_an_interrupted_turn(
     assert stored[1].metadata is not None and stored[1].metadata["status"] == "interrupted"
     assert stored[1].metadata["delivered_chars"] >= 100
     again = await open_chat(backend)
-    assert (await ask(again, "are you there?", "s-cut")).end["message_count"] == 4
+    assert (await ask(again, "are you there?", "s-cut")).count == 4
     await again.close()
 
 
@@ -293,11 +293,11 @@ async def test_close_during_a_reply_stops_it(start_backend: BackendFactory) -> N
         )
     assert closed.status_code == 200 and closed.json()["process_killed"] is True
     reply = await read_reply(ws)
-    assert reply.end["type"] == "error" and reply.end["content"] == "Session closed"
+    assert not reply.ok and reply.error == "Session closed"
     stored = backend.registry.store.all_messages("s-stop")
     assert [m.role for m in stored] == ["user", "assistant"]
     assert stored[1].metadata is not None and stored[1].metadata["status"] == "interrupted"
-    assert (await ask(ws, "hello", "s-stop")).end["message_count"] == 4, "reopened"
+    assert (await ask(ws, "hello", "s-stop")).count == 4, "reopened"
     await ws.close()
 
 
@@ -341,7 +341,7 @@ async def test_an_unexpected_failure_is_answered_and_the_socket_lives_on(
     ws = await open_chat(backend)
     monkeypatch.setattr(backend.bridgehub, "ask", broken)
     reply = await ask(ws, "hello", "s-bug")
-    assert reply.end == {**reply.end, "type": "error", "content": "Internal server error"}
+    assert not reply.ok and reply.error == "Internal server error"
     monkeypatch.undo()
     assert (await ask(ws, "hello again", "s-bug")).ok
     await ws.close()

@@ -1,0 +1,285 @@
+"""The chat app through Textual's pilot, for what no checklist scenario covers.
+
+End-to-end user flows (first chat, context, tabs, restart, typed while down, close) are the
+checklist scenarios in `harness/checklist.py`, run by `builderos check` and by
+tests/functional/harness. These tests pin the app's own rules and past bugs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual import events
+
+from harness.driver import shown
+from mock_backend import MockBackend
+from tests.conftest import BackendFactory
+from tests.functional.tui.apphelpers import (
+    blocks,
+    make_app,
+    open_tab,
+    pick_tab,
+    replies_done,
+    started,
+    type_and_send,
+    view,
+)
+from tui.client import protocol as wire
+from tui.client.state import Phase
+from tui.widgets.dialogs import ConfirmClose
+from tui.widgets.streamed_reply import StreamedReply
+from tui.widgets.tab_bar import TabBar, label_id
+
+SIZE = (120, 40)
+
+
+def selected_on_screen(app: object) -> tuple[str | None, str | None, list[str]]:
+    """What the screen says is selected: the switcher's pane, the bar's mark, active views."""
+    from textual.widgets import ContentSwitcher
+
+    from tui.app import ChatApp
+
+    assert isinstance(app, ChatApp) and app.workspace is not None
+    marked = [label.id for label in app.query(".tab-label.-selected")]
+    active = [v.tab.tab_id for v in app.query("ChatView") if v.active]  # type: ignore[attr-defined]
+    current = app.query_one(ContentSwitcher).current
+    return current, marked[0] if len(marked) == 1 else None, active
+
+
+def assert_screen_follows(app: object) -> None:
+    from tui.app import ChatApp
+
+    assert isinstance(app, ChatApp) and app.workspace is not None
+    tab_id = app.workspace.selected.tab_id
+    assert selected_on_screen(app) == (f"tab-{tab_id}", label_id(tab_id), [tab_id])
+
+
+async def test_enter_after_a_burst_of_keys_sends_every_character(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    """Keys posted at once, as the terminal driver does for a paste or a fast link: Enter must
+    be seen after the characters before it (a priority binding ran ahead of them and sent
+    "Show" or nothing)."""
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        text = "Show me a python function"
+        for char in text:
+            app.post_message(events.Key("space" if char == " " else char, char))
+        app.post_message(events.Key("enter", "\r"))
+        await watch.until(lambda: any(m.role == "user" for m in tab.messages))
+        assert [m.text for m in tab.messages if m.role == "user"] == [text]
+        assert view(app).composer.text == ""
+
+
+async def test_the_last_tab_cannot_close(backend: MockBackend, tmp_path: Path) -> None:
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("f8")
+        assert not isinstance(app.screen, ConfirmClose)
+        assert app.notices[-1] == "The last tab cannot be closed."
+
+
+async def test_closing_a_tab_asks_then_sends_exactly_one_delete(
+    backend: MockBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closes: list[str] = []
+    real_close = backend.registry.close
+
+    def counted_close(session_id: str) -> tuple[bool, bool]:
+        closes.append(session_id)
+        return real_close(session_id)
+
+    monkeypatch.setattr(backend.registry, "close", counted_close)
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        await open_tab(pilot, "codex")
+        await type_and_send(pilot, "hello codex")
+        await watch.until(replies_done(app, 1))
+        assert app.workspace is not None
+        codex = app.workspace.selected
+        assert codex.provider == "codex"
+        await pilot.press("f8")
+        assert isinstance(app.screen, ConfirmClose)
+        await pilot.press("n")
+        assert len(app.workspace.tabs) == 2, "kept"
+        await pilot.press("f8", "y")
+        connection = codex.connection
+        assert connection is not None
+        await watch.until(lambda: len(closes) == 1 and connection.state.phase == Phase.STOPPED)
+        assert closes == [codex.session_id]
+        assert [t.provider for t in app.workspace.tabs] == ["claude"]
+        assert_screen_follows(app)
+        assert app.workspace.store.recent(codex.session_id, 10), "history stays on disk"
+    assert closes == [codex.session_id], "exactly one DELETE"
+
+
+async def test_focus_moving_into_another_tab_never_changes_the_selection(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    """The bug behind a flaky close test: focusing anything inside a pane made Textual's
+    TabbedContent activate that pane, and the app copied it into the workspace, so a late focus
+    event undid a switch (and F8 closed the wrong tab)."""
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        second = await open_tab(pilot, "codex")
+        assert app.workspace is not None
+        view(app, 0).composer.focus()  # a focus move into the hidden first tab
+        await pilot.pause()
+        await app.settled()
+        assert app.workspace.selected is second
+        assert_screen_follows(app)
+
+
+async def test_switching_many_times_quickly_ends_where_the_keys_say(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        for provider in ("codex", "claude", "codex"):
+            await open_tab(pilot, provider)
+        assert app.workspace is not None
+        tabs = app.workspace.tabs
+        await pilot.press(*["ctrl+pagedown"] * 7, "ctrl+pageup")  # from 4: +7 -1 → 2
+        await app.settled()
+        assert app.workspace.selected is tabs[1]
+        assert_screen_follows(app)
+
+
+async def test_clicking_a_tab_selects_it(backend: MockBackend, tmp_path: Path) -> None:
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await open_tab(pilot, "codex")
+        assert app.workspace is not None
+        first = app.workspace.tabs[0]
+        await pilot.click(f"#{label_id(first.tab_id)}")
+        await shown(app, first)
+        assert_screen_follows(app)
+        assert "Claude" in app.query_one(TabBar).label_of(first.tab_id)
+
+
+async def test_tabs_keep_separate_histories_and_background_streams_catch_up(
+    start_backend: BackendFactory, tmp_path: Path
+) -> None:
+    backend = await start_backend(chunk_delay=0.005, chunk_size=50)
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        await type_and_send(pilot, "My name is Ty")
+        await watch.until(replies_done(app, 1))
+        await open_tab(pilot, "claude")
+        await type_and_send(pilot, "/long 4000")
+        second = app.workspace.selected
+        await watch.until(lambda: second.live is not None, settle=False)
+        # back to the first tab while the second streams (the action, not keys: pilot.press
+        # waits for the visible stream's messages to drain)
+        app.action_goto_tab(1)
+        await shown(app, app.workspace.tabs[0])
+        hidden = view(app, 1)
+        assert not hidden.active and view(app, 0).active
+        assert second.live is not None, "precondition: still streaming when hidden"
+        rendered_when_hidden = hidden.live_shown
+        await watch.until(replies_done(app, 1, index=1))
+        assert hidden.live_shown == rendered_when_hidden, "a hidden tab renders no chunk"
+        assert [b.message.role for b in blocks(app, 1) if b.message] == ["user"], (
+            "nor its finished reply"
+        )
+
+        await type_and_send(pilot, "What's my name?")
+        await watch.until(replies_done(app, 2, index=0))
+        last = blocks(app, 0)[-1].message
+        assert last is not None and "Ty" in last.text
+
+        await pilot.press("ctrl+pagedown")
+        await shown(app, second)
+        finished = [b.message for b in blocks(app, 1) if b.message]
+        assert [m.role for m in finished] == ["user", "assistant"], "caught up when shown"
+        assert finished[-1].text == second.messages[-1].text
+        assert len(finished[-1].text.split()) > 3500
+        assert not view(app, 1).query(".live"), "no live widget is left after complete"
+        first_texts = " ".join(b.message.text for b in blocks(app, 0) if b.message)
+        assert "Part 1" not in first_texts, "no cross-talk between tabs"
+
+
+async def test_wrong_token_says_so(backend: MockBackend, tmp_path: Path) -> None:
+    app = make_app(tmp_path, backend.url, token="not-the-token")
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        await watch.until(lambda: tab.state.phase == Phase.AUTH_FAILED)
+        status = str(view(app).query_one("#status").render())
+        assert "authentication failed" in status and "token" in status
+        assert "⚠" in app.query_one(TabBar).label_of(tab.tab_id)
+
+
+async def test_command_palette_lists_every_action(backend: MockBackend, tmp_path: Path) -> None:
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for title in (
+            "New Claude tab",
+            "New Codex tab",
+            "Close tab (asks first)",
+            "Next tab",
+            "Previous tab",
+            "Go to tab 1–5 (then press its number)",
+            "Rename tab",
+            "Reconnect now",
+            "Copy the last reply",
+            "Load earlier messages",
+        ):
+            assert title in titles
+        for binding in app.BINDINGS:
+            assert binding.description, f"{binding.key} has a footer description"  # type: ignore[union-attr]
+
+
+async def test_a_reply_that_ends_while_its_widget_mounts_is_shown_whole(
+    backend: MockBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path, backend.url)
+
+    def end_reply_during_mount(self: StreamedReply) -> None:
+        # the backend's `complete` arrives while the live widget is being mounted
+        assert app.workspace is not None
+        app.workspace._on_event(app.workspace.selected, wire.ReplyDone("x", "", 1, 2, None))
+
+    monkeypatch.setattr(StreamedReply, "on_mount", end_reply_during_mount, raising=False)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        app.workspace._on_event(tab, wire.ReplyChunk("x", "**quick** reply"))
+        await watch.until(lambda: tab.live is None)
+        assert [b.message.text for b in blocks(app) if b.message] == ["**quick** reply"]
+        assert not view(app).query(".live")
+
+
+async def test_showing_a_tab_with_a_long_hidden_reply_keeps_the_live_widget_small(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.workspace is not None
+        hidden = await open_tab(pilot, "claude")
+        await pick_tab(pilot, 1)
+        paragraph = "Words of a long answer, streamed while the tab is hidden. " * 8 + "\n\n"
+        for _ in range(120):  # about 60 KB
+            app.workspace._on_event(hidden, wire.ReplyChunk("m", paragraph))
+        app.action_goto_tab(2)
+        await shown(app, hidden)
+        shown_view = view(app, 1)
+        assert shown_view.live_shown == len(hidden.live or "")
+        blocks_in_live = len(shown_view.query("StreamedReply MarkdownBlock"))
+        assert blocks_in_live < 20, f"the live widget holds {blocks_in_live} blocks"

@@ -1,0 +1,159 @@
+"""The sans-I/O client protocol: frames in, events out, no socket and no event loop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.client.protocol import (
+    ClientProtocol,
+    HandshakeFailed,
+    Opened,
+    ProtocolError,
+    Refused,
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    ReplyInterrupted,
+    ServerSaid,
+    Stage,
+    Strange,
+    TokenAccepted,
+)
+
+READY = json.dumps({"type": "ready", "content": "hi", "features": {"streaming": True}})
+
+
+def chunk(text: str) -> str:
+    return json.dumps({"type": "message", "content": text, "timestamp": "t"})
+
+
+def complete(count: int = 2) -> str:
+    return json.dumps({"type": "complete", "content": "Response complete", "message_count": count})
+
+
+def opened() -> ClientProtocol:
+    protocol = ClientProtocol("tok")
+    assert protocol.start() == "tok"
+    assert protocol.receive("authenticated") == [TokenAccepted()]
+    assert protocol.receive(READY) == [Opened("hi", {"streaming": True})]
+    return protocol
+
+
+def ask(protocol: ClientProtocol, msg_id: str, text: str = "hello") -> dict[str, object]:
+    frame = protocol.chat(msg_id, text, session_id="d-claude-t", device_id="d", provider="claude")
+    return json.loads(frame)
+
+
+def test_the_handshake_in_order_opens_the_socket() -> None:
+    protocol = opened()
+    assert protocol.stage is Stage.OPEN and protocol.features == {"streaming": True}
+
+
+def test_a_refused_token_and_the_ios_config_echo() -> None:
+    protocol = ClientProtocol("bad")
+    protocol.start()
+    assert protocol.receive('{"working_directory": "/x"}') == [], "ignored before ready"
+    assert protocol.receive("error:invalid_api_key") == [Refused("invalid_api_key")]
+    assert protocol.stage is Stage.REFUSED
+
+
+def test_a_frame_the_handshake_does_not_allow_fails_it_naming_the_frame() -> None:
+    protocol = ClientProtocol("tok")
+    protocol.start()
+    (failed,) = protocol.receive(chunk("too early"))
+    assert isinstance(failed, HandshakeFailed) and "too early" in failed.frame
+    assert failed.why == "expected `authenticated`" and protocol.stage is Stage.FAILED
+
+
+def test_out_of_order_use_is_a_programming_error() -> None:
+    protocol = ClientProtocol("tok")
+    with pytest.raises(ProtocolError):
+        ask(protocol, "m1")
+    protocol.start()
+    with pytest.raises(ProtocolError):
+        protocol.start()
+
+
+def test_the_chat_frame_carries_the_contract_fields() -> None:
+    frame = ask(opened(), "m1", "hello")
+    assert frame == {
+        "content": "hello",
+        "session_id": "d-claude-t",
+        "device_id": "d",
+        "chat_type": "jarvis",
+    }
+
+
+def test_replies_follow_the_order_messages_were_sent() -> None:
+    protocol = opened()
+    ask(protocol, "m1")
+    ask(protocol, "m2")
+    assert protocol.receive(chunk("one ")) == [ReplyChunk("m1", "one ")]
+    assert protocol.receive(chunk("two")) == [ReplyChunk("m1", "two")]
+    assert protocol.receive(complete(2)) == [ReplyDone("m1", "one two", 2, 2, None)]
+    assert protocol.receive(chunk("next")) == [ReplyChunk("m2", "next")]
+    assert protocol.awaiting == 1
+
+
+def test_an_error_frame_ends_the_reply_and_keeps_its_partial_text() -> None:
+    protocol = opened()
+    ask(protocol, "m1")
+    protocol.receive(chunk("half"))
+    (failed,) = protocol.receive(json.dumps({"type": "error", "content": "boom", "detail": "x"}))
+    assert failed == ReplyFailed("m1", "boom", "x", "half")
+    assert failed.message == "boom (x)" and protocol.awaiting == 0
+
+
+def test_a_lost_connection_interrupts_every_awaited_reply() -> None:
+    protocol = opened()
+    ask(protocol, "m1")
+    ask(protocol, "m2")
+    protocol.receive(chunk("partial"))
+    assert protocol.connection_lost() == [
+        ReplyInterrupted("m1", "partial"),
+        ReplyInterrupted("m2", ""),
+    ]
+    assert protocol.awaiting == 0
+
+
+def test_a_withdrawn_message_awaits_no_reply() -> None:
+    protocol = opened()
+    ask(protocol, "m1")
+    ask(protocol, "m2")
+    protocol.withdraw("m1")
+    assert protocol.receive(chunk("x")) == [ReplyChunk("m2", "x")]
+
+
+def test_frames_outside_a_reply_are_reported_not_lost() -> None:
+    protocol = opened()
+    assert protocol.receive(chunk("stray")) == [ReplyChunk(None, "stray")]
+    assert protocol.receive(complete()) == [ReplyDone(None, "", 0, 2, None)]
+    assert protocol.receive("error:rate_limited") == [ServerSaid("rate_limited")]
+    (strange,) = protocol.receive('{"type": "telemetry"}')
+    assert isinstance(strange, Strange) and "telemetry" in strange.why
+
+
+def test_codex_usage_and_stream_chunks() -> None:
+    protocol = opened()
+    ask(protocol, "m1")
+    assert protocol.receive(json.dumps({"type": "stream", "content": "c"})) == [
+        ReplyChunk("m1", "c")
+    ]
+    usage = {"input_tokens": 3, "output_tokens": 4, "bogus": "x"}
+    (done,) = protocol.receive(json.dumps({"type": "complete", "usage": usage}))
+    assert done == ReplyDone("m1", "c", 1, None, {"input_tokens": 3, "output_tokens": 4})
+
+
+@given(st.lists(st.one_of(st.text(max_size=200), st.binary(max_size=50)), max_size=20))
+def test_no_sequence_of_frames_makes_it_raise(frames: list[str | bytes]) -> None:
+    for start_open in (False, True):
+        protocol = opened() if start_open else ClientProtocol("tok")
+        if not start_open:
+            protocol.start()
+        for frame in frames:
+            protocol.receive(frame)
+        protocol.connection_lost()

@@ -1,0 +1,62 @@
+"""The tab bar: draws the workspace's tabs and which one is selected, and reports clicks.
+
+One way only. The bar never decides which tab is selected: `show_selected` is told, and a
+click posts `Picked`, which the app hands to the workspace (the one owner of the selection).
+Textual's TabbedContent also makes a pane active when anything inside it takes the focus,
+which let a late focus event undo a switch; nothing here listens to focus.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Static
+
+
+class TabLabel(Static):
+    def __init__(self, tab_id: str, label: str) -> None:
+        super().__init__(label, id=label_id(tab_id), classes="tab-label", markup=False)
+        self.tab_id = tab_id
+
+    def on_click(self) -> None:
+        self.post_message(TabBar.Picked(self.tab_id))
+
+
+def label_id(tab_id: str) -> str:
+    return f"label-{tab_id}"
+
+
+class TabBar(Horizontal):
+    """A row of tab labels; the selected one is marked `-selected`."""
+
+    class Picked(Message):
+        """The user clicked a tab: a wish, for the workspace to grant."""
+
+        def __init__(self, tab_id: str) -> None:
+            super().__init__()
+            self.tab_id = tab_id
+
+    def compose(self) -> ComposeResult:
+        return iter(())
+
+    def add(self, tab_id: str, label: str) -> AwaitComplete:
+        return AwaitComplete(self.mount(TabLabel(tab_id, label)))
+
+    def remove_tab(self, tab_id: str) -> AwaitComplete:
+        return AwaitComplete(self._label(tab_id).remove())
+
+    def relabel(self, tab_id: str, label: str) -> None:
+        self._label(tab_id).update(label)
+
+    def label_of(self, tab_id: str) -> str:
+        """The label as drawn (tests and the harness read it)."""
+        return str(self._label(tab_id).render())
+
+    def show_selected(self, tab_id: str) -> None:
+        for label in self.query(TabLabel):
+            label.set_class(label.tab_id == tab_id, "-selected")
+
+    def _label(self, tab_id: str) -> TabLabel:
+        return self.query_one(f"#{label_id(tab_id)}", TabLabel)
