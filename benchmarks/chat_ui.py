@@ -25,9 +25,11 @@ from textual.pilot import Pilot
 
 from tui.app import ChatApp, ChatSetup
 from tui.client import connection as conn
+from tui.client import protocol as wire
 from tui.client.backoff import Backoff
 from tui.client.ids import new_id
 from tui.store import ChatStore, StoredMessage
+from tui.widgets.chat_view import Shown
 from tui.widgets.message_block import MessageBlock
 from tui.workspace import ChatTab
 
@@ -54,12 +56,12 @@ def _app(data_dir: Path) -> ChatApp:
     )
 
 
-async def _ready(pilot: Pilot) -> ChatApp:
+async def _ready(pilot: Pilot[None]) -> ChatApp:
     app = pilot.app
     assert isinstance(app, ChatApp)
-    while app.workspace is None or app.view(app.workspace.selected_id) is None:
+    while app.workspace is None:
         await pilot.pause()
-    await pilot.pause()
+    await app.settled()
     return app
 
 
@@ -101,10 +103,10 @@ async def bench_big_reply(tmp: Path) -> None:
         per_chunk = []
         for chunk in chunks:
             t = time.perf_counter()
-            _feed(app, tab, conn.ReplyChunk("m", chunk))
+            _feed(app, tab, wire.ReplyChunk("m", chunk))
             await asyncio.sleep(0)
             per_chunk.append(time.perf_counter() - t)
-        _feed(app, tab, conn.ReplyDone("m", "", 2, None))
+        _feed(app, tab, wire.ReplyDone("m", "", 1, 2, None))
         while not [w for w in view.query(".message") if getattr(w, "message", None)]:
             await pilot.pause()
         await pilot.pause()
@@ -131,16 +133,16 @@ async def _update_cost(tmp: Path, earlier: int) -> float:
         if earlier:
             _fill(app.workspace.store, tab.session_id, earlier)
             tab.messages = app.workspace.store.recent(tab.session_id, earlier)
-            await view.sync()
-            await pilot.pause()
+            view.enqueue(Shown())
+            await app.settled()
         assert len(view.query(MessageBlock)) == earlier
         timings = []
         for chunk in _chunks(30_000, 300):
             t = time.perf_counter()
-            _feed(app, tab, conn.ReplyChunk("m", chunk))
+            _feed(app, tab, wire.ReplyChunk("m", chunk))
             await pilot.pause()  # the update is on screen
             timings.append(time.perf_counter() - t)
-        _feed(app, tab, conn.ReplyDone("m", "", 2, None))
+        _feed(app, tab, wire.ReplyDone("m", "", 1, 2, None))
         await pilot.pause()
     return statistics.median(timings)
 
@@ -158,20 +160,21 @@ async def bench_background(tmp: Path) -> None:
     async with _app(tmp).run_test(size=SIZE) as pilot:
         app = await _ready(pilot)
         assert app.workspace is not None
-        await app.action_new_tab("claude")
-        await pilot.pause()
+        app.action_new_tab("claude")
+        await app.settled()
         hidden = app.workspace.selected
-        await app.action_goto_tab(1)
-        await pilot.pause()
+        app.action_goto_tab(1)
+        await app.settled()
         for chunk in chunks:
-            _feed(app, hidden, conn.ReplyChunk("m", chunk))
+            _feed(app, hidden, wire.ReplyChunk("m", chunk))
             await asyncio.sleep(0)
         await pilot.pause()
         view = app.view(hidden.tab_id)
         assert view is not None and not view.active
         painted = asyncio.Event()
         started = time.perf_counter()
-        await app.action_goto_tab(2)
+        app.action_goto_tab(2)
+        await app.settled()
         assert view.live_shown == len(hidden.live or ""), "the newest text is mounted"
         view.call_after_refresh(painted.set)
         await painted.wait()

@@ -280,8 +280,8 @@ async def second_still_works(target: Target) -> None:
 async def restart_restores(target: Target) -> None:
     """Restart app — verify chats restore with correct history.
 
-    Quit with ctrl+q and start again on the same data dir: same tabs, titles, order, selected
-    tab and histories, reconnected to the same sessions.
+    Quit with ctrl+q and start again on the same data dir: same tabs, titles (one renamed with
+    F2), order, selected tab and histories, reconnected to the same sessions.
     """
     async with data_dir() as directory:
         async with app_run(target, directory) as run:
@@ -289,11 +289,14 @@ async def restart_restores(target: Target) -> None:
             await run.ask("Before the restart, tab one.")
             await run.new_tab("codex")
             await run.ask("Before the restart, tab two.")
+            await run.rename("Reviews")
             before = [(t.tab_id, t.provider, t.title, t.session_id) for t in run.workspace.tabs]
             await run.pilot.press("ctrl+q")
         async with app_run(target, directory) as run:
             after = [(t.tab_id, t.provider, t.title, t.session_id) for t in run.workspace.tabs]
             check(after == before, f"tabs after the restart: {after}, before: {before}")
+            label = run.label(1)
+            check("Reviews" in label, f"the renamed tab is labelled “{label}” after the restart")
             check(run.tab() is run.tab(1), "the selected tab was not restored")
             await run.connected()
             shows(run, 1, "Before the restart, tab two.")
@@ -411,6 +414,8 @@ async def first_message(target: Target) -> None:
     async with fresh_app(target) as run:
         reply = await run.ask("Show me a Python function that adds two numbers.")
         check(reply.text.strip(), "the reply is empty")
+        composer = run.view().composer.text
+        check(composer == "", f"the composer still holds “{composer}” after sending")
         shown = run.shown()
         check(shown[-1] == reply.text, "the reply on screen is not the reply received")
         author = blocks(run.app)[-1].border_title
@@ -505,8 +510,12 @@ async def typed_while_down(target: Target) -> None:
         async def while_down() -> None:
             await run.dropped()
             await run.send("Typed while the backend was down.")
-            pending = [m for m in tab.messages if m.status == "pending"]
-            check(pending, "the message typed while down is not shown as pending")
+            await run.app.settled()
+            pending = [b for b in blocks(run.app) if b.message and b.message.status == "pending"]
+            check(
+                pending and str(pending[-1].border_subtitle).startswith("pending"),
+                "the message typed while down is not shown as pending",
+            )
 
         await target.restart(while_down)
         await run.until(replies_done(run.app, 2), "the reply to the message typed while down")

@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input
 
 from harness.outcome import Failed
 from harness.timing import scaled
@@ -20,9 +22,10 @@ from tui.client.state import Phase
 from tui.store import ChatStore, StoredMessage, device_id_of
 from tui.widgets.chat_view import ChatView
 from tui.widgets.composer import Composer
-from tui.widgets.dialogs import ConfirmClose, PickTab
+from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.message_block import MessageBlock
 from tui.widgets.streamed_reply import StreamedReply
+from tui.widgets.tab_bar import TabBar
 from tui.workspace import ChatTab, Workspace
 
 SIZE = (120, 40)
@@ -98,15 +101,21 @@ async def shown(app: ChatApp, tab: ChatTab) -> None:
     await watch.until(lambda: app.workspace is not None and app.workspace.selected is tab)
 
 
+async def dialog(pilot: Pilot[None], kind: type[Screen[Any]], limit: float = WAIT) -> None:
+    """Wait until the dialog is the screen on top (a screen push is not a workspace change,
+    so this waits for the app to go idle, not on the model)."""
+    async with asyncio.timeout(limit):
+        while not isinstance(pilot.app.screen, kind):
+            await pilot.pause()
+
+
 async def pick_tab(pilot: Pilot[None], number: int) -> None:
     """ctrl+g, then the number; returns once that tab is shown."""
     app = pilot.app
     assert isinstance(app, ChatApp) and app.workspace is not None
     tab = app.workspace.tabs[number - 1]
     await pilot.press("ctrl+g")
-    async with asyncio.timeout(WAIT):
-        while not isinstance(app.screen, PickTab):
-            await pilot.pause()  # a screen push is not a workspace change
+    await dialog(pilot, PickTab)
     await pilot.press(str(number))
     await shown(app, tab)
 
@@ -272,6 +281,25 @@ class AppRun:
             await self.connected()
         return tab
 
+    async def dialog(self, kind: type[Screen[Any]], what: str) -> None:
+        try:
+            await dialog(self.pilot, kind)
+        except TimeoutError:
+            raise Failed(f"waited {WAIT:.0f} s for {what}") from None
+
+    def label(self, index: int) -> str:
+        """The tab's label as the tab bar draws it."""
+        return self.app.query_one(TabBar).label_of(self.tab(index).tab_id)
+
+    async def rename(self, title: str) -> None:
+        """F2, the new title, Enter; returns once the tab bar shows it."""
+        tab = self.tab()
+        await self.pilot.press("f2")
+        await self.dialog(RenameTab, "the rename dialog")
+        self.app.screen.query_one(Input).value = title
+        await self.pilot.press("enter")
+        await self.until(lambda: tab.title == title, f"the tab to be renamed “{title}”")
+
     async def goto(self, number: int) -> None:
         try:
             await pick_tab(self.pilot, number)
@@ -282,7 +310,7 @@ class AppRun:
         """F8, then y; returns the app's notice about the close call."""
         count = len(self.notices)
         await self.pilot.press("f8")
-        await self.until(lambda: isinstance(self.app.screen, ConfirmClose), "the close dialog", 5)
+        await self.dialog(ConfirmClose, "the close dialog")
         await self.pilot.press("y")
         return await self.notice(
             lambda text: text.startswith("“"), "the notice about the close call", start=count

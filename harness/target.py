@@ -89,7 +89,7 @@ class Target:
         well_formed = isinstance(body, dict) and isinstance(body.get("sessions"), list)
         if status != 200 or not well_formed:
             raise Failed(f"GET /api/sessions answered {status} {str(body)[:200]}")
-        return {s.get("session_id"): s for s in body["sessions"] if isinstance(s, dict)}
+        return {str(s.get("session_id")): s for s in body["sessions"] if isinstance(s, dict)}
 
     async def close_session(
         self, provider: str, session_id: str, token: str | None = None

@@ -151,7 +151,7 @@ class SessionRegistry:
         return True, stopped
 
     def counts(self) -> dict[str, Any]:
-        by_agent = dict.fromkeys(AGENTS, 0)
+        by_agent: dict[str, int] = dict.fromkeys(AGENTS, 0)
         by_device: dict[str, int] = {}
         for s in self.active.values():
             by_agent[s.agent_type] = by_agent.get(s.agent_type, 0) + 1

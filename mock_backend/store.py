@@ -115,7 +115,12 @@ class SessionStore:
     # sessions -------------------------------------------------------------------------------
 
     def create_session(
-        self, session_id: str, agent_type: str, device_id: str, created_at: str, data: dict
+        self,
+        session_id: str,
+        agent_type: str,
+        device_id: str,
+        created_at: str,
+        data: dict[str, Any],
     ) -> None:
         with self._transaction("create a session") as db:
             db.execute(
@@ -141,7 +146,7 @@ class SessionStore:
             ).rowcount
 
     def count_sessions(self) -> int:
-        return self._read("SELECT COUNT(*) AS n FROM sessions")[0]["n"]
+        return int(self._read("SELECT COUNT(*) AS n FROM sessions")[0]["n"])
 
     # messages -------------------------------------------------------------------------------
 

@@ -140,7 +140,7 @@ class ChatApp(App[None]):
             backoff=setup.backoff,
         )
         self.workspace = workspace
-        workspace.observe(self._on_change)
+        workspace.observe(self._workspace_changed)
         try:
             workspace.restore()
         except StoreError as exc:
@@ -185,7 +185,7 @@ class ChatApp(App[None]):
 
     # the workspace talks -------------------------------------------------------------------
 
-    def _on_change(self, change: Change) -> None:
+    def _workspace_changed(self, change: Change) -> None:
         match change:
             case TabNotice(_, text, severity):
                 self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]

@@ -183,8 +183,10 @@ def _is_memo(message: str) -> bool:
 
 def respond(request: dict[str, Any]) -> dict[str, Any]:
     """The `JARVIS_PAYLOAD` object a BridgeHub would print for this request."""
-    payload = request.get("payload") if isinstance(request.get("payload"), dict) else {}
-    message = payload.get("message") if isinstance(payload.get("message"), str) else ""
+    raw_payload = request.get("payload")
+    payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
+    raw_message = payload.get("message")
+    message = raw_message if isinstance(raw_message, str) else ""
     jarvis = payload.get("direction") != "claude_to_codex"
     name = identity(context_item(request, "System Context"), jarvis)
     history = _history(request)

@@ -12,7 +12,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from mock_backend import MockBackend
+from mock_backend.wire import Agent
 from tests.conftest import TOKEN
+from tui.client.frames import ws_url
 from tui.client.protocol import ClientProtocol, Opened, ReplyChunk, ReplyDone, ReplyFailed
 
 _ids = count(1)
@@ -65,10 +67,13 @@ class Turn:
         return self.end.content if isinstance(self.end, ReplyFailed) else ""
 
 
-async def open_chat(backend: MockBackend, agent: str = "claude", **kwargs: Any) -> Client:
-    """Connect and authenticate; returns the client once the socket is open."""
-    ws = await connect(backend.ws_url(agent), max_size=None, **kwargs)  # type: ignore[arg-type]
-    protocol = ClientProtocol(TOKEN)
+async def open_chat(
+    backend: MockBackend | str, agent: Agent = "claude", *, token: str = TOKEN, **kwargs: Any
+) -> Client:
+    """Connect (to a backend, or a base URL) and authenticate; returns the open client."""
+    url = backend.ws_url(agent) if isinstance(backend, MockBackend) else ws_url(backend, agent)
+    ws = await connect(url, max_size=None, **kwargs)
+    protocol = ClientProtocol(token)
     await ws.send(protocol.start())
     while protocol.stage.value != "open":
         for event in protocol.receive(await ws.recv()):

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from harness.timing import scaled
 from mock_backend.bridgehub.command import CommandBridgeHub
 from mock_backend.bridgehub.protocol import BridgeHubError, build_request
 from tests.conftest import TOKEN, BackendFactory
@@ -29,7 +30,7 @@ def _request(message: str = "hello") -> dict:
     )
 
 
-def _hub(mode: str, timeout: float = 20, extra: str = "") -> CommandBridgeHub:
+def _hub(mode: str, timeout: float = scaled(20), extra: str = "") -> CommandBridgeHub:
     return CommandBridgeHub(f"{FAKE} --mode {mode} {extra}", timeout=timeout)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -14,7 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
+
+from harness.timing import scaled
+from mock_backend.wire import Agent
+from tests.functional.mock_backend.client import Turn, ask, open_chat
 
 TOKEN = "cli-token-Zq8w"
 
@@ -41,25 +43,21 @@ def _mock(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-            proc.wait(10)
+            proc.wait(scaled(10))
 
 
 def _stop(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=10)
+    out, err = proc.communicate(timeout=scaled(10))
     return proc.returncode, out, err
 
 
-async def _chat(url: str, agent: str, session: str, text: str) -> tuple[str, dict]:
-    async with connect(url.replace("http://", "ws://") + f"/api/{agent}/ws") as ws:
-        await ws.send(TOKEN)
-        assert await ws.recv() == "authenticated"
-        assert json.loads(await ws.recv())["type"] == "ready"
-        await ws.send(json.dumps({"content": text, "session_id": session, "device_id": "probe"}))
-        chunks = []
-        while (frame := json.loads(await ws.recv()))["type"] == "message":
-            chunks.append(frame["content"])
-        return "".join(chunks), frame
+async def _chat(url: str, agent: Agent, session: str, text: str) -> Turn:
+    client = await open_chat(url, agent, token=TOKEN)
+    try:
+        return await ask(client, text, session, device_id="probe")
+    finally:
+        await client.close()
 
 
 async def test_banner_probe_restart_and_clean_stop(tmp_path: Path) -> None:
@@ -72,16 +70,16 @@ async def test_banner_probe_restart_and_clean_stop(tmp_path: Path) -> None:
         assert f"ws://127.0.0.1:{port}/api/claude/ws (Jarvis)" in text
         assert f"Session database: {db}" in text and "Active sessions: 0" in text
         assert TOKEN not in text, "a token given by the user is not echoed"
-        _, first = await _chat(url, "claude", "probe-claude-1", "Remember the code word MANGO-5")
-        assert first["message_count"] == 2
+        first = await _chat(url, "claude", "probe-claude-1", "Remember the code word MANGO-5")
+        assert first.count == 2
         code, out, err = _stop(proc)
         assert code == 0 and "Mock backend stopped." in out
         assert "Traceback" not in err
 
     with _mock("--port", str(port), *args) as (proc, banner):  # restarted on the port it chose
         assert "Active sessions: 1 (stored: 1)" in "\n".join(banner)
-        answer, end = await _chat(url, "claude", "probe-claude-1", "What was the code word?")
-        assert "MANGO-5" in answer and end["message_count"] == 4
+        again = await _chat(url, "claude", "probe-claude-1", "What was the code word?")
+        assert "MANGO-5" in again.text and again.count == 4
         async with httpx.AsyncClient(base_url=url) as http:
             sessions = (await http.get("/api/sessions")).json()
         assert [s["session_id"] for s in sessions["sessions"]] == ["probe-claude-1"]
@@ -105,7 +103,7 @@ def _failing_start(*args: str) -> str:
         [sys.executable, "-m", "builderos", "mock", "--token", "t", *args],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=scaled(30),
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.timing import scaled
 from mock_backend import MockBackend
 from mock_backend.uploads import MAX_UPLOAD_BYTES
 from tests.conftest import TOKEN
@@ -17,7 +18,7 @@ from tests.functional.mock_backend.client import ask, open_chat
 
 @pytest.fixture
 async def http(backend: MockBackend) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=backend.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=backend.url, timeout=scaled(30)) as client:
         yield client
 
 

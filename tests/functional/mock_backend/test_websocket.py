@@ -12,7 +12,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from harness.timing import scaled
 from mock_backend import MockBackend
+from mock_backend.wire import Agent
 from tests.conftest import TOKEN, BackendFactory
 from tests.functional.mock_backend.client import ask, open_chat, read_reply
 
@@ -20,7 +22,7 @@ from tests.functional.mock_backend.client import ask, open_chat, read_reply
 
 
 @pytest.mark.parametrize("agent", ["claude", "codex"])
-async def test_handshake_then_ready(backend: MockBackend, agent: str) -> None:
+async def test_handshake_then_ready(backend: MockBackend, agent: Agent) -> None:
     async with connect(backend.ws_url(agent)) as ws:
         await ws.send(TOKEN)
         assert await ws.recv() == "authenticated"
@@ -51,7 +53,7 @@ async def test_no_token_in_time_closes(start_backend: BackendFactory) -> None:
     backend = await start_backend(auth_timeout=0.3)
     async with connect(backend.ws_url("codex")) as ws:
         with pytest.raises(ConnectionClosed) as closed:
-            await asyncio.wait_for(ws.recv(), 5)
+            await asyncio.wait_for(ws.recv(), scaled(5))
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
         assert "authentication timeout" in closed.value.rcvd.reason
 
@@ -316,7 +318,7 @@ async def test_silent_peer_is_dropped_after_an_unanswered_ping(
         assert (await ws.receive()).data == "authenticated"
         kinds = []
         while True:
-            msg = await asyncio.wait_for(ws.receive(), 5)
+            msg = await asyncio.wait_for(ws.receive(), scaled(5))
             kinds.append(msg.type)
             if msg.type in (
                 aiohttp.WSMsgType.CLOSE,

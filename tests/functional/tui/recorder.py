@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from harness.timing import scaled
 from tui.client.connection import ClientEvent, StateChanged
 from tui.client.state import Phase
 
@@ -23,7 +24,7 @@ class Recorder:
         self, predicate: Callable[[Any], bool], *, after: int = 0, limit: float = 10
     ) -> Any:
         """The first event from index `after` on that satisfies `predicate`."""
-        async with asyncio.timeout(limit):
+        async with asyncio.timeout(scaled(limit)):
             while True:
                 for event in self.events[after:]:
                     if predicate(event):

@@ -12,15 +12,9 @@ from mock_backend import MockBackend
 from tests.conftest import TOKEN, BackendFactory, url_of
 from tests.functional.tui.recorder import Recorder
 from tui.client.backoff import Backoff
-from tui.client.connection import (
-    Delivered,
-    ReplyChunk,
-    ReplyDone,
-    ReplyFailed,
-    ReplyInterrupted,
-    TabConnection,
-)
+from tui.client.connection import Delivered, TabConnection
 from tui.client.http import close_session
+from tui.client.protocol import ReplyChunk, ReplyDone, ReplyFailed, ReplyInterrupted
 from tui.client.state import Phase
 
 

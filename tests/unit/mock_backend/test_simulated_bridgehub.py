@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mock_backend.bridgehub.protocol import build_request
 from mock_backend.bridgehub.simulated import identity, respond
 from mock_backend.config import sample_claude_md
 
 
 def _answer(
-    message: str, earlier: list[str] = (), agent: str = "claude", context: str | None = None
-) -> str:  # type: ignore[assignment]
+    message: str, earlier: Sequence[str] = (), agent: str = "claude", context: str | None = None
+) -> str:
     history = []
     for said in earlier:
         history += [{"role": "user", "content": said}, {"role": "assistant", "content": "ok"}]

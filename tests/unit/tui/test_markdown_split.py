@@ -37,4 +37,6 @@ def test_cuts_leave_fences_balanced(lines: list[str], upto: int) -> None:
     assert 0 <= cut <= max(upto, 0)
     head = text[:cut]
     assert sum(1 for line in head.splitlines() if line.startswith("```")) % 2 == 0
-    assert cut == 0 or head.endswith("\n\n") or head == "\n" * len(head) or head.endswith("\n")
+    if cut:
+        # a block boundary: the cut follows a whole blank line, so the tail starts a new block
+        assert head.endswith("\n") and head.splitlines()[-1].strip() == "", repr(head[-20:])
