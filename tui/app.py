@@ -10,6 +10,7 @@ queue, a tab's messages in its view's: one writer each.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,8 @@ from tui.workspace import (
     TabStateChanged,
     Workspace,
 )
+
+log = logging.getLogger(__name__)
 
 DEMO_SUBTITLE = "demo — bundled mock backend"
 NoticeObserver = Callable[[str], Any]
@@ -224,6 +227,9 @@ class ChatApp(App[None]):
     async def on_tabs_changed(self, message: TabsChanged) -> None:
         try:
             await self._redraw_tabs(message.change)
+        except Exception as exc:  # a drawing bug must not take the app (and the chats) down
+            log.exception("could not draw %s", message.change)
+            self.notify(f"Display error ({exc}); the chats are safe on disk.", severity="error")
         finally:
             self.updates.handled(self)
 
