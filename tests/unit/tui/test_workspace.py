@@ -1,0 +1,122 @@
+"""The tab model without a screen or a socket: it alone decides which tabs are open and which
+is selected, and reports every change to its observers, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.store import ChatStore
+from tui.workspace import (
+    MAX_TABS,
+    Change,
+    LastTab,
+    SelectionChanged,
+    TabClosed,
+    TabLimitReached,
+    TabOpened,
+    TabRenamed,
+    Workspace,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ChatStore:
+    return ChatStore(tmp_path / "history.db")
+
+
+def workspace(store: ChatStore) -> tuple[Workspace, list[Change]]:
+    changes: list[Change] = []
+    ws = Workspace(store, base_url="http://127.0.0.1:9", token="t", device_id="DEV")
+    ws.observe(changes.append)
+    return ws, changes
+
+
+def test_a_first_start_opens_one_claude_tab_and_selects_it(store: ChatStore) -> None:
+    ws, changes = workspace(store)
+    ws.restore()
+    (tab,) = ws.tabs
+    assert tab.provider == "claude" and tab.session_id.startswith("DEV-claude-")
+    assert changes == [TabOpened(tab.tab_id), SelectionChanged(tab.tab_id)]
+
+
+def test_select_is_the_one_writer_and_says_so_once(store: ChatStore) -> None:
+    ws, changes = workspace(store)
+    ws.restore()
+    second = ws.add_tab("codex")
+    changes.clear()
+    ws.select(second.tab_id)
+    ws.select(second.tab_id)  # already selected: nothing to say
+    assert changes == [SelectionChanged(second.tab_id)]
+    assert ws.selected is second
+    with pytest.raises(KeyError):
+        ws.select("no-such-tab")
+    assert ws.selected is second
+
+
+def test_next_and_previous_wrap_around(store: ChatStore) -> None:
+    ws, _ = workspace(store)
+    ws.restore()
+    tabs = [ws.tabs[0], ws.add_tab("codex"), ws.add_tab("claude")]
+    ws.select_relative(-1)
+    assert ws.selected is tabs[2]
+    ws.select_relative(1)
+    ws.select_relative(1)
+    assert ws.selected is tabs[1]
+
+
+def test_closing_the_selected_tab_selects_its_neighbour_before_it_goes(store: ChatStore) -> None:
+    ws, changes = workspace(store)
+    ws.restore()
+    first, second, third = ws.tabs[0], ws.add_tab("codex"), ws.add_tab("claude")
+    ws.select(second.tab_id)
+    changes.clear()
+    closing = ws.close_tab(second.tab_id)
+    closing.close()  # the disconnect and the close call are not run here
+    assert changes == [SelectionChanged(third.tab_id), TabClosed(second.tab_id)]
+    assert [t.tab_id for t in ws.tabs] == [first.tab_id, third.tab_id]
+    ws.select(first.tab_id)
+    ws.close_tab(third.tab_id).close()
+    with pytest.raises(LastTab):
+        ws.close_tab(first.tab_id)
+
+
+def test_five_tabs_at_most(store: ChatStore) -> None:
+    ws, _ = workspace(store)
+    ws.restore()
+    for _ in range(MAX_TABS - 1):
+        ws.add_tab("codex")
+    with pytest.raises(TabLimitReached):
+        ws.add_tab("claude")
+    assert len(ws.tabs) == MAX_TABS
+
+
+def test_a_restart_restores_tabs_titles_and_the_selection(store: ChatStore) -> None:
+    ws, _ = workspace(store)
+    ws.restore()
+    second = ws.add_tab("codex")
+    ws.rename(second.tab_id, "  Reviews  ")
+    ws.select(second.tab_id)
+    again, changes = workspace(store)
+    again.restore()
+    assert [(t.tab_id, t.title) for t in again.tabs] == [
+        (ws.tabs[0].tab_id, "Claude"),
+        (second.tab_id, "Reviews"),
+    ]
+    assert again.selected.tab_id == second.tab_id
+    assert changes[-1] == SelectionChanged(second.tab_id)
+
+
+def test_an_observer_can_stop_and_renames_are_reported(store: ChatStore) -> None:
+    ws, changes = workspace(store)
+    ws.restore()
+    tab = ws.tabs[0]
+    late: list[Change] = []
+    stop = ws.observe(late.append)
+    ws.rename(tab.tab_id, "")
+    stop()
+    stop()  # stopping twice is harmless
+    ws.rename(tab.tab_id, "Later")
+    assert late == [TabRenamed(tab.tab_id)]
+    assert tab.title == "Later" and changes[-2:] == [TabRenamed(tab.tab_id)] * 2
