@@ -15,7 +15,15 @@ from typing import Any
 from mock_backend.bridgehub.protocol import BridgeHub, BridgeHubError, build_request
 from mock_backend.sessions import Session, SessionRegistry
 from mock_backend.store import StoreError
-from mock_backend.wire import Agent, ChatRequest, chunk_frame, chunks, complete_frame, error_frame
+from mock_backend.wire import (
+    Agent,
+    ChatRequest,
+    chunk_frame,
+    chunks,
+    clean_text,
+    complete_frame,
+    error_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +85,7 @@ class TurnRunner:
                 attachments=request.attachments,
                 system_context=session.system_context,
             )
-            answer = await self.bridgehub.ask(hub_request)
+            answer = clean_text(await self.bridgehub.ask(hub_request))
             for index, piece in enumerate(chunks(answer, self.chunk_size)):
                 if index and self.chunk_delay:
                     await asyncio.sleep(self.chunk_delay)
