@@ -69,6 +69,14 @@ def mock(
     active_days: Annotated[
         float, Opt(min=0, help="At start, load sessions active within this many days.")
     ] = 7,
+    allow_host: Annotated[
+        list[str] | None,
+        Opt(
+            help="Also answer requests for this host name (repeatable): for a LAN bind, the "
+            "names clients use. Other Host headers get 403 (DNS-rebinding protection).",
+            show_default=False,
+        ),
+    ] = None,
     reference_close: Annotated[
         bool,
         Opt(
@@ -96,6 +104,7 @@ def mock(
         retention_days=retention_days,
         active_days=active_days,
         capsule=str(Path.cwd()),
+        allowed_hosts=tuple(name.lower() for name in allow_host or ()),
         reference_close=reference_close,
     )
     try:

@@ -40,6 +40,9 @@ class MockConfig:
     auth_timeout: float = 10.0
     heartbeat: float = 30.0
     receive_timeout: float = 600.0
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names answered besides the bound address (`--allow-host`; loopback names always
+    are when bound to loopback)."""
     reference_close: bool = False
     """Answer the close endpoint as the reference server does (200 for any session, token not
     checked) instead of as the seeds promise: lets the contract suite be seen catching it."""

@@ -18,7 +18,8 @@ from aiohttp import web
 
 from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
 from mock_backend.config import MockConfig
-from mock_backend.http import Routes, json_errors
+from mock_backend.hosts import ANY_ADDRESS, HostPolicy
+from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
 from mock_backend.store import SessionStore
 from mock_backend.turns import TurnRunner
@@ -67,6 +68,14 @@ class MockBackend:
         host = self._host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
+    @property
+    def public_url(self) -> str:
+        """Where clients reach the server: its address, or this machine's name when it listens
+        on every address. Upload answers use it (never the request's Host header)."""
+        if self._host in ANY_ADDRESS:
+            return f"http://{socket.gethostname()}:{self.port}"
+        return self.url
+
     def ws_url(self, agent: Agent) -> str:
         return self.url.replace("http://", "ws://", 1) + f"/api/{agent}/ws"
 
@@ -79,7 +88,10 @@ class MockBackend:
         return self.config.token
 
     def token_ok(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.encode(), self.config.token.encode())
+        """Constant-time. A header that is not UTF-8 (aiohttp hands its bytes over as
+        surrogate escapes) is simply a wrong token."""
+        given = candidate.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self.config.token.encode("utf-8", "surrogateescape"))
 
     # life cycle -----------------------------------------------------------------------------
 
@@ -123,13 +135,15 @@ class MockBackend:
             )
             for agent in AGENTS
         }
-        app = web.Application(middlewares=[json_errors])
+        policy = HostPolicy(self.config.host, frozenset(self.config.allowed_hosts))
+        app = web.Application(middlewares=[host_guard(policy), json_errors])
         Routes(
             registry=registry,
             uploads=self.uploads,
             token_ok=self.token_ok,
             connections=lambda: {agent: s.connections for agent, s in self.sockets.items()},
             bridgehub_health=self.bridgehub.health,
+            public_url=lambda: self.public_url,
             reference_close=self.config.reference_close,
         ).install(app)
         for agent, endpoint in self.sockets.items():

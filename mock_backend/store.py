@@ -10,12 +10,15 @@ holds what is fixed at creation (the system context), never the messages.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from mock_backend.files import FILE_MODE, private_dir, tighten
 
 SCHEMA_VERSION = 1
 
@@ -71,7 +74,9 @@ class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE))
+            tighten(path)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -85,6 +90,8 @@ class SessionStore:
                 )
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            for suffix in ("-wal", "-shm"):
+                tighten(path.with_name(path.name + suffix))
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open session database {path}: {exc}") from exc
 
