@@ -91,6 +91,21 @@ async def test_missing_program_is_a_clear_error() -> None:
 # through the server ------------------------------------------------------------------------------
 
 
+async def test_a_session_with_a_huge_answer_in_its_history_keeps_working(
+    start_backend: BackendFactory,
+) -> None:
+    """Linux refuses one argument over 128 KiB; one ~240 KB answer in the history made every
+    later turn of the session fail with "Argument list too long" until the request was fitted."""
+    backend = await start_backend(bridgehub_command=f"{FAKE} --mode ok")
+    ws = await open_chat(backend)
+    long = await ask(ws, "/long 40000", "cmd-huge")
+    assert long.ok and len(long.text) > 200_000
+    for n in range(3):
+        reply = await ask(ws, f"and now turn {n}?", "cmd-huge")
+        assert reply.ok, reply.error
+    await ws.close()
+
+
 async def test_server_streams_a_real_bridgehub_answer(start_backend: BackendFactory) -> None:
     backend = await start_backend(bridgehub_command=f"{FAKE} --mode ok")
     ws = await open_chat(backend)
