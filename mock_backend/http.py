@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from mock_backend.hosts import HostPolicy
 from mock_backend.sessions import SessionRegistry
+from mock_backend.throttle import FailureThrottle
 from mock_backend.uploads import (
     MAX_UPLOAD_BYTES,
     UploadDir,
@@ -78,6 +80,7 @@ class Routes:
     connections: Callable[[], dict[Agent, int]]
     """Open sockets per agent, for health."""
     bridgehub_health: Callable[[], dict[str, Any]]
+    throttle: FailureThrottle
     public_url: Callable[[], str]
     """The server's own base URL, for upload answers (never built from the request's Host)."""
     reference_close: bool = False
@@ -120,7 +123,7 @@ class Routes:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip()
         reference = self.reference_close
-        if not reference and not self.token_ok(token):
+        if not reference and not await self._authorized(request, token):
             return _json(401, ok=False, error="Unauthorized")
         session_id = request.match_info["session_id"]
         active, stopped = self.registry.close(session_id)
@@ -135,7 +138,7 @@ class Routes:
         )
 
     async def upload(self, request: web.Request) -> web.Response:
-        if not self.token_ok(request.headers.get("X-API-Key", "")):
+        if not await self._authorized(request, request.headers.get("X-API-Key", "")):
             return _json(401, ok=False, error="Unauthorized")
         if not request.content_type.startswith("multipart/"):
             return _json(400, ok=False, error="Expected multipart/form-data with a 'file' part")
@@ -176,6 +179,15 @@ class Routes:
             size=size,
             type=kind,
         )
+
+    async def _authorized(self, request: web.Request, token: str) -> bool:
+        """The token check, with repeated failures from one address answered slower."""
+        address = request.remote or "unknown"
+        if self.token_ok(token):
+            self.throttle.succeeded(address)
+            return True
+        await asyncio.sleep(self.throttle.failed(address))
+        return False
 
     async def uploaded(self, request: web.Request) -> web.StreamResponse:
         path = self.uploads.file(request.match_info["name"])

@@ -22,6 +22,7 @@ from mock_backend.hosts import ANY_ADDRESS, HostPolicy
 from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
 from mock_backend.store import SessionStore
+from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import TurnRunner
 from mock_backend.uploads import UploadDir
 from mock_backend.wire import AGENTS, Agent
@@ -49,6 +50,7 @@ class MockBackend:
             else SimulatedBridgeHub()
         )
         self.uploads = UploadDir(config.resolved_uploads_dir())
+        self.throttle = FailureThrottle(base=config.failure_delay)
         self._store: SessionStore | None = None
         self._registry: SessionRegistry | None = None
         self._runner: web.AppRunner | None = None
@@ -129,6 +131,7 @@ class MockBackend:
                 agent,
                 turns,
                 self.token_ok,
+                self.throttle,
                 auth_timeout=self.config.auth_timeout,
                 heartbeat=self.config.heartbeat,
                 receive_timeout=self.config.receive_timeout,
@@ -143,6 +146,7 @@ class MockBackend:
             token_ok=self.token_ok,
             connections=lambda: {agent: s.connections for agent, s in self.sockets.items()},
             bridgehub_health=self.bridgehub.health,
+            throttle=self.throttle,
             public_url=lambda: self.public_url,
             reference_close=self.config.reference_close,
         ).install(app)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
+from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import ClientGone, TurnRunner
 from mock_backend.wire import (
     AUTH_FAILED,
@@ -46,6 +47,7 @@ class ChatSocket:
         agent: Agent,
         runner: TurnRunner,
         token_ok: Callable[[str], bool],
+        throttle: FailureThrottle,
         *,
         auth_timeout: float = 10.0,
         heartbeat: float = 30.0,
@@ -54,6 +56,7 @@ class ChatSocket:
         self.agent = agent
         self.runner = runner
         self.token_ok = token_ok
+        self.throttle = throttle
         self.auth_timeout = auth_timeout
         self.heartbeat = heartbeat
         self.receive_timeout = receive_timeout
@@ -69,13 +72,13 @@ class ChatSocket:
         await ws.prepare(request)
         self.sockets.add(ws)
         try:
-            if await self._authenticate(ws):
+            if await self._authenticate(ws, request.remote or "unknown"):
                 await self._serve(ws)
         finally:
             self.sockets.discard(ws)
         return ws
 
-    async def _authenticate(self, ws: web.WebSocketResponse) -> bool:
+    async def _authenticate(self, ws: web.WebSocketResponse, address: str) -> bool:
         try:
             first = await ws.receive(timeout=self.auth_timeout)
         except TimeoutError:
@@ -86,10 +89,13 @@ class ChatSocket:
                 await ws.close(code=1008, message=b"expected the API token as a text frame")
             return False
         if not self.token_ok(first.data.strip()):
-            log.warning("%s socket: invalid API key", self.agent)
+            wait = self.throttle.failed(address)
+            log.warning("%s socket: invalid API key (answered in %.2f s)", self.agent, wait)
+            await asyncio.sleep(wait)
             await ws.send_str(AUTH_FAILED)
             await ws.close(code=1008, message=b"invalid api key")
             return False
+        self.throttle.succeeded(address)
         await ws.send_str(AUTH_OK)
         await ws.send_json(ready_frame(self.agent))
         return True

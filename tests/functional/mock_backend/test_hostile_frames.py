@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from mock_backend import MockBackend
 from mock_backend.ws import MAX_QUEUED
@@ -89,3 +91,25 @@ async def test_frames_that_do_need_an_answer_are_still_limited(
     await client.ws.wait_closed()
     assert client.ws.close_code == 1008
     assert client.ws.close_reason == "too many messages waiting for an answer"
+
+
+async def test_repeated_wrong_tokens_are_slowed_but_never_the_right_one(
+    start_backend: BackendFactory,
+) -> None:
+    backend = await start_backend(failure_delay=2.0)  # a sixth failure would wait 2 s
+    for _ in range(5):  # the free ones: answered at once
+        async with connect(backend.ws_url("claude")) as ws:
+            await ws.send("wrong")
+            assert await ws.recv() == "error:invalid_api_key"
+    assert backend.throttle.failures("127.0.0.1") == 5
+    assert backend.throttle.delay(6) == 2.0, "the next failure from here would wait"
+    client = await open_chat(backend)  # the right token, from the same address, at once
+    assert backend.throttle.failures("127.0.0.1") == 0, "a success forgets the failures"
+    await client.close()
+    async with httpx.AsyncClient(base_url=backend.url) as http:
+        for _ in range(5):
+            answer = await http.delete(
+                "/api/claude/session/x/close", headers={"Authorization": "no"}
+            )
+            assert answer.status_code == 401
+    assert backend.throttle.failures("127.0.0.1") == 5, "HTTP failures count the same"
