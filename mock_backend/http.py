@@ -80,6 +80,8 @@ class Routes:
     connections: Callable[[], dict[Agent, int]]
     """Open sockets per agent, for health."""
     bridgehub_health: Callable[[], dict[str, Any]]
+    storage_health: Callable[[], dict[str, Any]]
+    """`ok` and the problems found in the database at start."""
     throttle: FailureThrottle
     public_url: Callable[[], str]
     """The server's own base URL, for upload answers (never built from the request's Host)."""
@@ -102,6 +104,7 @@ class Routes:
             connections=self.connections(),
             sessions=self.registry.counts(),
             bridgehub=self.bridgehub_health(),
+            storage=self.storage_health(),
         )
 
     async def status(self, request: web.Request) -> web.Response:

@@ -146,6 +146,7 @@ class MockBackend:
             token_ok=self.token_ok,
             connections=lambda: {agent: s.connections for agent, s in self.sockets.items()},
             bridgehub_health=self.bridgehub.health,
+            storage_health=lambda: {"ok": not store.problems, "problems": list(store.problems)},
             throttle=self.throttle,
             public_url=lambda: self.public_url,
             reference_close=self.config.reference_close,

@@ -12,6 +12,7 @@ import pytest
 
 from mock_backend import MockBackend
 from tests.conftest import TOKEN, BackendFactory
+from tests.functional.mock_backend.client import ask, open_chat
 
 
 @pytest.fixture
@@ -127,3 +128,19 @@ async def test_the_mock_writes_private_files_whatever_the_umask(
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (root, root / "uploads", upload)}
     assert modes == {"fresh": 0o700, "uploads": 0o700, upload.name: 0o600}
     assert stat.S_IMODE((root / "sessions.db").stat().st_mode) == 0o600
+
+
+async def test_a_damaged_database_is_reported_by_health_and_turns_still_work(
+    start_backend: BackendFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "damaged" / "sessions.db"
+    path.parent.mkdir()
+    path.write_bytes(b"not a database at all " * 500)
+    backend = await start_backend(db_path=path)
+    async with httpx.AsyncClient(base_url=backend.url) as http:
+        health = (await http.get("/api/health")).json()
+    assert health["status"] == "ok" and health["storage"]["ok"] is False
+    assert "damaged" in health["storage"]["problems"][0]
+    client = await open_chat(backend)
+    assert (await ask(client, "hello", "after-damage")).ok
+    await client.close()
