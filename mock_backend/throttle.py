@@ -55,7 +55,7 @@ class FailureThrottle:
     def delay(self, failures: int) -> float:
         if failures <= self.free:
             return 0.0
-        return min(self.cap, self.base * 2 ** (failures - self.free - 1))
+        return min(self.cap, self.base * 2.0 ** (failures - self.free - 1))
 
     def failures(self, address: str) -> int:
         record = self._records.get(address)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -16,16 +17,16 @@ from tests.functional.mock_backend.client import ask, open_chat
 
 
 @pytest.fixture
-async def http(backend: MockBackend) -> httpx.AsyncClient:
+async def http(backend: MockBackend) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=backend.url) as client:
-        yield client  # type: ignore[misc]
+        yield client
 
 
 async def test_a_token_that_is_not_utf8_is_a_wrong_token(http: httpx.AsyncClient) -> None:
     upload = await http.post(
-        "/api/files/upload", headers={"X-API-Key": b"\xff\xfe"}, files={"file": ("a", b"x")}
+        "/api/files/upload", headers={b"X-API-Key": b"\xff\xfe"}, files={"file": ("a", b"x")}
     )
-    close = await http.delete("/api/claude/session/s/close", headers={"Authorization": b"\xff"})
+    close = await http.delete("/api/claude/session/s/close", headers={b"Authorization": b"\xff"})
     for answer in (upload, close):
         assert answer.status_code == 401 and answer.json()["error"] == "Unauthorized"
 

@@ -94,7 +94,12 @@ async def test_odd_frames_are_stored_cleanly_and_the_tab_keeps_going(
     workspace = Workspace(store, base_url=url, token="t", device_id="dev")
     changes: list[Any] = []
     arrived = asyncio.Event()
-    workspace.observe(lambda change: (changes.append(change), arrived.set()))
+
+    def observe(change: Any) -> None:
+        changes.append(change)
+        arrived.set()
+
+    workspace.observe(observe)
     workspace.restore()
     tab = workspace.selected
     workspace.start()
