@@ -100,6 +100,17 @@ def _wal_frames(path: Path) -> int:
     return count
 
 
+def _looks_like_sqlite(path: Path) -> bool:
+    """Missing, empty, or starting with SQLite's header. Anything else is someone's other
+    file (--db can name any path): refused, never set aside or overwritten."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(16)
+    except FileNotFoundError:
+        return True
+    return head in (b"", b"SQLite format 3\x00")
+
+
 def _set_aside(path: Path) -> Path:
     """Rename a damaged database (and its WAL files) out of the way, never deleting it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -121,6 +132,11 @@ class SessionStore:
         aside, WAL frames that could not be used."""
         try:
             private_dir(path.parent)
+            if not _looks_like_sqlite(path):
+                raise StoreError(
+                    f"cannot open session database {path}: it is not an SQLite database "
+                    "(--db names the file to use; give a new path to start one)"
+                )
             wal_frames = _wal_frames(path)
             try:
                 self._db = self._open()
@@ -276,6 +292,34 @@ class SessionStore:
             (session_id, limit),
         )
         return [_message(r) for r in reversed(rows)]
+
+    def recent_within(
+        self, session_id: str, limit: int, max_chars: int
+    ) -> tuple[list[StoredMessage], int]:
+        """The last `limit` messages, newest back, while their text stays within `max_chars`
+        (the newest always); and how many of the last `limit` were left out. Sizes are read
+        first, so a 10 MB history costs one small query, not 10 MB of rows."""
+        sizes = self._read(
+            "SELECT id, length(content) AS size FROM messages WHERE session_id = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (session_id, limit),
+        )
+        chosen: list[int] = []
+        total = 0
+        for row in sizes:
+            total += row["size"] or 0
+            if chosen and total > max_chars:
+                break
+            chosen.append(row["id"])
+        if not chosen:
+            return [], 0
+        marks = ", ".join("?" * len(chosen))
+        rows = self._read(
+            "SELECT role, content, timestamp, metadata FROM messages"
+            f" WHERE id IN ({marks}) ORDER BY id",
+            tuple(chosen),
+        )
+        return [_message(r) for r in rows], len(sizes) - len(chosen)
 
     def all_messages(self, session_id: str) -> list[StoredMessage]:
         rows = self._read(

@@ -8,11 +8,17 @@ stored when it does not complete.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mock_backend.bridgehub.protocol import BridgeHub, BridgeHubError, build_request
+from mock_backend.bridgehub.protocol import (
+    MAX_REQUEST_BYTES,
+    BridgeHub,
+    BridgeHubError,
+    build_request,
+)
 from mock_backend.sessions import Session, SessionRegistry
 from mock_backend.store import StoreError
 from mock_backend.wire import (
@@ -75,15 +81,22 @@ class TurnRunner:
         answer = ""
         delivered = 0
         try:
-            hub_request = build_request(
-                agent=agent,
-                session_id=session.session_id,
-                message=request.content,
-                history=self.registry.history(session),
-                message_count=count,
-                capsule=self.capsule,
-                attachments=request.attachments,
-                system_context=session.system_context,
+            # only what can fit the request is read; big JSON is built off the event loop, which
+            # keeps answering every other client meanwhile
+            history, omitted = self.registry.history_within(session, MAX_REQUEST_BYTES)
+            hub_request = await asyncio.to_thread(
+                functools.partial(
+                    build_request,
+                    agent=agent,
+                    session_id=session.session_id,
+                    message=request.content,
+                    history=history,
+                    omitted=omitted,
+                    message_count=count,
+                    capsule=self.capsule,
+                    attachments=request.attachments,
+                    system_context=session.system_context,
+                )
             )
             answer = clean_text(await self.bridgehub.ask(hub_request))
             for index, piece in enumerate(chunks(answer, self.chunk_size)):

@@ -46,17 +46,19 @@ def build_request(
     attachments: list[dict[str, Any]] | None = None,
     system_context: str | None = None,
     budget: int = MAX_REQUEST_BYTES,
+    omitted: int = 0,
 ) -> dict[str, Any]:
     """The request the server hands BridgeHub for one user message, at most `budget` bytes as
     JSON.
 
-    `history` is the session's last messages, the new one included. A Jarvis session's
+    `history` is the session's last messages, the new one included (`omitted`: how many
+    older ones the caller already left out to fit). A Jarvis session's
     system context (its CLAUDE.md) goes first, as a `system` note BridgeHub accepts. To fit,
     the oldest history goes first, then an over-long message is cut in the middle with a
     visible marker, then the system context; `metadata.left_out` says what was left out.
     """
     recent = history[-HISTORY_LIMIT:]
-    left_out: dict[str, int] = {}
+    left_out: dict[str, int] = {"history_messages": omitted} if omitted else {}
 
     def assemble() -> dict[str, Any]:
         context: list[dict[str, str]] = []
@@ -91,7 +93,23 @@ def build_request(
     def overflow() -> int:
         return len(json.dumps(assemble())) - budget  # ASCII JSON: characters are bytes
 
-    while overflow() > 0 and len(recent) > 1:
+    if overflow() > 0 and len(recent) > 1:
+        # Keep the newest entries that fit, sized one by one (serialising the whole request
+        # once per dropped entry cost seconds on a long history). In the request each entry
+        # stands inside a JSON string: its size there is its JSON, escaped again, plus ", ".
+        newest, older = recent[-1:], recent[:-1]
+        recent = newest
+        room = -overflow()
+        kept = 0
+        for entry in reversed(older):
+            room -= len(json.dumps(json.dumps(entry))) - 2 + 2
+            if room < 0:
+                break
+            kept += 1
+        recent = [*older[len(older) - kept :], *newest]
+        if len(older) - kept:
+            left_out["history_messages"] = omitted + len(older) - kept
+    while overflow() > 0 and len(recent) > 1:  # never needed by the arithmetic; a safety net
         recent = recent[1:]
         left_out["history_messages"] = left_out.get("history_messages", 0) + 1
     original, cut_by = message, 0

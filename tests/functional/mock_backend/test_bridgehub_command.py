@@ -6,11 +6,13 @@ import json
 import shlex
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
 
 from harness.timing import scaled
+from mock_backend import MockBackend
 from mock_backend.bridgehub.command import CommandBridgeHub
 from mock_backend.bridgehub.protocol import BridgeHubError, build_request
 from tests.conftest import TOKEN, BackendFactory
@@ -160,3 +162,24 @@ async def test_close_kills_the_running_bridgehub_process(start_backend: BackendF
     assert reply.error == "Session closed"
     assert time.monotonic() - started < 5
     await ws.close()
+
+
+async def test_the_bridgehub_request_is_built_off_the_event_loop(
+    backend: MockBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from mock_backend import turns
+
+    threads: list[bool] = []
+    real = turns.build_request
+
+    def recording(**kwargs: Any) -> dict[str, Any]:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(**kwargs)
+
+    monkeypatch.setattr(turns, "build_request", recording)
+    ws = await open_chat(backend)
+    assert (await ask(ws, "hello", "off-loop")).ok
+    await ws.close()
+    assert threads == [False], "built in a worker thread, not on the server's loop"

@@ -135,8 +135,17 @@ async def test_a_damaged_database_is_reported_by_health_and_turns_still_work(
     start_backend: BackendFactory, tmp_path: Path
 ) -> None:
     path = tmp_path / "damaged" / "sessions.db"
-    path.parent.mkdir()
-    path.write_bytes(b"not a database at all " * 500)
+    first = await start_backend(db_path=path)
+    client = await open_chat(first)
+    for n in range(40):
+        assert (await ask(client, f"fill {n} " + "words " * 200, "filler")).ok
+    await client.close()
+    await first.stop()
+    pages = path.stat().st_size // 4096
+    with path.open("r+b") as db:  # a few whole pages overwritten, as a disk error would
+        for page in range(pages // 2, pages // 2 + 3):
+            db.seek(page * 4096)
+            db.write(os.urandom(4096))
     backend = await start_backend(db_path=path)
     async with httpx.AsyncClient(base_url=backend.url) as http:
         health = (await http.get("/api/health")).json()

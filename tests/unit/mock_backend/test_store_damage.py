@@ -64,3 +64,14 @@ def test_a_clean_database_has_no_problems(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     fill(path, rows=3)
     assert SessionStore(path).problems == []
+
+
+def test_only_the_history_that_can_fit_is_read(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "sessions.db")
+    store.create_session("s", "claude", "dev", "t", {})
+    for n in range(10):
+        store.append_message("s", "user", f"{n}:" + "x" * 1000, "t", None)
+    messages, left_out = store.recent_within("s", limit=50, max_chars=3500)
+    assert [m.content[:2] for m in messages] == ["7:", "8:", "9:"] and left_out == 7
+    huge, skipped = store.recent_within("s", limit=50, max_chars=10)
+    assert len(huge) == 1 and skipped == 9, "the newest always comes"
