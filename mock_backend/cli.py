@@ -69,6 +69,13 @@ def mock(
     active_days: Annotated[
         float, Opt(min=0, help="At start, load sessions active within this many days.")
     ] = 7,
+    head_timeout: Annotated[
+        float,
+        Opt(
+            min=0.1,
+            help="Seconds a client has to send a request's headers; slower ones are closed.",
+        ),
+    ] = 10.0,
     allow_host: Annotated[
         list[str] | None,
         Opt(
@@ -105,6 +112,7 @@ def mock(
         active_days=active_days,
         capsule=str(Path.cwd()),
         allowed_hosts=tuple(name.lower() for name in allow_host or ()),
+        head_timeout=head_timeout,
         reference_close=reference_close,
     )
     try:

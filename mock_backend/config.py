@@ -40,6 +40,9 @@ class MockConfig:
     auth_timeout: float = 10.0
     heartbeat: float = 30.0
     receive_timeout: float = 600.0
+    head_timeout: float = 10.0
+    """Seconds a client has to send a request's head (request line and headers) once it
+    starts; slower connections are closed (they would hold file descriptors forever)."""
     failure_delay: float = 0.25
     """After five wrong tokens from one address, each further failure is answered this many
     seconds later, doubling up to 5 s (the right token is never delayed)."""

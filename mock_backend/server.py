@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import logging
 import socket
+from collections.abc import Callable
 from types import TracebackType
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from mock_backend.config import MockConfig
 from mock_backend.hosts import ANY_ADDRESS, HostPolicy
 from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
+from mock_backend.slow_clients import GuardedRunner, quiet_accept_errors
 from mock_backend.store import SessionStore
 from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import TurnRunner
@@ -54,6 +56,7 @@ class MockBackend:
         self._store: SessionStore | None = None
         self._registry: SessionRegistry | None = None
         self._runner: web.AppRunner | None = None
+        self._restore_errors: Callable[[], None] = lambda: None
         self.sockets: dict[Agent, ChatSocket] = {}
         self.port: int = 0
 
@@ -155,7 +158,12 @@ class MockBackend:
             app.router.add_get(f"/api/{agent}/ws", endpoint.handle)
         app.on_shutdown.append(self._close_sockets)
         # Request line and status only: headers (and so tokens) are never logged.
-        runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=2.0)
+        runner = GuardedRunner(
+            app,
+            head_timeout=self.config.head_timeout,
+            access_log_format=ACCESS_LOG_FORMAT,
+            shutdown_timeout=2.0,
+        )
         await runner.setup()
         site: web.BaseSite = (
             web.SockSite(runner, self._sock)
@@ -171,6 +179,7 @@ class MockBackend:
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from None
         self._store, self._registry, self._runner = store, registry, runner
+        self._restore_errors = quiet_accept_errors(asyncio.get_running_loop())
         self.port = runner.addresses[0][1]
         log.info("mock backend listening on %s", self.url)
 
@@ -179,6 +188,7 @@ class MockBackend:
             return
         runner, self._runner = self._runner, None
         await runner.cleanup()
+        self._restore_errors()
         if self._store is not None:
             self._store.close()
         self._store = self._registry = None
