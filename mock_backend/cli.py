@@ -69,6 +69,21 @@ def mock(
     active_days: Annotated[
         float, Opt(min=0, help="At start, load sessions active within this many days.")
     ] = 7,
+    head_timeout: Annotated[
+        float,
+        Opt(
+            min=0.1,
+            help="Seconds a client has to send a request's headers; slower ones are closed.",
+        ),
+    ] = 10.0,
+    allow_host: Annotated[
+        list[str] | None,
+        Opt(
+            help="Also answer requests for this host name (repeatable): for a LAN bind, the "
+            "names clients use. Other Host headers get 403 (DNS-rebinding protection).",
+            show_default=False,
+        ),
+    ] = None,
     reference_close: Annotated[
         bool,
         Opt(
@@ -96,6 +111,8 @@ def mock(
         retention_days=retention_days,
         active_days=active_days,
         capsule=str(Path.cwd()),
+        allowed_hosts=tuple(name.lower() for name in allow_host or ()),
+        head_timeout=head_timeout,
         reference_close=reference_close,
     )
     try:

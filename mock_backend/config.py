@@ -40,6 +40,15 @@ class MockConfig:
     auth_timeout: float = 10.0
     heartbeat: float = 30.0
     receive_timeout: float = 600.0
+    head_timeout: float = 10.0
+    """Seconds a client has to send a request's head (request line and headers) once it
+    starts; slower connections are closed (they would hold file descriptors forever)."""
+    failure_delay: float = 0.25
+    """After five wrong tokens from one address, each further failure is answered this many
+    seconds later, doubling up to 5 s (the right token is never delayed)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names answered besides the bound address (`--allow-host`; loopback names always
+    are when bound to loopback)."""
     reference_close: bool = False
     """Answer the close endpoint as the reference server does (200 for any session, token not
     checked) instead of as the seeds promise: lets the contract suite be seen catching it."""

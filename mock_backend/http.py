@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from mock_backend.hosts import HostPolicy
 from mock_backend.sessions import SessionRegistry
-from mock_backend.uploads import MAX_UPLOAD_BYTES, UploadDir, UploadTooLarge, base_name
+from mock_backend.throttle import FailureThrottle
+from mock_backend.uploads import (
+    MAX_UPLOAD_BYTES,
+    UploadDir,
+    UploadTooLarge,
+    base_name,
+    serving_headers,
+)
 from mock_backend.wire import FEATURES, SERVER_VERSION, Agent, now_iso
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,20 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _json(500, ok=False, error="Internal server error")
 
 
+def host_guard(policy: HostPolicy) -> Any:
+    """Refuse a request whose Host is not one of ours: a web page on another origin that
+    re-points its own name at 127.0.0.1 (DNS rebinding) could otherwise read the API."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not policy.allows(request.headers.get("Host")):
+            log.warning("refused a request for host %r", request.headers.get("Host", "")[:100])
+            return _json(403, ok=False, error="Host not allowed", allowed=policy.describe())
+        return await handler(request)
+
+    return guard
+
+
 def _allow(exc: web.HTTPException) -> dict[str, str] | None:
     if isinstance(exc, web.HTTPMethodNotAllowed):
         return {"Allow": ", ".join(sorted(exc.allowed_methods))}
@@ -56,6 +80,11 @@ class Routes:
     connections: Callable[[], dict[Agent, int]]
     """Open sockets per agent, for health."""
     bridgehub_health: Callable[[], dict[str, Any]]
+    storage_health: Callable[[], dict[str, Any]]
+    """`ok` and the problems found in the database at start."""
+    throttle: FailureThrottle
+    public_url: Callable[[], str]
+    """The server's own base URL, for upload answers (never built from the request's Host)."""
     reference_close: bool = False
 
     def install(self, app: web.Application) -> None:
@@ -75,6 +104,7 @@ class Routes:
             connections=self.connections(),
             sessions=self.registry.counts(),
             bridgehub=self.bridgehub_health(),
+            storage=self.storage_health(),
         )
 
     async def status(self, request: web.Request) -> web.Response:
@@ -96,7 +126,7 @@ class Routes:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip()
         reference = self.reference_close
-        if not reference and not self.token_ok(token):
+        if not reference and not await self._authorized(request, token):
             return _json(401, ok=False, error="Unauthorized")
         session_id = request.match_info["session_id"]
         active, stopped = self.registry.close(session_id)
@@ -111,14 +141,14 @@ class Routes:
         )
 
     async def upload(self, request: web.Request) -> web.Response:
-        if not self.token_ok(request.headers.get("X-API-Key", "")):
+        if not await self._authorized(request, request.headers.get("X-API-Key", "")):
             return _json(401, ok=False, error="Unauthorized")
         if not request.content_type.startswith("multipart/"):
             return _json(400, ok=False, error="Expected multipart/form-data with a 'file' part")
         stored: tuple[str, int, str] | None = None
         kind = "unknown"
-        reader = await request.multipart()
         try:
+            reader = await request.multipart()
             while (part := await reader.next()) is not None:
                 if not isinstance(part, BodyPartReader):
                     continue  # a nested multipart is not a file
@@ -131,6 +161,10 @@ class Routes:
         except UploadTooLarge:
             await _drain(request)
             return _json(413, ok=False, error="File too large", limit=MAX_UPLOAD_BYTES)
+        except (ValueError, AssertionError, HttpProcessingError) as exc:
+            # no boundary, a part header over aiohttp's 8,190-byte line limit, a broken body
+            log.info("malformed upload: %s", exc)
+            return _json(400, ok=False, error="Malformed multipart body", detail=str(exc)[:200])
         except OSError as exc:
             log.error("upload could not be stored: %s", exc)
             return _json(507, ok=False, error=f"Could not store the file: {exc.strerror or exc}")
@@ -142,18 +176,27 @@ class Routes:
         return _json(
             200,
             ok=True,
-            url=f"{request.scheme}://{request.host}{path}",
+            url=f"{self.public_url()}{path}",
             path=path,
             filename=filename,
             size=size,
             type=kind,
         )
 
+    async def _authorized(self, request: web.Request, token: str) -> bool:
+        """The token check, with repeated failures from one address answered slower."""
+        address = request.remote or "unknown"
+        if self.token_ok(token):
+            self.throttle.succeeded(address)
+            return True
+        await asyncio.sleep(self.throttle.failed(address))
+        return False
+
     async def uploaded(self, request: web.Request) -> web.StreamResponse:
         path = self.uploads.file(request.match_info["name"])
         if path is None:
             return _json(404, ok=False, error="Not Found", path=request.path)
-        return web.FileResponse(path)
+        return web.FileResponse(path, headers=serving_headers(path.name))
 
 
 async def _drain(request: web.Request) -> None:

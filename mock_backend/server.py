@@ -12,15 +12,19 @@ import asyncio
 import hmac
 import logging
 import socket
+from collections.abc import Callable
 from types import TracebackType
 
 from aiohttp import web
 
 from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
 from mock_backend.config import MockConfig
-from mock_backend.http import Routes, json_errors
+from mock_backend.hosts import ANY_ADDRESS, HostPolicy
+from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
+from mock_backend.slow_clients import GuardedRunner, quiet_accept_errors
 from mock_backend.store import SessionStore
+from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import TurnRunner
 from mock_backend.uploads import UploadDir
 from mock_backend.wire import AGENTS, Agent
@@ -48,9 +52,11 @@ class MockBackend:
             else SimulatedBridgeHub()
         )
         self.uploads = UploadDir(config.resolved_uploads_dir())
+        self.throttle = FailureThrottle(base=config.failure_delay)
         self._store: SessionStore | None = None
         self._registry: SessionRegistry | None = None
         self._runner: web.AppRunner | None = None
+        self._restore_errors: Callable[[], None] = lambda: None
         self.sockets: dict[Agent, ChatSocket] = {}
         self.port: int = 0
 
@@ -67,6 +73,14 @@ class MockBackend:
         host = self._host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
+    @property
+    def public_url(self) -> str:
+        """Where clients reach the server: its address, or this machine's name when it listens
+        on every address. Upload answers use it (never the request's Host header)."""
+        if self._host in ANY_ADDRESS:
+            return f"http://{socket.gethostname()}:{self.port}"
+        return self.url
+
     def ws_url(self, agent: Agent) -> str:
         return self.url.replace("http://", "ws://", 1) + f"/api/{agent}/ws"
 
@@ -79,7 +93,10 @@ class MockBackend:
         return self.config.token
 
     def token_ok(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.encode(), self.config.token.encode())
+        """Constant-time. A header that is not UTF-8 (aiohttp hands its bytes over as
+        surrogate escapes) is simply a wrong token."""
+        given = candidate.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self.config.token.encode("utf-8", "surrogateescape"))
 
     # life cycle -----------------------------------------------------------------------------
 
@@ -117,26 +134,36 @@ class MockBackend:
                 agent,
                 turns,
                 self.token_ok,
+                self.throttle,
                 auth_timeout=self.config.auth_timeout,
                 heartbeat=self.config.heartbeat,
                 receive_timeout=self.config.receive_timeout,
             )
             for agent in AGENTS
         }
-        app = web.Application(middlewares=[json_errors])
+        policy = HostPolicy(self.config.host, frozenset(self.config.allowed_hosts))
+        app = web.Application(middlewares=[host_guard(policy), json_errors])
         Routes(
             registry=registry,
             uploads=self.uploads,
             token_ok=self.token_ok,
             connections=lambda: {agent: s.connections for agent, s in self.sockets.items()},
             bridgehub_health=self.bridgehub.health,
+            storage_health=lambda: {"ok": not store.problems, "problems": list(store.problems)},
+            throttle=self.throttle,
+            public_url=lambda: self.public_url,
             reference_close=self.config.reference_close,
         ).install(app)
         for agent, endpoint in self.sockets.items():
             app.router.add_get(f"/api/{agent}/ws", endpoint.handle)
         app.on_shutdown.append(self._close_sockets)
         # Request line and status only: headers (and so tokens) are never logged.
-        runner = web.AppRunner(app, access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=2.0)
+        runner = GuardedRunner(
+            app,
+            head_timeout=self.config.head_timeout,
+            access_log_format=ACCESS_LOG_FORMAT,
+            shutdown_timeout=2.0,
+        )
         await runner.setup()
         site: web.BaseSite = (
             web.SockSite(runner, self._sock)
@@ -152,6 +179,7 @@ class MockBackend:
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from None
         self._store, self._registry, self._runner = store, registry, runner
+        self._restore_errors = quiet_accept_errors(asyncio.get_running_loop())
         self.port = runner.addresses[0][1]
         log.info("mock backend listening on %s", self.url)
 
@@ -160,6 +188,7 @@ class MockBackend:
             return
         runner, self._runner = self._runner, None
         await runner.cleanup()
+        self._restore_errors()
         if self._store is not None:
             self._store.close()
         self._store = self._registry = None

@@ -134,6 +134,14 @@ class SessionRegistry:
             for m in self.store.recent_messages(session.session_id, limit)
         ]
 
+    def history_within(
+        self, session: Session, max_chars: int, limit: int = 50
+    ) -> tuple[list[dict[str, str]], int]:
+        """The recent history that can fit `max_chars` of text, and how many messages of the
+        last `limit` it leaves out (reading a long history whole stalled the server)."""
+        messages, left_out = self.store.recent_within(session.session_id, limit, max_chars)
+        return [{"role": m.role, "content": m.content} for m in messages], left_out
+
     def close(self, session_id: str) -> tuple[bool, bool]:
         """Drop a session from the active map, stopping its reply if one is running.
 

@@ -8,14 +8,28 @@ stored when it does not complete.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mock_backend.bridgehub.protocol import BridgeHub, BridgeHubError, build_request
+from mock_backend.bridgehub.protocol import (
+    MAX_REQUEST_BYTES,
+    BridgeHub,
+    BridgeHubError,
+    build_request,
+)
 from mock_backend.sessions import Session, SessionRegistry
 from mock_backend.store import StoreError
-from mock_backend.wire import Agent, ChatRequest, chunk_frame, chunks, complete_frame, error_frame
+from mock_backend.wire import (
+    Agent,
+    ChatRequest,
+    chunk_frame,
+    chunks,
+    clean_text,
+    complete_frame,
+    error_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +81,24 @@ class TurnRunner:
         answer = ""
         delivered = 0
         try:
-            hub_request = build_request(
-                agent=agent,
-                session_id=session.session_id,
-                message=request.content,
-                history=self.registry.history(session),
-                message_count=count,
-                capsule=self.capsule,
-                attachments=request.attachments,
-                system_context=session.system_context,
+            # only what can fit the request is read; big JSON is built off the event loop, which
+            # keeps answering every other client meanwhile
+            history, omitted = self.registry.history_within(session, MAX_REQUEST_BYTES)
+            hub_request = await asyncio.to_thread(
+                functools.partial(
+                    build_request,
+                    agent=agent,
+                    session_id=session.session_id,
+                    message=request.content,
+                    history=history,
+                    omitted=omitted,
+                    message_count=count,
+                    capsule=self.capsule,
+                    attachments=request.attachments,
+                    system_context=session.system_context,
+                )
             )
-            answer = await self.bridgehub.ask(hub_request)
+            answer = clean_text(await self.bridgehub.ask(hub_request))
             for index, piece in enumerate(chunks(answer, self.chunk_size)):
                 if index and self.chunk_delay:
                     await asyncio.sleep(self.chunk_delay)

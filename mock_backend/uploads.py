@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import mimetypes
+import os
 import re
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from aiohttp import BodyPartReader
 
+from mock_backend.files import FILE_MODE, private_dir
+
 MAX_UPLOAD_BYTES = 50_000_000
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]")
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+"""Raster images may be shown by a browser; everything else is served as a download.
+(SVG is not here: it can carry script.)"""
+
+
+def serving_headers(name: str) -> dict[str, str]:
+    """How an upload is served: never as a page on the API's origin. An uploaded .html, .svg or
+    .js shown inline would run with the API's origin (stored XSS); as an attachment, with
+    nosniff and a CSP that forbids everything, it is only ever a download."""
+    guessed = mimetypes.guess_type(name)[0]
+    inline = guessed in INLINE_TYPES
+    quoted = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    return {
+        "Content-Type": guessed if inline and guessed else "application/octet-stream",
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{quoted}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-cache",
+    }
 
 
 class UploadTooLarge(Exception):
@@ -46,11 +69,12 @@ class UploadDir:
 
         Raises UploadTooLarge past MAX_UPLOAD_BYTES, leaving no file behind.
         """
-        self.path.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path)
         temp = self.path / f".{uuid.uuid4().hex}.part"
         size = 0
         try:
-            with temp.open("wb") as out:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            with os.fdopen(fd, "wb") as out:
                 while chunk := await part.read_chunk(256 * 1024):
                     size += len(chunk)
                     if size > MAX_UPLOAD_BYTES:

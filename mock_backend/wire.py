@@ -7,6 +7,7 @@ tested without a socket, and the WebSocket handler only moves frames.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,6 +93,18 @@ class FrameError(Exception):
         return error_frame(self.content, self.detail)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text SQLite and UTF-8 can hold: a JSON frame may carry a lone UTF-16 surrogate ("\\ud83d",
+    what a JavaScript client leaves when it cuts a string inside an emoji). Pairs are joined, lone
+    halves become U+FFFD. (The client has its own copy: the mock shares no code with it.)"""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _has_control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
@@ -106,6 +119,8 @@ def _identifier(data: dict[str, Any], key: str, default: str) -> str:
         raise FrameError(f"Invalid {key}", f"longer than {MAX_ID_CHARS} characters")
     if _has_control_chars(value):
         raise FrameError(f"Invalid {key}", "contains control characters")
+    if _SURROGATE.search(value):
+        raise FrameError(f"Invalid {key}", "not valid Unicode (a lone surrogate)")
     return value
 
 
@@ -122,6 +137,8 @@ def parse_chat_frame(text: str, agent: Agent) -> ChatRequest | None:
         data = json.loads(text)
     except ValueError:
         raise FrameError("Invalid message format", "the frame is not JSON") from None
+    except RecursionError:
+        raise FrameError("Invalid message format", "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise FrameError("Invalid message format", "expected a JSON object")
     if "content" not in data:
@@ -135,10 +152,10 @@ def parse_chat_frame(text: str, agent: Agent) -> ChatRequest | None:
     kept = [a for a in attachments if isinstance(a, dict)] if isinstance(attachments, list) else []
     chat_type = data.get("chat_type")
     return ChatRequest(
-        content=content,
+        content=clean_text(content),
         session_id=_identifier(data, "session_id", f"default-{agent}-session"),
         device_id=_identifier(data, "device_id", "unknown-device"),
-        chat_type=chat_type
+        chat_type=clean_text(chat_type)
         if isinstance(chat_type, str)
         else ("jarvis" if agent == "claude" else "codex"),
         attachments=kept,

@@ -13,14 +13,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
+from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import ClientGone, TurnRunner
 from mock_backend.wire import (
     AUTH_FAILED,
     AUTH_OK,
     MAX_FRAME_BYTES,
     Agent,
+    ChatRequest,
     FrameError,
     error_frame,
     parse_chat_frame,
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 HARD_FRAME_LIMIT = 16 * MAX_FRAME_BYTES
 """Past this aiohttp closes the socket with 1009; between the two, an error frame answers."""
 MAX_QUEUED = 1000
+"""Frames waiting for an answer (chat turns and error replies) before the socket is closed."""
+Work = ChatRequest | dict[str, Any]
+"""A chat turn to run, or an error frame to send, in the order the frames came."""
 
 
 class ChatSocket:
@@ -42,6 +47,7 @@ class ChatSocket:
         agent: Agent,
         runner: TurnRunner,
         token_ok: Callable[[str], bool],
+        throttle: FailureThrottle,
         *,
         auth_timeout: float = 10.0,
         heartbeat: float = 30.0,
@@ -50,6 +56,7 @@ class ChatSocket:
         self.agent = agent
         self.runner = runner
         self.token_ok = token_ok
+        self.throttle = throttle
         self.auth_timeout = auth_timeout
         self.heartbeat = heartbeat
         self.receive_timeout = receive_timeout
@@ -65,13 +72,13 @@ class ChatSocket:
         await ws.prepare(request)
         self.sockets.add(ws)
         try:
-            if await self._authenticate(ws):
+            if await self._authenticate(ws, request.remote or "unknown"):
                 await self._serve(ws)
         finally:
             self.sockets.discard(ws)
         return ws
 
-    async def _authenticate(self, ws: web.WebSocketResponse) -> bool:
+    async def _authenticate(self, ws: web.WebSocketResponse, address: str) -> bool:
         try:
             first = await ws.receive(timeout=self.auth_timeout)
         except TimeoutError:
@@ -82,24 +89,31 @@ class ChatSocket:
                 await ws.close(code=1008, message=b"expected the API token as a text frame")
             return False
         if not self.token_ok(first.data.strip()):
-            log.warning("%s socket: invalid API key", self.agent)
+            wait = self.throttle.failed(address)
+            log.warning("%s socket: invalid API key (answered in %.2f s)", self.agent, wait)
+            await asyncio.sleep(wait)
             await ws.send_str(AUTH_FAILED)
             await ws.close(code=1008, message=b"invalid api key")
             return False
+        self.throttle.succeeded(address)
         await ws.send_str(AUTH_OK)
         await ws.send_json(ready_frame(self.agent))
         return True
 
     async def _serve(self, ws: web.WebSocketResponse) -> None:
         self.connections += 1
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        queue: asyncio.Queue[Work] = asyncio.Queue()
         worker = asyncio.create_task(self._work(ws, queue))
+        worker.add_done_callback(lambda task: self._worker_ended(ws, task))
         try:
             async for msg in ws:
+                work = self._classify(msg)
+                if work is None:
+                    continue  # needs no answer: never queued, never counted
                 if queue.qsize() >= MAX_QUEUED:
                     await ws.close(code=1008, message=b"too many messages waiting for an answer")
                     break
-                queue.put_nowait(msg)
+                queue.put_nowait(work)
         except TimeoutError:
             await ws.close(code=1000, message=b"idle timeout")
         finally:
@@ -108,7 +122,31 @@ class ChatSocket:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
 
-    async def _work(self, ws: web.WebSocketResponse, queue: asyncio.Queue[Any]) -> None:
+    def _classify(self, msg: WSMessage) -> Work | None:
+        """What a frame asks for, decided as it is read: a chat turn, an error frame to send, or
+        nothing (a config frame, empty content). Never raises."""
+        if msg.type != WSMsgType.TEXT:
+            return error_frame("Binary frames are not supported", "send JSON text")
+        try:
+            return parse_chat_frame(msg.data, self.agent)
+        except FrameError as exc:
+            return exc.frame()
+        except Exception:
+            log.exception("could not read a frame on the %s socket", self.agent)
+            return error_frame("Internal server error", "the frame could not be read")
+
+    def _worker_ended(self, ws: web.WebSocketResponse, task: asyncio.Task[None]) -> None:
+        """The worker ends only with its socket; if a bug ended it, the socket must not stay
+        open and silent: it is closed with 1011 so the client reconnects."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("the %s socket's worker failed", self.agent, exc_info=task.exception())
+        if not ws.closed:
+            asyncio.get_running_loop().create_task(
+                ws.close(code=1011, message=b"internal error: reconnect")
+            )
+
+    async def _work(self, ws: web.WebSocketResponse, queue: asyncio.Queue[Work]) -> None:
         async def send(frame: dict[str, Any]) -> None:
             if ws.closed:
                 raise ClientGone
@@ -119,18 +157,11 @@ class ChatSocket:
 
         with contextlib.suppress(ClientGone):
             while True:
-                msg = await queue.get()
-                if msg.type != WSMsgType.TEXT:
-                    await send(error_frame("Binary frames are not supported", "send JSON text"))
+                work = await queue.get()
+                if isinstance(work, dict):
+                    await send(work)
                     continue
-                try:
-                    chat = parse_chat_frame(msg.data, self.agent)
-                except FrameError as exc:
-                    await send(exc.frame())
-                    continue
-                if chat is None:
-                    continue
-                turn = asyncio.create_task(self.runner.run(chat, self.agent, send))
+                turn = asyncio.create_task(self.runner.run(work, self.agent, send))
                 try:
                     await turn
                 except asyncio.CancelledError:

@@ -144,6 +144,9 @@ class ChatApp(App[None]):
         )
         self.workspace = workspace
         workspace.observe(self._workspace_changed)
+        if setup.store.recovered:
+            log.warning("%s", setup.store.recovered)
+            self.notify(setup.store.recovered, title="History", severity="warning", timeout=30)
         try:
             workspace.restore()
         except StoreError as exc:

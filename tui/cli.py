@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tui.config import ConfigError, default_config_path, resolve, write_config_file
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
+from tui.private_files import private_file
 from tui.store import ChatStore, StoreError, device_id_of
 
 console = Console(stderr=True, highlight=False)
@@ -90,7 +91,7 @@ def chat(
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     logging.basicConfig(
-        filename=settings.data_dir / "chat.log",
+        filename=private_file(settings.data_dir / "chat.log"),
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

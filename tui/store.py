@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.client.frames import clean_text
 from tui.client.ids import new_id
+from tui.private_files import private_dir, private_file, tighten
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -67,24 +70,76 @@ class StoredMessage:
     row: int = 0
 
 
+class _Damaged(Exception):
+    """The database file fails SQLite's integrity check, or is not a database at all."""
+
+
+COMPANIONS = ("", "-wal", "-shm")
+"""The database file and the files SQLite keeps beside it in WAL mode."""
+
+
 class ChatStore:
+    """The local history. A damaged file (a disk error, a crash mid-write) is checked for at
+    open (`PRAGMA quick_check`): it is set aside, never deleted, and a new history starts;
+    `recovered` says so, for the app to show."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.recovered: str | None = None
+        """Set when the history was damaged: what happened and where the old file is."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            if self._db.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
-                raise StoreError(f"{path} was written by a newer builderos; upgrade it")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except (sqlite3.Error, OSError) as exc:
+            private_dir(path.parent)
+            try:
+                self._db = self._open()
+            except _Damaged as damage:
+                aside = self._set_aside()
+                self.recovered = (
+                    f"The history database {path} was damaged ({damage}); it was kept as "
+                    f"{aside.name} and a new history was started."
+                )
+                self._db = self._open()
+        except (sqlite3.Error, OSError, _Damaged) as exc:
             raise StoreError(f"cannot open the history database {path}: {exc}") from exc
 
-    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+    def _open(self) -> sqlite3.Connection:
+        private_file(self.path)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            return self._db.execute(sql, params)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                raise _Damaged("; ".join(problems[:3]))
+            if db.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer builderos; upgrade it")
+            db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
+            db.close()
+            raise _Damaged(str(exc)) from exc
+        except BaseException:
+            db.close()
+            raise
+        for suffix in COMPANIONS:
+            tighten(self.path.with_name(self.path.name + suffix))
+        return db
+
+    def _set_aside(self) -> Path:
+        """Rename the damaged file (and its WAL files) out of the way; returns the new name."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for suffix in COMPANIONS:
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                source.rename(aside.with_name(aside.name + suffix))
+        return aside
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Every write goes through here: text that UTF-8 cannot encode (a lone surrogate) is
+        stored with replacement characters rather than refused."""
+        clean = tuple(clean_text(p) if isinstance(p, str) else p for p in params)
+        try:
+            return self._db.execute(sql, clean)
         except sqlite3.Error as exc:
             raise StoreError(f"could not save to {self.path}: {exc}") from exc
 

@@ -8,6 +8,7 @@ Commands: `/long N` (about N words, to stress clients), `/fail [reason]` (an ok:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -217,11 +218,17 @@ def respond(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _answer(request: dict[str, Any]) -> str:
+    return answer_from_payload(json.dumps(respond(request)))
+
+
 class SimulatedBridgeHub:
     """The default BridgeHub: answers in-process, no subprocess, no network."""
 
     async def ask(self, request: dict[str, Any]) -> str:
-        return answer_from_payload(json.dumps(respond(request)))
+        """Answered in a worker thread: reading a long history is CPU work that would
+        otherwise stall every other client of the server."""
+        return await asyncio.to_thread(_answer, request)
 
     def health(self) -> dict[str, Any]:
         return {"ready": True, "mode": "simulated"}

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT = 15.0
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+TOO_BIG = 1009
+"""The close code websockets sends when a frame is over `max_size`."""
+RESTART_DELAY = 1.0
+"""Seconds before a connection task that died of a bug is started again."""
 
 
 # events ------------------------------------------------------------------------------------------
@@ -88,6 +94,7 @@ class TabConnection:
         on_event: Callable[[ClientEvent], Any],
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
         ping_interval: float = 25.0,
         ping_timeout: float = 20.0,
     ) -> None:
@@ -100,6 +107,7 @@ class TabConnection:
         self.on_event = on_event
         self.backoff = backoff or Backoff()
         self.open_timeout = open_timeout
+        self.handshake_timeout = handshake_timeout
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.state = ConnectionState(Phase.STOPPED)
@@ -117,6 +125,17 @@ class TabConnection:
     def start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name=f"connection {self.session_id}")
+            self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """The task is never meant to end by itself: if a bug ended it, say so and restart."""
+        if task.cancelled() or task is not self._task:
+            return
+        exc = task.exception()
+        log.error("connection task of %s ended", self.session_id, exc_info=exc)
+        self._emit(Notice(f"The connection stopped on an error ({exc!r}); restarting it."))
+        self._set(ConnectionState(Phase.RECONNECTING, "restarting after an error"))
+        asyncio.get_running_loop().call_later(RESTART_DELAY, self.start)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -149,7 +168,17 @@ class TabConnection:
     def _set(self, state: ConnectionState) -> None:
         if state != self.state:
             self.state = state
-            self.on_event(StateChanged(state))
+            self._emit(StateChanged(state))
+
+    def _emit(self, event: ClientEvent) -> None:
+        """Hand an event to the owner. Whatever goes wrong there (a bug, a full disk) is
+        reported and the socket goes on: nothing a frame causes may end the connection."""
+        try:
+            self.on_event(event)
+        except Exception as exc:
+            log.exception("handling %s failed", type(event).__name__)
+            with contextlib.suppress(Exception):
+                self.on_event(Notice(f"Could not handle a {type(event).__name__}: {exc!r}"))
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -157,6 +186,7 @@ class TabConnection:
             self._set(ConnectionState(Phase.CONNECTING))
             phase, reason = Phase.RECONNECTING, "connection lost"
             self.protocol = protocol = ClientProtocol(self.token)
+            opened = False
             try:
                 async with connect(
                     self.url,
@@ -165,6 +195,7 @@ class TabConnection:
                     ping_timeout=self.ping_timeout,
                     max_size=MAX_FRAME_BYTES,
                 ) as ws:
+                    opened = True
                     self.connects += 1
                     refused = await self._handshake(ws, protocol)
                     if refused is not None:
@@ -174,16 +205,28 @@ class TabConnection:
                     self.backoff.reset()
                     self._set(ConnectionState(Phase.CONNECTED))
                     await self._serve(ws, protocol)
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            except socket.gaierror as exc:
+                phase, reason = Phase.NOT_FOUND, _host(self.base_url)
+                log.info("cannot resolve %s: %s", self.url, exc)
+            except TimeoutError:
+                phase, reason = (Phase.NO_ANSWER if opened else Phase.UNREACHABLE), self.base_url
+                log.info("no answer from %s (socket open: %s)", self.url, opened)
+            except (OSError, InvalidHandshake, InvalidURI) as exc:
                 phase, reason = Phase.UNREACHABLE, self.base_url
                 log.info("cannot reach %s: %s", self.url, exc)
-            except ConnectionClosed:
-                pass
+            except ConnectionClosed as exc:
+                if exc.sent is not None and exc.sent.code == TOO_BIG:
+                    reason = "the server sent a frame over the 16 MiB limit"
+                    self._emit(Notice(f"Reply cut: {reason}; the text before it is kept."))
             except _Drop as exc:
                 reason = str(exc)
-                self.on_event(Notice(f"Connection reset: {exc}"))
+                self._emit(Notice(f"Connection reset: {exc}"))
+            except Exception as exc:  # a bug here must not end the tab's connection
+                log.exception("connection to %s failed", self.url)
+                reason = f"an error: {exc!r}"
+                self._emit(Notice(f"The connection hit an error ({exc!r}) and reconnects."))
             for lost in protocol.connection_lost():
-                self.on_event(lost)
+                self._emit(lost)
             delay = self.backoff.next_delay()
             self._set(ConnectionState(phase, reason, retry_at=loop.time() + delay))
             with contextlib.suppress(TimeoutError):
@@ -196,7 +239,7 @@ class TabConnection:
     async def _handshake(self, ws: ClientConnection, protocol: ClientProtocol) -> str | None:
         """Token → `authenticated` → `ready`. Returns the refusal, if the server refused."""
         await ws.send(protocol.start())
-        async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+        async with asyncio.timeout(self.handshake_timeout):
             while True:
                 for event in protocol.receive(await ws.recv()):
                     match event:
@@ -237,17 +280,21 @@ class TabConnection:
                     protocol.withdraw(msg_id)  # still in the outbox: sent on the next socket
                     raise
                 self.outbox.popleft()
-                self.on_event(Delivered(msg_id))
+                self._emit(Delivered(msg_id))
             self._outbox_ready.clear()
             await self._outbox_ready.wait()
 
     def _report(self, event: ProtocolEvent) -> None:
         match event:
             case ReplyChunk() | ReplyDone() | ReplyFailed() | ReplyInterrupted():
-                self.on_event(event)
+                self._emit(event)
             case ServerSaid(what):
-                self.on_event(Notice(f"Server said error:{what}"))
+                self._emit(Notice(f"Server said error:{what}"))
             case Strange(frame, why):
-                self.on_event(Notice(f"Ignored an unexpected frame ({why}): {frame}"))
+                self._emit(Notice(f"Ignored an unexpected frame ({why}): {frame}"))
             case _:
                 pass
+
+
+def _host(base_url: str) -> str:
+    return urlsplit(base_url).hostname or base_url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -111,24 +112,47 @@ Incoming = (
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text that can be stored and shown. A JavaScript relay that cuts a string inside an emoji
+    leaves a lone UTF-16 surrogate, which UTF-8 (SQLite, the terminal) cannot encode: pairs are
+    joined into their character, lone ones become U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def ends_in_high_surrogate(text: str) -> bool:
+    """The first half of a character whose second half may come in the next chunk."""
+    return bool(text) and "\ud800" <= text[-1] <= "\udbff"
+
+
 def excerpt(raw: str | bytes) -> str:
-    """A frame, short enough to show in a message."""
+    """A frame, short enough to show in a message (and clean: see `clean_text`)."""
     text = raw if isinstance(raw, str) else f"<{len(raw)} binary bytes>"
-    return text if len(text) <= 200 else text[:200] + "…"
+    return clean_text(text if len(text) <= 200 else text[:200] + "…")
 
 
 def decode(raw: str | bytes) -> Incoming:
-    """One server frame → one event. Never raises."""
+    """One server frame → one event. Never raises.
+
+    Every text it returns is clean (`clean_text`) except a chunk's, which may end in half a
+    character: the protocol joins it with the next chunk first.
+    """
     if isinstance(raw, bytes):
         return Unexpected(excerpt(raw), "binary frame")
     if raw == "authenticated":
         return Authenticated()
     if raw.startswith("error:"):
-        return AuthRefused(raw[len("error:") :] or "unknown")
+        return AuthRefused(clean_text(raw[len("error:") :]) or "unknown")
     try:
         data: Any = json.loads(raw)
     except ValueError:
         return Unexpected(excerpt(raw), "not JSON")
+    except RecursionError:
+        return Unexpected(excerpt(raw), "JSON nested too deeply")
     if not isinstance(data, dict):
         return Unexpected(excerpt(raw), "not a JSON object")
     kind, content = data.get("type"), data.get("content")
@@ -142,23 +166,29 @@ def decode(raw: str | bytes) -> Incoming:
         count = data.get("message_count")
         usage = data.get("usage")
         return Complete(
-            count if isinstance(count, int) else None,
-            {k: v for k, v in usage.items() if isinstance(v, int)}
+            count if isinstance(count, int) and not isinstance(count, bool) else None,
+            {
+                clean_text(k): v
+                for k, v in usage.items()
+                if isinstance(v, int) and not isinstance(v, bool)
+            }
             if isinstance(usage, dict)
             else None,
         )
     if kind == "error":
         detail = data.get("detail")
         return ServerError(
-            content if isinstance(content, str) else "unknown error",
-            detail if isinstance(detail, str) else None,
+            clean_text(content) if isinstance(content, str) else "unknown error",
+            clean_text(detail) if isinstance(detail, str) else None,
         )
     if kind == "ready":
         features = data.get("features")
         return Ready(
-            content if isinstance(content, str) else "",
-            {k: bool(v) for k, v in features.items()} if isinstance(features, dict) else {},
+            clean_text(content) if isinstance(content, str) else "",
+            {clean_text(k): bool(v) for k, v in features.items()}
+            if isinstance(features, dict)
+            else {},
         )
     if "working_directory" in raw:
-        return Ignored(raw)
-    return Unexpected(excerpt(raw), f"unknown frame type {kind!r}")
+        return Ignored(excerpt(raw))
+    return Unexpected(excerpt(raw), f"unknown frame type {clean_text(repr(kind))[:80]}")

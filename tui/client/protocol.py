@@ -31,7 +31,9 @@ from tui.client.frames import (
     ServerError,
     Unexpected,
     chat_frame,
+    clean_text,
     decode,
+    ends_in_high_surrogate,
     excerpt,
 )
 
@@ -159,10 +161,22 @@ ProtocolEvent = (
 class Awaited:
     msg_id: str
     chunks: list[str] = field(default_factory=list)
+    held: str = ""
+    """The first half of a character cut at the end of the last chunk, kept for the next."""
 
     @property
     def text(self) -> str:
-        return "".join(self.chunks)
+        """The reply so far, clean (a half character still held is shown as U+FFFD)."""
+        return "".join(self.chunks) + clean_text(self.held)
+
+    def add(self, raw: str) -> str:
+        """Take a chunk's text; returns what of it can be shown now, clean."""
+        text, self.held = self.held + raw, ""
+        if ends_in_high_surrogate(text):
+            text, self.held = text[:-1], text[-1]
+        text = clean_text(text)
+        self.chunks.append(text)
+        return text
 
 
 class ProtocolError(Exception):
@@ -278,9 +292,8 @@ class ClientProtocol:
             case Chunk(text):
                 awaited = self.current
                 if awaited is None:
-                    return [ReplyChunk(None, text)]
-                awaited.chunks.append(text)
-                return [ReplyChunk(awaited.msg_id, text)]
+                    return [ReplyChunk(None, clean_text(text))]
+                return [ReplyChunk(awaited.msg_id, awaited.add(text))]
             case Complete(count, usage):
                 ended = self._finish()
                 return [

@@ -12,6 +12,10 @@ class Phase(StrEnum):
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
     UNREACHABLE = "unreachable"
+    NOT_FOUND = "not_found"
+    """The host name does not resolve."""
+    NO_ANSWER = "no_answer"
+    """The server took the connection but never answered the handshake."""
     AUTH_FAILED = "auth_failed"
     STOPPED = "stopped"
 
@@ -41,6 +45,10 @@ class ConnectionState:
                 return f"reconnecting in {left} s" if left else "reconnecting…"
             case Phase.UNREACHABLE:
                 return f"cannot reach {self.detail} — {retry}"
+            case Phase.NOT_FOUND:
+                return f"host name not found: {self.detail} — check the URL; {retry}"
+            case Phase.NO_ANSWER:
+                return f"{self.detail} took the connection but never answered — {retry}"
             case Phase.AUTH_FAILED:
                 return f"authentication failed ({self.detail}) — check the token, then F5"
             case Phase.STOPPED:
@@ -54,6 +62,8 @@ class ConnectionState:
             Phase.CONNECTED: "●",
             Phase.RECONNECTING: "↻",
             Phase.UNREACHABLE: "✕",
+            Phase.NOT_FOUND: "✕",
+            Phase.NO_ANSWER: "✕",
             Phase.AUTH_FAILED: "⚠",
             Phase.STOPPED: "○",
         }[self.phase]

@@ -6,11 +6,13 @@ import json
 import shlex
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
 
 from harness.timing import scaled
+from mock_backend import MockBackend
 from mock_backend.bridgehub.command import CommandBridgeHub
 from mock_backend.bridgehub.protocol import BridgeHubError, build_request
 from tests.conftest import TOKEN, BackendFactory
@@ -91,6 +93,21 @@ async def test_missing_program_is_a_clear_error() -> None:
 # through the server ------------------------------------------------------------------------------
 
 
+async def test_a_session_with_a_huge_answer_in_its_history_keeps_working(
+    start_backend: BackendFactory,
+) -> None:
+    """Linux refuses one argument over 128 KiB; one ~240 KB answer in the history made every
+    later turn of the session fail with "Argument list too long" until the request was fitted."""
+    backend = await start_backend(bridgehub_command=f"{FAKE} --mode ok")
+    ws = await open_chat(backend)
+    long = await ask(ws, "/long 40000", "cmd-huge")
+    assert long.ok and len(long.text) > 200_000
+    for n in range(3):
+        reply = await ask(ws, f"and now turn {n}?", "cmd-huge")
+        assert reply.ok, reply.error
+    await ws.close()
+
+
 async def test_server_streams_a_real_bridgehub_answer(start_backend: BackendFactory) -> None:
     backend = await start_backend(bridgehub_command=f"{FAKE} --mode ok")
     ws = await open_chat(backend)
@@ -145,3 +162,24 @@ async def test_close_kills_the_running_bridgehub_process(start_backend: BackendF
     assert reply.error == "Session closed"
     assert time.monotonic() - started < 5
     await ws.close()
+
+
+async def test_the_bridgehub_request_is_built_off_the_event_loop(
+    backend: MockBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from mock_backend import turns
+
+    threads: list[bool] = []
+    real = turns.build_request
+
+    def recording(**kwargs: Any) -> dict[str, Any]:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(**kwargs)
+
+    monkeypatch.setattr(turns, "build_request", recording)
+    ws = await open_chat(backend)
+    assert (await ask(ws, "hello", "off-loop")).ok
+    await ws.close()
+    assert threads == [False], "built in a worker thread, not on the server's loop"
