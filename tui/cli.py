@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tui.config import ConfigError, default_config_path, resolve, write_config_file
+from tui.config import ENV_TOKEN, ConfigError, default_config_path, resolve, write_config_file
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.private_files import private_file
 from tui.store import ChatStore, StoreError, device_id_of
@@ -63,7 +64,11 @@ def chat(
         Path | None, Opt(help=f"Config file. Default: {default_config_path()}")
     ] = None,
     save: Annotated[
-        bool, Opt(help="Save --url and --token to the config file (mode 0600), then start.")
+        bool,
+        Opt(
+            help="Save --url and the token (--token, else env BUILDEROS_TOKEN) to the config "
+            "file (mode 0600), then start."
+        ),
     ] = False,
 ) -> None:
     """Chat with Jarvis (Claude Code) and Codex in up to five tabs."""
@@ -72,7 +77,10 @@ def chat(
     config_path = config or default_config_path()
     try:
         if save:
-            values = {k: v for k, v in (("url", url), ("token", token)) if v}
+            # the token may come from the environment: a command line is readable by every
+            # local user (/proc/PID/cmdline), the environment and the 0600 file are not
+            saved_token = token or os.environ.get(ENV_TOKEN)
+            values = {k: v for k, v in (("url", url), ("token", saved_token)) if v}
             write_config_file(config_path, values)
             console.print(f"Saved {', '.join(values) or 'nothing'} to {config_path} (mode 0600).")
         settings = resolve(

@@ -59,3 +59,35 @@ def test_broken_config_file_is_a_clear_error(tmp_path: Path) -> None:
     config.write_text("{not json")
     with pytest.raises(ConfigError, match="cannot read the config file"):
         resolve(config_path=config, env={})
+
+
+def test_save_takes_the_token_from_the_environment(tmp_path: Path) -> None:
+    """A token typed on a command line is readable by every local user (/proc/PID/cmdline);
+    `--save` can take it from BUILDEROS_TOKEN instead. (The data dir is a file here, so the
+    command stops right after saving, before the app would start.)"""
+    import json
+
+    from typer.testing import CliRunner
+
+    from builderos.cli import app
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    config = tmp_path / "config.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "chat",
+            "--url",
+            "http://h:1",
+            "--save",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(blocker / "data"),
+        ],
+        env={"BUILDEROS_TOKEN": "from-the-env"},
+    )
+    assert result.exit_code == 1 and "Saved url, token" in result.output
+    assert json.loads(config.read_text()) == {"url": "http://h:1", "token": "from-the-env"}
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
