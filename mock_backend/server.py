@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import logging
 import socket
-from collections.abc import Callable
 from types import TracebackType
 
 from aiohttp import web
@@ -22,7 +21,7 @@ from mock_backend.config import MockConfig
 from mock_backend.hosts import ANY_ADDRESS, HostPolicy
 from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
-from mock_backend.slow_clients import GuardedRunner, quiet_accept_errors
+from mock_backend.slow_clients import GuardedRunner, Listener
 from mock_backend.store import SessionStore
 from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import TurnRunner
@@ -56,7 +55,7 @@ class MockBackend:
         self._store: SessionStore | None = None
         self._registry: SessionRegistry | None = None
         self._runner: web.AppRunner | None = None
-        self._restore_errors: Callable[[], None] = lambda: None
+        self._listener: Listener | None = None
         self.sockets: dict[Agent, ChatSocket] = {}
         self.port: int = 0
 
@@ -165,30 +164,35 @@ class MockBackend:
             shutdown_timeout=2.0,
         )
         await runner.setup()
-        site: web.BaseSite = (
-            web.SockSite(runner, self._sock)
-            if self._sock is not None
-            else web.TCPSite(runner, self.config.host, self.config.port)
-        )
         try:
-            await site.start()
+            listening = self._sock or socket.create_server(
+                (self.config.host, self.config.port),
+                family=socket.AF_INET6 if ":" in self.config.host else socket.AF_INET,
+                backlog=128,
+            )
+            listening.listen(128)
         except OSError as exc:
             await runner.cleanup()
             store.close()
             raise StartError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from None
+        factory = runner.server
+        assert factory is not None
+        self._listener = Listener(listening, factory)
+        self._listener.start()
         self._store, self._registry, self._runner = store, registry, runner
-        self._restore_errors = quiet_accept_errors(asyncio.get_running_loop())
-        self.port = runner.addresses[0][1]
+        self.port = listening.getsockname()[1]
         log.info("mock backend listening on %s", self.url)
 
     async def stop(self) -> None:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         await runner.cleanup()
-        self._restore_errors()
         if self._store is not None:
             self._store.close()
         self._store = self._registry = None

@@ -6,16 +6,21 @@
   closes it when a request head is not complete within `limit` seconds of its first byte (of the
   connection's start, for the first one). Bodies (Content-Length) are skipped without a limit;
   after a WebSocket upgrade or a chunked body the connection is no longer watched.
-- When the process runs out of file descriptors, asyncio logs a traceback for every failed
-  accept (~150 MB of log in 23 s). `quiet_accept_errors` turns that into one line per interval;
-  asyncio already keeps serving the open connections and retries accepting a second later.
+- When the process ran out of file descriptors, asyncio's server logged a traceback for every
+  failed accept (~150 MB of log in 23 s) and new clients hung in the backlog. `Listener` accepts
+  connections itself: it refuses new ones at once with a spare descriptor, logs one line per
+  interval, and keeps serving the open ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -163,24 +168,85 @@ class GuardedRunner(web.AppRunner):
         return lambda: HeadDeadline(inner(), self.head_timeout, self.timeouts)
 
 
-def quiet_accept_errors(
-    loop: asyncio.AbstractEventLoop, interval: float = 10.0
-) -> Callable[[], None]:
-    """Log running out of file descriptors once per interval, in one line; other loop errors
-    go where they went. Returns what restores the previous handler."""
-    previous = loop.get_exception_handler()
-    limiter = EveryInterval(
-        "out of file descriptors, new connections wait to be accepted", interval
-    )
+def _spare() -> int | None:
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None
 
-    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if str(context.get("message", "")).startswith("socket.accept() out of system resource"):
-            limiter.note(str(context.get("exception", "")))
-            return
-        if previous is not None:
-            previous(loop, context)
+
+class Listener:
+    """Accepts the server's connections itself, so that running out of file descriptors
+    refuses new clients at once instead of leaving them waiting in the backlog.
+
+    One spare descriptor is kept open. When accepting fails for want of descriptors, the spare
+    is released, the waiting connection accepted and closed straight away (the client sees the
+    connection end, not a hang), and the spare taken back. Open connections are served all the
+    while; refusals are logged one line per interval.
+    """
+
+    def __init__(self, sock: socket.socket, factory: Callable[[], asyncio.Protocol]) -> None:
+        self.sock = sock
+        self.factory = factory
+        self.refusals = EveryInterval(
+            "out of file descriptors: new connections refused at once", 10.0
+        )
+        self._spare: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self.sock.setblocking(False)
+        self._spare = _spare()
+        self._task = asyncio.get_running_loop().create_task(self._serve(), name="listener")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        for waiting in [task, *self._pending]:
+            if waiting is not None:
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+        self.sock.close()
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(self.sock)
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                    log.warning("accepting a connection failed: %s", exc)
+                    await asyncio.sleep(0.1)
+                    continue
+                refused = self._refuse_one(exc)
+                await asyncio.sleep(0 if refused else 0.1)
+                continue
+            task = loop.create_task(self._connect(conn))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _connect(self, conn: socket.socket) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(self.factory, conn)
+        except OSError:
+            conn.close()
+
+    def _refuse_one(self, exc: OSError) -> bool:
+        """Use the spare descriptor to accept one waiting connection and close it."""
+        self.refusals.note(exc.strerror or str(exc))
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            accepted = False
         else:
-            loop.default_exception_handler(context)
-
-    loop.set_exception_handler(handler)
-    return lambda: loop.set_exception_handler(previous)
+            conn.close()  # first: it holds the descriptor the spare had
+            accepted = True
+        self._spare = _spare()
+        return accepted
