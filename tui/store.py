@@ -208,6 +208,16 @@ class ChatStore:
     def set_status(self, msg_id: str, status: str) -> None:
         self._run("UPDATE messages SET status = ? WHERE msg_id = ?", (status, msg_id))
 
+    def pending(self, session_id: str) -> list[StoredMessage]:
+        """The session's messages never written to a socket, oldest first (sent after a
+        restart: `pending` turns to `sent` only once a message is written)."""
+        rows = self._run(
+            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
+            " WHERE session_id = ? AND status = 'pending' ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [StoredMessage(*row) for row in rows]
+
     def count(self, session_id: str) -> int:
         return self._run(
             "SELECT COUNT(*) FROM messages WHERE session_id = ?", (session_id,)

@@ -188,6 +188,9 @@ class Workspace:
             tab.messages = self.store.recent(tab.session_id, WINDOW)
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
             self._attach(tab)
+            assert tab.connection is not None
+            for waiting in self.store.pending(tab.session_id):
+                tab.connection.send(waiting.msg_id, waiting.text)  # never written: send now
         if not self.tabs:
             self.add_tab("claude")
         selected = self.store.setting("selected_tab")
@@ -341,10 +344,10 @@ class Workspace:
                 tab.state = state
                 self._tell(TabStateChanged(tab.tab_id, state))
             case conn.Delivered(msg_id):
-                for message in reversed(tab.messages):
+                self._save(lambda: self.store.set_status(msg_id, "sent"), tab.tab_id)
+                for message in reversed(tab.messages):  # it may be older than the loaded window
                     if message.msg_id == msg_id:
                         message.status = "sent"
-                        self._save(lambda: self.store.set_status(msg_id, "sent"), tab.tab_id)
                         self._tell(MessageChanged(tab.tab_id, message))
                         break
             case wire.ReplyChunk(_, text):

@@ -138,11 +138,15 @@ class TabConnection:
         asyncio.get_running_loop().call_later(RESTART_DELAY, self.start)
 
     async def stop(self) -> None:
+        """Close the socket. A reply still streaming ends as interrupted, with what had
+        arrived (quitting mid-reply used to drop it from the history)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for lost in self.protocol.connection_lost():
+            self._emit(lost)
         self._set(ConnectionState(Phase.STOPPED))
 
     def send(self, msg_id: str, text: str) -> None:

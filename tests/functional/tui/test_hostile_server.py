@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from harness.timing import scaled
+from tests.conftest import TOKEN, BackendFactory, url_of
 from tests.functional.tui.recorder import Recorder
 from tui.client.backoff import Backoff
 from tui.client.connection import MAX_FRAME_BYTES, Notice, TabConnection
@@ -228,3 +230,61 @@ async def test_a_connection_task_that_dies_anyway_is_restarted(
     done = await rec.wait_for(lambda e: isinstance(e, ReplyDone) and e.reply_to == "m2")
     assert done.text == "back"
     await conn.stop()
+
+
+async def test_quitting_mid_reply_keeps_the_partial_reply_as_interrupted(
+    scripted: Callable[[Script], Any], tmp_path: Path
+) -> None:
+    def stalls(content: str) -> list[str]:
+        return [chunk("the first half of an answer")]  # and then nothing: still writing
+
+    url = await scripted(stalls)
+    store = ChatStore(tmp_path / "history.db")
+    workspace = Workspace(store, base_url=url, token="t", device_id="dev")
+    arrived = asyncio.Event()
+    workspace.observe(lambda change: arrived.set())
+    workspace.restore()
+    tab = workspace.selected
+    workspace.start()
+    workspace.send(tab.tab_id, "a long question")
+    async with asyncio.timeout(scaled(10)):
+        while tab.live is None:
+            arrived.clear()
+            await arrived.wait()
+    await workspace.stop()  # what quitting does
+    stored = store.recent(tab.session_id, 10)
+    assert [(m.role, m.text, m.status) for m in stored][-1] == (
+        "assistant",
+        "the first half of an answer",
+        "interrupted",
+    )
+    store.close()
+
+
+async def test_a_pending_message_is_delivered_after_a_restart(
+    start_backend: BackendFactory, refusing_socket: socket.socket, tmp_path: Path
+) -> None:
+    url = url_of(refusing_socket)
+    store = ChatStore(tmp_path / "history.db")
+    first = Workspace(store, base_url=url, token=TOKEN, device_id="dev")
+    first.restore()
+    first.start()
+    typed = first.send(first.selected.tab_id, "typed while down, then quit")
+    await first.stop()
+    assert store.pending(first.selected.session_id)[0].msg_id == typed.msg_id
+
+    await start_backend(sock=refusing_socket)
+    again = Workspace(store, base_url=url, token=TOKEN, device_id="dev")
+    arrived = asyncio.Event()
+    again.observe(lambda change: arrived.set())
+    again.restore()
+    tab = again.selected
+    again.start()
+    async with asyncio.timeout(scaled(10)):
+        while not any(m.role == "assistant" for m in tab.messages):
+            arrived.clear()
+            await arrived.wait()
+    assert "typed while down, then quit" in tab.messages[-1].text
+    assert store.pending(tab.session_id) == []
+    await again.stop()
+    store.close()

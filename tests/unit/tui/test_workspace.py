@@ -120,3 +120,16 @@ def test_an_observer_can_stop_and_renames_are_reported(store: ChatStore) -> None
     ws.rename(tab.tab_id, "Later")
     assert late == [TabRenamed(tab.tab_id)]
     assert tab.title == "Later" and changes[-2:] == [TabRenamed(tab.tab_id)] * 2
+
+
+def test_a_message_still_pending_at_quit_is_sent_after_the_restart(store: ChatStore) -> None:
+    ws, _ = workspace(store)
+    ws.restore()
+    tab = ws.tabs[0]
+    typed = ws.send(tab.tab_id, "typed while the backend was down")
+    assert typed.status == "pending"
+    again, _ = workspace(store)  # the app quit before it could be written, and starts again
+    again.restore()
+    connection = again.tabs[0].connection
+    assert connection is not None
+    assert list(connection.outbox) == [(typed.msg_id, "typed while the backend was down")]
