@@ -49,6 +49,9 @@ class MockConfig:
     allowed_hosts: tuple[str, ...] = ()
     """Host names answered besides the bound address (`--allow-host`; loopback names always
     are when bound to loopback)."""
+    delivery: bool = True
+    """Offer the delivery extension (docs/protocol.md); False (`--features none`) speaks only
+    the reference server's protocol, for testing a client against one."""
     reference_close: bool = False
     """Answer the close endpoint as the reference server does (200 for any session, token not
     checked) instead of as the seeds promise: lets the contract suite be seen catching it."""

@@ -21,7 +21,7 @@ from mock_backend.uploads import (
     base_name,
     serving_headers,
 )
-from mock_backend.wire import FEATURES, SERVER_VERSION, Agent, now_iso
+from mock_backend.wire import SERVER_VERSION, Agent, features, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class Routes:
     public_url: Callable[[], str]
     """The server's own base URL, for upload answers (never built from the request's Host)."""
     reference_close: bool = False
+    delivery: bool = True
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/api/health", self.health)
@@ -94,6 +95,8 @@ class Routes:
         app.router.add_delete("/api/{agent:claude|codex}/session/{session_id}/close", self.close)
         app.router.add_post("/api/files/upload", self.upload)
         app.router.add_get("/uploads/{name}", self.uploaded)
+        if self.delivery:
+            app.router.add_get("/api/sessions/{session_id}/messages", self.messages)
 
     async def health(self, request: web.Request) -> web.Response:
         return _json(
@@ -115,12 +118,26 @@ class Routes:
             version=SERVER_VERSION,
             health="ok",
             timestamp=now_iso(),
-            features=dict(FEATURES),
+            features=features(self.delivery),
         )
 
     async def sessions(self, request: web.Request) -> web.Response:
         summaries = self.registry.summaries()
         return _json(200, total=len(summaries), sessions=summaries)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """A session's whole stored history (delivery extension; token in X-API-Key)."""
+        if not await self._authorized(request, request.headers.get("X-API-Key", "")):
+            return _json(401, ok=False, error="Unauthorized")
+        session_id = request.match_info["session_id"]
+        store = self.registry.store
+        if store.get_session(session_id) is None:
+            return _json(404, ok=False, error="Session not found", session_id=session_id)
+        messages = [
+            {"role": m.role, "content": m.content, "timestamp": m.timestamp, "metadata": m.metadata}
+            for m in store.all_messages(session_id)
+        ]
+        return _json(200, session_id=session_id, total=len(messages), messages=messages)
 
     async def close(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")

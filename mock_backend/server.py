@@ -18,6 +18,7 @@ from aiohttp import web
 
 from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
 from mock_backend.config import MockConfig
+from mock_backend.delivery import Deliveries
 from mock_backend.hosts import ANY_ADDRESS, HostPolicy
 from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
@@ -54,6 +55,7 @@ class MockBackend:
         self.throttle = FailureThrottle(base=config.failure_delay)
         self._store: SessionStore | None = None
         self._registry: SessionRegistry | None = None
+        self._deliveries: Deliveries | None = None
         self._runner: web.AppRunner | None = None
         self._listener: Listener | None = None
         self.sockets: dict[Agent, ChatSocket] = {}
@@ -128,12 +130,14 @@ class MockBackend:
             chunk_delay=self.config.chunk_delay,
             capsule=self.config.capsule,
         )
+        deliveries = Deliveries(registry, turns) if self.config.delivery else None
         self.sockets = {
             agent: ChatSocket(
                 agent,
                 turns,
                 self.token_ok,
                 self.throttle,
+                deliveries=deliveries,
                 auth_timeout=self.config.auth_timeout,
                 heartbeat=self.config.heartbeat,
                 receive_timeout=self.config.receive_timeout,
@@ -152,6 +156,7 @@ class MockBackend:
             throttle=self.throttle,
             public_url=lambda: self.public_url,
             reference_close=self.config.reference_close,
+            delivery=self.config.delivery,
         ).install(app)
         for agent, endpoint in self.sockets.items():
             app.router.add_get(f"/api/{agent}/ws", endpoint.handle)
@@ -182,6 +187,9 @@ class MockBackend:
         self._listener = Listener(listening, factory)
         self._listener.start()
         self._store, self._registry, self._runner = store, registry, runner
+        self._deliveries = deliveries
+        if deliveries is not None:
+            deliveries.recover()
         self.port = listening.getsockname()[1]
         log.info("mock backend listening on %s", self.url)
 
@@ -192,6 +200,9 @@ class MockBackend:
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
+        if self._deliveries is not None:
+            await self._deliveries.close()
+            self._deliveries = None
         await runner.cleanup()
         if self._store is not None:
             self._store.close()

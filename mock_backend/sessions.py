@@ -38,6 +38,8 @@ class Session:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     turn: asyncio.Task[Any] | None = field(default=None, repr=False)
     """The reply being produced for this session, so closing the session can stop it."""
+    stop_requested: bool = field(default=False, repr=False)
+    """A client asked to stop the reply: it is stored as `stopped`, not `interrupted`."""
 
     @classmethod
     def from_row(cls, row: SessionRow) -> Session:

@@ -24,7 +24,8 @@ from mock_backend.files import FILE_MODE, private_dir, tighten
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added `inbox` and `frames` (the delivery extension); 1 opens as is, tables are added."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -46,7 +47,26 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
 CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions(last_activity);
+CREATE TABLE IF NOT EXISTS inbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id  TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+    client_id   TEXT NOT NULL,
+    content     TEXT NOT NULL,
+    attachments TEXT,
+    state       TEXT NOT NULL,
+    ack_seq     INTEGER NOT NULL,
+    UNIQUE (session_id, client_id)
+);
+CREATE INDEX IF NOT EXISTS inbox_by_state ON inbox(state, session_id, id);
+CREATE TABLE IF NOT EXISTS frames (
+    session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    frame      TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
 """
+UNFINISHED = ("queued", "replying")
+"""Inbox states of a message whose reply has not ended."""
 
 
 class StoreError(Exception):
@@ -62,6 +82,20 @@ class SessionRow:
     created_at: str
     last_activity: str
     message_count: int
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A message taken with a client id (delivery extension): acknowledged once stored here,
+    answered exactly once, whatever the socket does."""
+
+    session_id: str
+    client_id: str
+    content: str
+    attachments: list[dict[str, Any]]
+    state: str
+    """queued → replying → complete | error | interrupted | stopped"""
+    ack_seq: int
 
 
 @dataclass(frozen=True)
@@ -328,6 +362,106 @@ class SessionStore:
             (session_id,),
         )
         return [_message(r) for r in rows]
+
+    # the delivery extension: inbox and numbered frames -----------------------------------------
+
+    def _journal(self, db: sqlite3.Connection, session_id: str, frame: dict[str, Any]) -> int:
+        seq = int(
+            db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM frames WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+        )
+        frame["seq"] = seq
+        db.execute(
+            "INSERT INTO frames(session_id, seq, frame) VALUES (?, ?, ?)",
+            (session_id, seq, json.dumps(frame)),
+        )
+        return seq
+
+    def journal(self, session_id: str, frame: dict[str, Any]) -> int:
+        """Number a reply frame (sets `frame["seq"]`) and keep it for resume; returns the seq."""
+        with self._transaction("record a reply frame") as db:
+            return self._journal(db, session_id, frame)
+
+    def queue_message(
+        self,
+        session_id: str,
+        client_id: str,
+        content: str,
+        attachments: list[dict[str, Any]],
+        ack: dict[str, Any],
+    ) -> int:
+        """Take a message into the inbox and journal its acknowledgement, in one transaction:
+        acknowledged means stored. Returns the ack's seq."""
+        with self._transaction("store a message") as db:
+            seq = self._journal(db, session_id, ack)
+            db.execute(
+                "INSERT INTO inbox(session_id, client_id, content, attachments, state, ack_seq)"
+                " VALUES (?, ?, ?, ?, 'queued', ?)",
+                (
+                    session_id,
+                    client_id,
+                    content,
+                    json.dumps(attachments) if attachments else None,
+                    seq,
+                ),
+            )
+            return seq
+
+    def inbox_entry(self, session_id: str, client_id: str) -> InboxEntry | None:
+        rows = self._read(
+            "SELECT * FROM inbox WHERE session_id = ? AND client_id = ?", (session_id, client_id)
+        )
+        return _inbox_entry(rows[0]) if rows else None
+
+    def next_queued(self, session_id: str) -> InboxEntry | None:
+        rows = self._read(
+            "SELECT * FROM inbox WHERE session_id = ? AND state = 'queued' ORDER BY id LIMIT 1",
+            (session_id,),
+        )
+        return _inbox_entry(rows[0]) if rows else None
+
+    def unfinished(self, session_id: str | None = None) -> list[InboxEntry]:
+        """Messages whose reply has not ended (of one session, or all), in arrival order."""
+        rows = self._read(
+            "SELECT * FROM inbox WHERE state IN ('queued', 'replying')"
+            + (" AND session_id = ?" if session_id is not None else "")
+            + " ORDER BY id",
+            (session_id,) if session_id is not None else (),
+        )
+        return [_inbox_entry(r) for r in rows]
+
+    def set_inbox_state(self, session_id: str, client_id: str, state: str) -> None:
+        with self._transaction("update a message's state") as db:
+            db.execute(
+                "UPDATE inbox SET state = ? WHERE session_id = ? AND client_id = ?",
+                (state, session_id, client_id),
+            )
+
+    def frames_after(self, session_id: str, seq: int, limit: int = 500) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT frame FROM frames WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (session_id, seq, limit),
+        )
+        return [json.loads(r["frame"]) for r in rows]
+
+    def last_seq(self, session_id: str) -> int:
+        rows = self._read(
+            "SELECT COALESCE(MAX(seq), 0) AS seq FROM frames WHERE session_id = ?", (session_id,)
+        )
+        return int(rows[0]["seq"])
+
+
+def _inbox_entry(row: sqlite3.Row) -> InboxEntry:
+    attachments = json.loads(row["attachments"]) if row["attachments"] else []
+    return InboxEntry(
+        row["session_id"],
+        row["client_id"],
+        row["content"],
+        attachments,
+        row["state"],
+        row["ack_seq"],
+    )
 
 
 def _session_row(row: sqlite3.Row) -> SessionRow:

@@ -66,6 +66,7 @@ class TurnRunner:
                 session = self.registry.open(request.session_id, agent, request.device_id)
             task = asyncio.current_task()
             session.turn = task
+            session.stop_requested = False
             try:
                 await self._turn(session, request, agent, send)
             finally:
@@ -111,7 +112,8 @@ class TurnRunner:
             await send(error_frame(str(exc)))
             return
         except (ClientGone, asyncio.CancelledError):
-            self._store_marker(session, answer, "interrupted", delivered_chars=delivered)
+            status = "stopped" if session.stop_requested else "interrupted"
+            self._store_marker(session, answer, status, delivered_chars=delivered)
             raise
         except StoreError as exc:
             self._store_marker(session, answer, "error")  # if this fails too, begin_turn heals

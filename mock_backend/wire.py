@@ -31,19 +31,32 @@ FEATURES: dict[str, bool] = {
     "bridgehub": True,
     "session_close": True,
 }
+DELIVERY_FEATURES: dict[str, bool] = {
+    "message_ids": True,
+    "resume": True,
+    "stop": True,
+    "session_history": True,
+}
+"""The additive delivery extension (docs/protocol.md): message ids and acknowledgement,
+numbered reply frames with resume, stop, and the session history endpoint."""
+
+
+def features(delivery: bool) -> dict[str, bool]:
+    """What `ready` and `/api/status` announce (`--features none`: the reference's set)."""
+    return {**FEATURES, **DELIVERY_FEATURES} if delivery else dict(FEATURES)
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def ready_frame(agent: Agent) -> dict[str, Any]:
+def ready_frame(agent: Agent, delivery: bool = True) -> dict[str, Any]:
     who = "Jarvis (Claude Code)" if agent == "claude" else "Codex"
     return {
         "type": "ready",
         "content": f"Connected to {who}. Session-persistent: your history is kept per session.",
         "timestamp": now_iso(),
-        "features": dict(FEATURES),
+        "features": features(delivery),
     }
 
 
@@ -67,6 +80,33 @@ def error_frame(content: str, detail: str | None = None) -> dict[str, Any]:
     return frame
 
 
+def ack_frame(client_id: str, state: str = "queued", *, duplicate: bool = False) -> dict[str, Any]:
+    """The user turn `client_id` is stored; `state` says where its reply stands."""
+    frame: dict[str, Any] = {"type": "ack", "id": client_id, "state": state, "timestamp": now_iso()}
+    if duplicate:
+        frame["duplicate"] = True
+    return frame
+
+
+def stopped_frame() -> dict[str, Any]:
+    return {"type": "stopped", "content": "Reply stopped", "timestamp": now_iso()}
+
+
+def interrupted_frame(why: str) -> dict[str, Any]:
+    return {"type": "interrupted", "content": why, "timestamp": now_iso()}
+
+
+def resumed_frame(session_id: str, seq: int, running: list[str]) -> dict[str, Any]:
+    """Ends a replay: every frame up to `seq` was sent; `running` replies go on live."""
+    return {
+        "type": "resumed",
+        "session_id": session_id,
+        "seq": seq,
+        "running": running,
+        "timestamp": now_iso(),
+    }
+
+
 def chunks(text: str, size: int) -> list[str]:
     """Cut a reply into `size`-character pieces, as the reference server streams it."""
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
@@ -79,6 +119,27 @@ class ChatRequest:
     device_id: str
     chat_type: str
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    client_id: str | None = None
+    """The client's id for the message (delivery extension): acknowledged, never run twice."""
+
+
+@dataclass(frozen=True)
+class ResumeRequest:
+    """`{"type":"resume","session_id":…,"after":seq}`: replay what came after `after`."""
+
+    session_id: str
+    after: int
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """`{"type":"stop","session_id":…,"id":…}`: stop that reply (or the running one)."""
+
+    session_id: str
+    client_id: str | None
+
+
+ClientRequest = ChatRequest | ResumeRequest | StopRequest
 
 
 class FrameError(Exception):
@@ -125,11 +186,19 @@ def _identifier(data: dict[str, Any], key: str, default: str) -> str:
 
 
 def parse_chat_frame(text: str, agent: Agent) -> ChatRequest | None:
+    """A frame as the reference server reads it (see `parse_client_frame`)."""
+    request = parse_client_frame(text, agent, delivery=False)
+    assert request is None or isinstance(request, ChatRequest)
+    return request
+
+
+def parse_client_frame(text: str, agent: Agent, delivery: bool) -> ClientRequest | None:
     """Read one text frame sent after `ready`.
 
     Returns None for frames the server ignores without an answer: a config frame such as
     `{"working_directory": ...}` (no `content`) and empty content. Raises FrameError for
-    frames that get an error answer.
+    frames that get an error answer. With `delivery` (the extension is on), a chat frame's
+    `id` is read, and `resume` and `stop` frames are understood.
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
         raise FrameError("Message too large", f"the limit is {MAX_FRAME_BYTES} bytes")
@@ -141,6 +210,8 @@ def parse_chat_frame(text: str, agent: Agent) -> ChatRequest | None:
         raise FrameError("Invalid message format", "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise FrameError("Invalid message format", "expected a JSON object")
+    if delivery and data.get("type") in ("resume", "stop"):
+        return _control_frame(data, agent)
     if "content" not in data:
         return None
     content = data["content"]
@@ -159,4 +230,15 @@ def parse_chat_frame(text: str, agent: Agent) -> ChatRequest | None:
         if isinstance(chat_type, str)
         else ("jarvis" if agent == "claude" else "codex"),
         attachments=kept,
+        client_id=(_identifier(data, "id", "") or None) if delivery else None,
     )
+
+
+def _control_frame(data: dict[str, Any], agent: Agent) -> ResumeRequest | StopRequest:
+    session_id = _identifier(data, "session_id", f"default-{agent}-session")
+    if data["type"] == "stop":
+        return StopRequest(session_id, _identifier(data, "id", "") or None)
+    after = data.get("after", 0)
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise FrameError("Invalid resume", "after must be a sequence number (an integer ≥ 0)")
+    return ResumeRequest(session_id, after)

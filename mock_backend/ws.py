@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
+from mock_backend.delivery import Deliveries
+from mock_backend.store import StoreError
 from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import ClientGone, TurnRunner
 from mock_backend.wire import (
@@ -24,8 +26,10 @@ from mock_backend.wire import (
     Agent,
     ChatRequest,
     FrameError,
+    ResumeRequest,
+    StopRequest,
     error_frame,
-    parse_chat_frame,
+    parse_client_frame,
     ready_frame,
 )
 
@@ -35,8 +39,8 @@ HARD_FRAME_LIMIT = 16 * MAX_FRAME_BYTES
 """Past this aiohttp closes the socket with 1009; between the two, an error frame answers."""
 MAX_QUEUED = 1000
 """Frames waiting for an answer (chat turns and error replies) before the socket is closed."""
-Work = ChatRequest | dict[str, Any]
-"""A chat turn to run, or an error frame to send, in the order the frames came."""
+Work = ChatRequest | ResumeRequest | StopRequest | dict[str, Any]
+"""A chat turn to run, a delivery request, or an error frame to send, in the order they came."""
 
 
 class ChatSocket:
@@ -49,6 +53,7 @@ class ChatSocket:
         token_ok: Callable[[str], bool],
         throttle: FailureThrottle,
         *,
+        deliveries: Deliveries | None = None,
         auth_timeout: float = 10.0,
         heartbeat: float = 30.0,
         receive_timeout: float = 600.0,
@@ -57,6 +62,8 @@ class ChatSocket:
         self.runner = runner
         self.token_ok = token_ok
         self.throttle = throttle
+        self.deliveries = deliveries
+        """None: `--features none`, the reference server's protocol only."""
         self.auth_timeout = auth_timeout
         self.heartbeat = heartbeat
         self.receive_timeout = receive_timeout
@@ -97,19 +104,23 @@ class ChatSocket:
             return False
         self.throttle.succeeded(address)
         await ws.send_str(AUTH_OK)
-        await ws.send_json(ready_frame(self.agent))
+        await ws.send_json(ready_frame(self.agent, self.deliveries is not None))
         return True
 
     async def _serve(self, ws: web.WebSocketResponse) -> None:
         self.connections += 1
         queue: asyncio.Queue[Work] = asyncio.Queue()
-        worker = asyncio.create_task(self._work(ws, queue))
+        out = _Outgoing(ws)
+        worker = asyncio.create_task(self._work(out, queue))
         worker.add_done_callback(lambda task: self._worker_ended(ws, task))
+        followers: dict[str, asyncio.Task[None]] = {}
         try:
             async for msg in ws:
                 work = self._classify(msg)
                 if work is None:
                     continue  # needs no answer: never queued, never counted
+                if self.deliveries is not None and self._deliver(work, out, followers):
+                    continue  # taken at once: acknowledged however busy the worker is
                 if queue.qsize() >= MAX_QUEUED:
                     await ws.close(code=1008, message=b"too many messages waiting for an answer")
                     break
@@ -118,9 +129,58 @@ class ChatSocket:
             await ws.close(code=1000, message=b"idle timeout")
         finally:
             self.connections -= 1
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for task in (worker, *followers.values()):
+                task.cancel()
+            await asyncio.gather(worker, *followers.values(), return_exceptions=True)
+
+    def _deliver(
+        self, work: Work, out: _Outgoing, followers: dict[str, asyncio.Task[None]]
+    ) -> bool:
+        """Handle a delivery-extension request; False for anything else (the worker's)."""
+        deliveries = self.deliveries
+        assert deliveries is not None
+        match work:
+            case ResumeRequest(session_id, after):
+                self._follow(out, followers, session_id, after, resumed=True)
+            case StopRequest(session_id, client_id):
+                if not deliveries.stop(session_id, client_id):
+                    log.info("stop for %s: no reply running", session_id)
+            case ChatRequest(client_id=str(client_id)) as chat:
+                if chat.session_id not in followers:
+                    after = deliveries.last_seq(chat.session_id)
+                    self._follow(out, followers, chat.session_id, after, resumed=False)
+                try:
+                    duplicate = deliveries.take(chat, self.agent)
+                except StoreError as exc:
+                    log.error("storage failed: %s", exc)
+                    duplicate = {
+                        **error_frame("Storage failed, the message was not accepted", str(exc)),
+                        "reply_to": client_id,
+                    }
+                if duplicate is not None:
+                    out.later(duplicate)
+            case _:
+                return False
+        return True
+
+    def _follow(
+        self,
+        out: _Outgoing,
+        followers: dict[str, asyncio.Task[None]],
+        session_id: str,
+        after: int,
+        *,
+        resumed: bool,
+    ) -> None:
+        assert self.deliveries is not None
+        previous = followers.pop(session_id, None)
+        if previous is not None:
+            previous.cancel()
+        follower = asyncio.create_task(
+            _until_gone(self.deliveries.follow(session_id, after, out.send, resumed=resumed))
+        )
+        followers[session_id] = follower
+        follower.add_done_callback(lambda task: self._worker_ended(out.ws, task))
 
     def _classify(self, msg: WSMessage) -> Work | None:
         """What a frame asks for, decided as it is read: a chat turn, an error frame to send, or
@@ -128,7 +188,7 @@ class ChatSocket:
         if msg.type != WSMsgType.TEXT:
             return error_frame("Binary frames are not supported", "send JSON text")
         try:
-            return parse_chat_frame(msg.data, self.agent)
+            return parse_client_frame(msg.data, self.agent, self.deliveries is not None)
         except FrameError as exc:
             return exc.frame()
         except Exception:
@@ -136,8 +196,8 @@ class ChatSocket:
             return error_frame("Internal server error", "the frame could not be read")
 
     def _worker_ended(self, ws: web.WebSocketResponse, task: asyncio.Task[None]) -> None:
-        """The worker ends only with its socket; if a bug ended it, the socket must not stay
-        open and silent: it is closed with 1011 so the client reconnects."""
+        """The worker (or a follower) ends only with its socket; if a bug ended it, the socket
+        must not stay open and silent: it is closed with 1011 so the client reconnects."""
         if task.cancelled() or task.exception() is None:
             return
         log.error("the %s socket's worker failed", self.agent, exc_info=task.exception())
@@ -146,19 +206,13 @@ class ChatSocket:
                 ws.close(code=1011, message=b"internal error: reconnect")
             )
 
-    async def _work(self, ws: web.WebSocketResponse, queue: asyncio.Queue[Work]) -> None:
-        async def send(frame: dict[str, Any]) -> None:
-            if ws.closed:
-                raise ClientGone
-            try:
-                await ws.send_json(frame)
-            except ConnectionError as exc:
-                raise ClientGone from exc
-
+    async def _work(self, out: _Outgoing, queue: asyncio.Queue[Work]) -> None:
+        send = out.send
         with contextlib.suppress(ClientGone):
             while True:
                 work = await queue.get()
-                if isinstance(work, dict):
+                if not isinstance(work, ChatRequest):
+                    assert isinstance(work, dict)
                     await send(work)
                     continue
                 turn = asyncio.create_task(self.runner.run(work, self.agent, send))
@@ -175,3 +229,38 @@ class ChatSocket:
                 except Exception:  # a bug must not leave this socket unanswered
                     log.exception("turn failed on %s socket", self.agent)
                     await send(error_frame("Internal server error", "see the server log"))
+
+
+async def _until_gone(work: Awaitable[None]) -> None:
+    with contextlib.suppress(ClientGone):
+        await work
+
+
+class _Outgoing:
+    """One socket's sending side: the worker and the followers take turns, one frame at a time."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self._lock = asyncio.Lock()
+        self._later: set[asyncio.Task[None]] = set()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Raises ClientGone when the peer is no longer there."""
+        async with self._lock:
+            if self.ws.closed:
+                raise ClientGone
+            try:
+                await self.ws.send_json(frame)
+            except ConnectionError as exc:
+                raise ClientGone from exc
+
+    def later(self, frame: dict[str, Any]) -> None:
+        """Send from the reading side without waiting for it."""
+        task = asyncio.create_task(self.send(frame))
+        self._later.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._later.discard(task)
+        if not task.cancelled() and not isinstance(task.exception(), (ClientGone, type(None))):
+            log.error("could not send a frame", exc_info=task.exception())

@@ -1,0 +1,231 @@
+"""The delivery extension, server side (docs/protocol.md): nothing taken is lost or run twice.
+
+A chat frame with an `id` is stored in the inbox and acknowledged in one transaction; a repeated
+id gets the same message's standing, never a second turn. One worker per session answers its
+inbox in order, and the run belongs to the session, not to a socket: a socket that drops misses
+nothing, because every reply frame is numbered per session and kept, and a socket that asks to
+`resume` after a number gets the rest, then the live frames. Stopping a reply cancels the run
+and its partial answer is stored as `stopped`. At start, replies a dead server left unfinished
+are ended as interrupted and the messages still queued are answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mock_backend.sessions import SessionRegistry
+from mock_backend.store import InboxEntry, StoreError
+from mock_backend.turns import TurnRunner
+from mock_backend.wire import (
+    Agent,
+    ChatRequest,
+    ack_frame,
+    error_frame,
+    interrupted_frame,
+    resumed_frame,
+    stopped_frame,
+)
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ENDS = {
+    "complete": "complete",
+    "error": "error",
+    "stopped": "stopped",
+    "interrupted": "interrupted",
+}
+"""End-of-reply frame type → the inbox state it leaves."""
+REPLAY_BATCH = 500
+
+
+class Deliveries:
+    def __init__(self, registry: SessionRegistry, runner: TurnRunner) -> None:
+        self.registry = registry
+        self.store = registry.store
+        self.runner = runner
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}
+        self._changed: dict[str, asyncio.Event] = {}
+        self.stopping = False
+
+    # taking messages ----------------------------------------------------------------------------
+
+    def take(self, request: ChatRequest, agent: Agent) -> dict[str, Any] | None:
+        """Store and acknowledge a message (the ack is journaled: followers send it). A repeated
+        id returns its duplicate ack, to send directly. Raises StoreError if it was not stored."""
+        assert request.client_id is not None
+        session = self.registry.open(request.session_id, agent, request.device_id)
+        existing = self.store.inbox_entry(session.session_id, request.client_id)
+        if existing is not None:
+            return ack_frame(request.client_id, existing.state, duplicate=True)
+        self.store.queue_message(
+            session.session_id,
+            request.client_id,
+            request.content,
+            request.attachments,
+            ack_frame(request.client_id),
+        )
+        self._notify(session.session_id)
+        self._ensure_worker(session.session_id, agent)
+        return None
+
+    def stop(self, session_id: str, client_id: str | None) -> bool:
+        """Stop the running reply (if `client_id` is given, only that one). Returns whether a
+        reply was stopped; the `stopped` frame follows in the session's frames."""
+        running = self._running.get(session_id)
+        if running is None or (client_id is not None and running[0] != client_id):
+            return False
+        session = self.registry.active.get(session_id)
+        if session is not None:
+            session.stop_requested = True
+        running[1].cancel()
+        return True
+
+    def recover(self) -> None:
+        """At start: a reply the last server died in is ended as interrupted (the user can
+        retry); messages acknowledged but never answered are answered now."""
+        for entry in self.store.unfinished():
+            if entry.state == "replying":
+                self._end(entry, interrupted_frame("the server stopped while replying"))
+                with contextlib.suppress(StoreError):
+                    if self.store.last_role(entry.session_id) == "user":
+                        session = self.registry.open(entry.session_id, "claude", "")
+                        self.registry.append(
+                            session,
+                            "assistant",
+                            "[no reply: interrupted]",
+                            {"status": "interrupted"},
+                        )
+        for entry in self.store.unfinished():
+            row = self.store.get_session(entry.session_id)
+            agent: Agent = "codex" if row is not None and row.agent_type == "codex" else "claude"
+            self._ensure_worker(entry.session_id, agent)
+
+    async def close(self) -> None:
+        """Server shutdown: running replies end as interrupted; queued ones wait for the next
+        start."""
+        self.stopping = True
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    # following a session's frames --------------------------------------------------------------
+
+    def last_seq(self, session_id: str) -> int:
+        return self.store.last_seq(session_id)
+
+    def unanswered(self, session_id: str) -> list[str]:
+        return [e.client_id for e in self.store.unfinished(session_id)]
+
+    async def follow(self, session_id: str, after: int, send: Send, *, resumed: bool) -> None:
+        """Send the session's frames numbered after `after`, then each new one as it comes,
+        until cancelled. With `resumed`, a `resumed` frame marks the end of the replay."""
+        cursor = after
+        while True:
+            changed = self._event(session_id)
+            frames = self.store.frames_after(session_id, cursor, REPLAY_BATCH)
+            for frame in frames:
+                await send(frame)
+                cursor = frame["seq"]
+            if len(frames) == REPLAY_BATCH:
+                continue
+            if resumed:
+                resumed = False
+                await send(resumed_frame(session_id, cursor, self.unanswered(session_id)))
+            await changed.wait()
+
+    # inside -------------------------------------------------------------------------------------
+
+    def _event(self, session_id: str) -> asyncio.Event:
+        return self._changed.setdefault(session_id, asyncio.Event())
+
+    def _notify(self, session_id: str) -> None:
+        event = self._changed.pop(session_id, None)
+        if event is not None:
+            event.set()
+
+    def _publish(self, session_id: str, frame: dict[str, Any]) -> None:
+        self.store.journal(session_id, frame)
+        self._notify(session_id)
+
+    def _end(self, entry: InboxEntry, frame: dict[str, Any]) -> None:
+        """Record how a reply ended: its end frame and the inbox state, best effort."""
+        try:
+            self._publish(entry.session_id, {**frame, "reply_to": entry.client_id})
+            self.store.set_inbox_state(entry.session_id, entry.client_id, ENDS[frame["type"]])
+        except StoreError as exc:
+            log.error("could not record the end of a reply: %s", exc)
+
+    def _ensure_worker(self, session_id: str, agent: Agent) -> None:
+        worker = self._workers.get(session_id)
+        if (worker is None or worker.done()) and not self.stopping:
+            task = asyncio.create_task(self._work(session_id, agent), name=f"replies {session_id}")
+            self._workers[session_id] = task
+            task.add_done_callback(lambda t: self._worker_ended(session_id, t))
+
+    def _worker_ended(self, session_id: str, task: asyncio.Task[None]) -> None:
+        if self._workers.get(session_id) is task:
+            del self._workers[session_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the reply worker of %s failed", session_id, exc_info=task.exception())
+
+    async def _work(self, session_id: str, agent: Agent) -> None:
+        while (entry := self.store.next_queued(session_id)) is not None:
+            await self._answer(entry, agent)
+
+    async def _answer(self, entry: InboxEntry, agent: Agent) -> None:
+        self.store.set_inbox_state(entry.session_id, entry.client_id, "replying")
+        ended: list[str] = []
+
+        async def publish(frame: dict[str, Any]) -> None:
+            if frame["type"] in ENDS:
+                ended.append(frame["type"])
+            self._publish(entry.session_id, {**frame, "reply_to": entry.client_id})
+
+        row = self.store.get_session(entry.session_id)
+        request = ChatRequest(
+            content=entry.content,
+            session_id=entry.session_id,
+            device_id=row.device_id if row else "unknown-device",
+            chat_type="jarvis" if agent == "claude" else "codex",
+            attachments=entry.attachments,
+            client_id=entry.client_id,
+        )
+        run = asyncio.create_task(self.runner.run(request, agent, publish))
+        self._running[entry.session_id] = (entry.client_id, run)
+        try:
+            await run
+        except asyncio.CancelledError:
+            if run.cancelled() and not _being_cancelled():
+                session = self.registry.active.get(entry.session_id)
+                if session is not None and session.stop_requested:
+                    return self._end(entry, stopped_frame())
+                return self._end(entry, interrupted_frame("the session was closed"))
+            run.cancel()
+            with contextlib.suppress(BaseException):
+                await run
+            self._end(entry, interrupted_frame("the server stopped while replying"))
+            raise
+        except Exception:
+            log.exception("a reply on %s failed", entry.session_id)
+            self._end(entry, error_frame("Internal server error", "see the server log"))
+        else:
+            if ended:
+                with contextlib.suppress(StoreError):
+                    self.store.set_inbox_state(entry.session_id, entry.client_id, ENDS[ended[-1]])
+            else:
+                self._end(entry, error_frame("Internal server error", "the reply had no end"))
+        finally:
+            if self._running.get(entry.session_id, (None, None))[1] is run:
+                del self._running[entry.session_id]
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
