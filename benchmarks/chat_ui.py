@@ -43,12 +43,12 @@ def _dead_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
-def _app(data_dir: Path) -> ChatApp:
+def _app(data_dir: Path, url: str | None = None) -> ChatApp:
     return ChatApp(
         ChatSetup(
             store=ChatStore(data_dir / "history.db"),
             device_id="BENCH",
-            url=_dead_url(),
+            url=url or _dead_url(),
             token="t",
             backoff=lambda: Backoff(base=60, cap=60),
             freeze_startup_objects=True,  # as the CLI does
@@ -88,7 +88,7 @@ def _fill(store: ChatStore, session_id: str, count: int) -> None:
     for i in range(count):
         role = "user" if i % 2 == 0 else "assistant"
         text = f"Question {i}?" if role == "user" else f"**Answer {i}**\n\n- point one\n- point two"
-        store.append(session_id, StoredMessage(new_id(), role, text, "complete", "2026-01-01"))
+        store.save(session_id, StoredMessage(new_id(), role, text, "complete", "2026-01-01"))
 
 
 async def bench_big_reply(tmp: Path) -> None:
@@ -190,14 +190,16 @@ async def bench_startup(tmp: Path) -> None:
     store = ChatStore(tmp / "history.db")
     from tui.store import TabRow
 
+    url = _dead_url()
     for position in range(5):
         tab_id = new_id()
         session = f"BENCH-claude-{tab_id}"
-        store.add_tab(TabRow(tab_id, position, "claude", f"Tab {position}", session, ""), "2026")
+        row = TabRow(tab_id, position, "claude", f"Tab {position}", session, "")
+        store.add_tab(row, "2026", url)
         _fill(store, session, 2000)
     store.close()
     started = time.perf_counter()
-    async with _app(tmp).run_test(size=SIZE) as pilot:
+    async with _app(tmp, url).run_test(size=SIZE) as pilot:
         app = await _ready(pilot)
         ready = time.perf_counter() - started
         assert app.workspace is not None and len(app.workspace.tabs) == 5

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from harness.driver import AppRun, blocks, replies_done
+from harness.driver import RESTART_WAIT, AppRun, blocks, replies_done
 from harness.outcome import check
 from harness.scenario import ScenarioList
 from harness.target import Target
@@ -487,7 +487,7 @@ async def reconnect(target: Target) -> None:
 
         await target.restart(while_down)
         check(dropped, "the tab never showed the drop")
-        await run.connected()
+        await run.connected(limit=RESTART_WAIT)
         reply = await run.ask("What is the code word?")
         check(word in reply.text, f"after the reconnect the reply was: {reply.text[:200]}")
         await listed(target, tab, messages=4)
@@ -513,15 +513,17 @@ async def typed_while_down(target: Target) -> None:
             await run.app.settled()
             pending = [b for b in blocks(run.app) if b.message and b.message.status == "pending"]
             check(
-                pending and str(pending[-1].border_subtitle).startswith("pending"),
-                "the message typed while down is not shown as pending",
+                pending and str(pending[-1].border_subtitle).startswith("queued"),
+                "the message typed while down is not shown as queued",
             )
 
         await target.restart(while_down)
-        await run.until(replies_done(run.app, 2), "the reply to the message typed while down")
+        await run.until(
+            replies_done(run.app, 2), "the reply to the message typed while down", RESTART_WAIT
+        )
         sent = [m for m in tab.messages if m.text == "Typed while the backend was down."]
         check(
-            sent and sent[0].status == "sent",
+            sent and sent[0].status == "acknowledged",
             f"the message ended as {sent[0].status if sent else 'missing'}",
         )
         await listed(target, tab, messages=4)

@@ -73,7 +73,7 @@ class Chat:
 
     def __init__(self, ws: ClientConnection, token: str) -> None:
         self.ws = ws
-        self.protocol = ClientProtocol(token)
+        self.protocol = ClientProtocol(token, use_delivery=False)
         self._sent = 0
 
     async def frame(self, what: str, limit: float = HANDSHAKE_LIMIT) -> str | bytes:

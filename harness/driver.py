@@ -30,6 +30,10 @@ from tui.workspace import ChatTab, Workspace
 
 SIZE = (120, 40)
 WAIT = scaled(15.0)
+RESTART_WAIT = scaled(60.0)
+"""How long a scenario that restarts the backend waits for the drop and for the way back: the
+reference server holds sockets ~36 s after SIGTERM, and the client's backoff adds up to 10 s.
+A fixed 15 s failed two restart items against it: false alarms."""
 """Seconds any one wait may take before the scenario fails with what it waited for."""
 
 
@@ -229,13 +233,14 @@ class AppRun:
         except TimeoutError:
             raise Failed(f"waited {limit:.0f} s for {what}") from None
 
-    async def connected(self, index: int | None = None) -> None:
+    async def connected(self, index: int | None = None, limit: float = WAIT) -> None:
         """Wait for the tab to connect; a refused token fails at once (the app stops retrying)."""
         tab = self.tab(index)
         settled = (Phase.CONNECTED, Phase.AUTH_FAILED)
         await self.until(
             lambda: tab.state.phase in settled,
             f"tab “{tab.title}” to connect (it shows: {tab.state.label(0)})",
+            limit,
         )
         if tab.state.phase is not Phase.CONNECTED:
             raise Failed(f"tab “{tab.title}” did not connect: {tab.state.label(0)}")
@@ -244,7 +249,9 @@ class AppRun:
         """Wait for the tab to notice that its connection is gone."""
         tab = self.tab(index)
         await self.until(
-            lambda: tab.state.phase is not Phase.CONNECTED, "the tab to notice the drop"
+            lambda: tab.state.phase is not Phase.CONNECTED,
+            "the tab to notice the drop",
+            RESTART_WAIT,
         )
 
     # acting -----------------------------------------------------------------------------------

@@ -17,10 +17,16 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from mock_backend.config import MockConfig, default_db_path
+from mock_backend.faults import FaultError, FaultPlan
 from mock_backend.server import MockBackend, StartError
 from mock_backend.wire import SERVER_VERSION
 
 console = Console(highlight=False, soft_wrap=True)
+
+
+class FeatureSet(StrEnum):
+    all = "all"
+    none = "none"
 
 
 class LogLevel(StrEnum):
@@ -91,12 +97,34 @@ def mock(
             "and any token (the seeds promise 404 and 401; `builderos check` reports it)."
         ),
     ] = False,
+    features: Annotated[
+        FeatureSet,
+        Opt(
+            case_sensitive=False,
+            help="`all`: the delivery extension too (ids, acks, resume, stop, history); "
+            "`none`: only what the reference server speaks.",
+        ),
+    ] = FeatureSet.all,
+    fault: Annotated[
+        list[str] | None,
+        Opt(
+            help="Inject a fault, NAME=VALUE (repeatable): drop_after_chunks, close_code, "
+            "stall, ack_delay, drop_ack, duplicate_frame, reorder_frames, refuse_for, "
+            "linger_after_sigterm, random, seed, times. See docs/protocol.md.",
+            show_default=False,
+        ),
+    ] = None,
     log_level: Annotated[
         LogLevel, Opt(case_sensitive=False, help="How much to log on stderr.")
     ] = LogLevel.info,
 ) -> None:
     """Run the bundled BuilderOS v2 backend (HTTP + WebSocket, SQLite sessions, BridgeHub)."""
     _setup_logging(log_level)
+    try:
+        plan = FaultPlan.parse(dict(_pair(item) for item in fault or ()))
+    except FaultError as exc:
+        console.print(f"[red]error:[/] --fault {exc}")
+        raise typer.Exit(2) from None
     generated = token is None
     config = MockConfig(
         host=host,
@@ -114,6 +142,8 @@ def mock(
         allowed_hosts=tuple(name.lower() for name in allow_host or ()),
         head_timeout=head_timeout,
         reference_close=reference_close,
+        delivery=features is FeatureSet.all,
+        faults=plan,
     )
     try:
         asyncio.run(_serve(MockBackend(config), show_token=generated))
@@ -123,6 +153,13 @@ def mock(
     except KeyboardInterrupt:
         pass
     console.print("Mock backend stopped.")
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep:
+        raise FaultError(f"{item!r}: expected NAME=VALUE, e.g. drop_after_chunks=3")
+    return name.strip(), value
 
 
 def _setup_logging(level: LogLevel) -> None:
@@ -147,7 +184,9 @@ async def _serve(backend: MockBackend, *, show_token: bool) -> None:
         _banner(backend, show_token)
         await stop.wait()
     finally:
-        await backend.stop()
+        # SIGTERM, not Ctrl-C, gets the reference server's slow shutdown when asked for
+        linger = backend.faults.plan.linger_after_sigterm if stop.is_set() else 0.0
+        await backend.stop(linger=linger)
 
 
 def _banner(backend: MockBackend, show_token: bool) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from platformdirs import user_data_path
 
+from mock_backend.faults import FaultPlan
+
 
 def default_db_path() -> Path:
     return user_data_path("builderos", appauthor=False) / "mock-backend" / "sessions.db"
@@ -49,6 +51,8 @@ class MockConfig:
     allowed_hosts: tuple[str, ...] = ()
     """Host names answered besides the bound address (`--allow-host`; loopback names always
     are when bound to loopback)."""
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    """Faults to inject from the start (`--fault`); the admin endpoint changes them later."""
     delivery: bool = True
     """Offer the delivery extension (docs/protocol.md); False (`--features none`) speaks only
     the reference server's protocol, for testing a client against one."""

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from mock_backend.faults import FaultError, FaultPlan, Faults
 from mock_backend.hosts import HostPolicy
 from mock_backend.sessions import SessionRegistry
 from mock_backend.throttle import FailureThrottle
@@ -87,6 +88,7 @@ class Routes:
     """The server's own base URL, for upload answers (never built from the request's Host)."""
     reference_close: bool = False
     delivery: bool = True
+    faults: Faults | None = None
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/api/health", self.health)
@@ -97,6 +99,10 @@ class Routes:
         app.router.add_get("/uploads/{name}", self.uploaded)
         if self.delivery:
             app.router.add_get("/api/sessions/{session_id}/messages", self.messages)
+        if self.faults is not None:
+            app.router.add_get("/api/admin/faults", self.show_faults)
+            app.router.add_post("/api/admin/faults", self.set_faults)
+            app.router.add_delete("/api/admin/faults", self.clear_faults)
 
     async def health(self, request: web.Request) -> web.Response:
         return _json(
@@ -138,6 +144,36 @@ class Routes:
             for m in store.all_messages(session_id)
         ]
         return _json(200, session_id=session_id, total=len(messages), messages=messages)
+
+    async def show_faults(self, request: web.Request) -> web.Response:
+        """The fault plan in force and how often each fault fired (X-API-Key)."""
+        if not await self._authorized(request, request.headers.get("X-API-Key", "")):
+            return _json(401, ok=False, error="Unauthorized")
+        assert self.faults is not None
+        return _json(200, ok=True, **self.faults.report())
+
+    async def set_faults(self, request: web.Request) -> web.Response:
+        """Replace the fault plan with the JSON object posted (docs/protocol.md)."""
+        if not await self._authorized(request, request.headers.get("X-API-Key", "")):
+            return _json(401, ok=False, error="Unauthorized")
+        assert self.faults is not None
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise FaultError("expected a JSON object of fault names and values")
+            plan = FaultPlan.parse(body)
+        except (ValueError, RecursionError) as exc:
+            return _json(400, ok=False, error=str(exc)[:300])
+        self.faults.set(plan)
+        log.warning("faults set: %s", plan.describe())
+        return _json(200, ok=True, **self.faults.report())
+
+    async def clear_faults(self, request: web.Request) -> web.Response:
+        if not await self._authorized(request, request.headers.get("X-API-Key", "")):
+            return _json(401, ok=False, error="Unauthorized")
+        assert self.faults is not None
+        self.faults.clear()
+        return _json(200, ok=True, **self.faults.report())
 
     async def close(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")

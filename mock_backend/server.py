@@ -19,6 +19,7 @@ from aiohttp import web
 from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
 from mock_backend.config import MockConfig
 from mock_backend.delivery import Deliveries
+from mock_backend.faults import Faults
 from mock_backend.hosts import ANY_ADDRESS, HostPolicy
 from mock_backend.http import Routes, host_guard, json_errors
 from mock_backend.sessions import SessionRegistry
@@ -53,6 +54,8 @@ class MockBackend:
         )
         self.uploads = UploadDir(config.resolved_uploads_dir())
         self.throttle = FailureThrottle(base=config.failure_delay)
+        self.faults = Faults()
+        self.faults.set(config.faults)
         self._store: SessionStore | None = None
         self._registry: SessionRegistry | None = None
         self._deliveries: Deliveries | None = None
@@ -129,6 +132,7 @@ class MockBackend:
             chunk_size=self.config.chunk_size,
             chunk_delay=self.config.chunk_delay,
             capsule=self.config.capsule,
+            before_chunk=self.faults.before_chunk,
         )
         deliveries = Deliveries(registry, turns) if self.config.delivery else None
         self.sockets = {
@@ -138,6 +142,7 @@ class MockBackend:
                 self.token_ok,
                 self.throttle,
                 deliveries=deliveries,
+                faults=self.faults,
                 auth_timeout=self.config.auth_timeout,
                 heartbeat=self.config.heartbeat,
                 receive_timeout=self.config.receive_timeout,
@@ -157,6 +162,7 @@ class MockBackend:
             public_url=lambda: self.public_url,
             reference_close=self.config.reference_close,
             delivery=self.config.delivery,
+            faults=self.faults,
         ).install(app)
         for agent, endpoint in self.sockets.items():
             app.router.add_get(f"/api/{agent}/ws", endpoint.handle)
@@ -193,13 +199,20 @@ class MockBackend:
         self.port = listening.getsockname()[1]
         log.info("mock backend listening on %s", self.url)
 
-    async def stop(self) -> None:
+    async def stop(self, *, linger: float = 0.0) -> None:
+        """Stop serving. `linger`: first hold every socket open and silent this many seconds,
+        accepting nothing new (the reference server's slow graceful shutdown)."""
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
+        if linger:
+            log.info("holding sockets open for %.0f s before stopping", linger)
+            for chat_socket in self.sockets.values():
+                chat_socket.freeze()
+            await asyncio.sleep(linger)
         if self._deliveries is not None:
             await self._deliveries.close()
             self._deliveries = None

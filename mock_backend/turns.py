@@ -49,8 +49,11 @@ class TurnRunner:
         chunk_size: int = 100,
         chunk_delay: float = 0.05,
         capsule: str = ".",
+        before_chunk: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
+        """`before_chunk(index)` runs before each chunk after the first (fault injection)."""
         self.registry = registry
+        self.before_chunk = before_chunk
         self.bridgehub = bridgehub
         self.chunk_size = chunk_size
         self.chunk_delay = chunk_delay
@@ -103,6 +106,8 @@ class TurnRunner:
             for index, piece in enumerate(chunks(answer, self.chunk_size)):
                 if index and self.chunk_delay:
                     await asyncio.sleep(self.chunk_delay)
+                if index and self.before_chunk is not None:
+                    await self.before_chunk(index)
                 await send(chunk_frame(piece))
                 delivered += len(piece)
             count = self.registry.append(session, "assistant", answer, {"status": "complete"})

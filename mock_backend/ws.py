@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import WSMessage, WSMsgType, web
 
 from mock_backend.delivery import Deliveries
+from mock_backend.faults import Faults
 from mock_backend.store import StoreError
 from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import ClientGone, TurnRunner
@@ -54,6 +55,7 @@ class ChatSocket:
         throttle: FailureThrottle,
         *,
         deliveries: Deliveries | None = None,
+        faults: Faults | None = None,
         auth_timeout: float = 10.0,
         heartbeat: float = 30.0,
         receive_timeout: float = 600.0,
@@ -64,13 +66,29 @@ class ChatSocket:
         self.throttle = throttle
         self.deliveries = deliveries
         """None: `--features none`, the reference server's protocol only."""
+        self.faults = faults or Faults()
+        self.frozen = asyncio.Event()
+        """Set on a lingering shutdown: sockets stay open, and nothing is read or sent."""
+        self._requests: dict[web.WebSocketResponse, web.Request] = {}
         self.auth_timeout = auth_timeout
         self.heartbeat = heartbeat
         self.receive_timeout = receive_timeout
         self.connections = 0
         self.sockets: set[web.WebSocketResponse] = set()
 
+    def freeze(self) -> None:
+        """Hold every socket open and silent (a server in a slow graceful shutdown): nothing
+        is read, so pings go unanswered, and nothing more is sent."""
+        self.frozen.set()
+        for request in self._requests.values():
+            if request.transport is not None:
+                request.transport.pause_reading()
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.faults.refusing() or self.frozen.is_set():
+            return web.json_response(
+                {"ok": False, "error": "Service unavailable (fault injected)"}, status=503
+            )
         ws = web.WebSocketResponse(
             heartbeat=self.heartbeat,
             receive_timeout=self.receive_timeout,
@@ -78,11 +96,13 @@ class ChatSocket:
         )
         await ws.prepare(request)
         self.sockets.add(ws)
+        self._requests[ws] = request
         try:
             if await self._authenticate(ws, request.remote or "unknown"):
                 await self._serve(ws)
         finally:
             self.sockets.discard(ws)
+            self._requests.pop(ws, None)
         return ws
 
     async def _authenticate(self, ws: web.WebSocketResponse, address: str) -> bool:
@@ -110,7 +130,7 @@ class ChatSocket:
     async def _serve(self, ws: web.WebSocketResponse) -> None:
         self.connections += 1
         queue: asyncio.Queue[Work] = asyncio.Queue()
-        out = _Outgoing(ws)
+        out = _Outgoing(ws, self.frozen, self.faults)
         worker = asyncio.create_task(self._work(out, queue))
         worker.add_done_callback(lambda task: self._worker_ended(ws, task))
         followers: dict[str, asyncio.Task[None]] = {}
@@ -173,6 +193,8 @@ class ChatSocket:
         resumed: bool,
     ) -> None:
         assert self.deliveries is not None
+        # a client ahead of this journal saw another database: it gets everything from here
+        after = min(after, self.deliveries.last_seq(session_id))
         previous = followers.pop(session_id, None)
         if previous is not None:
             previous.cancel()
@@ -237,22 +259,30 @@ async def _until_gone(work: Awaitable[None]) -> None:
 
 
 class _Outgoing:
-    """One socket's sending side: the worker and the followers take turns, one frame at a time."""
+    """One socket's sending side: the worker and the followers take turns, one frame at a time,
+    through the fault injector."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, frozen: asyncio.Event, faults: Faults) -> None:
         self.ws = ws
+        self.frozen = frozen
         self._lock = asyncio.Lock()
         self._later: set[asyncio.Task[None]] = set()
+        self.send = faults.wrap(self._send, self._close)
 
-    async def send(self, frame: dict[str, Any]) -> None:
+    async def _send(self, frame: dict[str, Any]) -> None:
         """Raises ClientGone when the peer is no longer there."""
         async with self._lock:
+            if self.frozen.is_set():
+                await asyncio.Future()  # a lingering shutdown: never sent
             if self.ws.closed:
                 raise ClientGone
             try:
                 await self.ws.send_json(frame)
             except ConnectionError as exc:
                 raise ClientGone from exc
+
+    async def _close(self, code: int) -> None:
+        await self.ws.close(code=code, message=b"fault injected: connection dropped")
 
     def later(self, frame: dict[str, Any]) -> None:
         """Send from the reading side without waiting for it."""

@@ -73,6 +73,10 @@ class ChatSetup:
     benchmarks): frozen objects are never collected, so a test run of many apps would keep all."""
 
 
+DEMO_BACKEND = "demo"
+"""Whose tabs demo mode shows: its own, whatever port the bundled mock got."""
+
+
 class TabsChanged(Message):
     """A change to the tab list or the selection, drawn in the app's message queue."""
 
@@ -96,12 +100,16 @@ class ChatApp(App[None]):
         Binding("ctrl+o", "new_tab('codex')", "+Codex", tooltip="New Codex tab"),
         Binding("f8", "close_tab", "Close", tooltip="Close tab (asks first)"),
         Binding("ctrl+pagedown,alt+right", "next_tab", "Next", tooltip="Next tab"),
-        Binding("ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab"),
+        Binding(
+            "ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab", show=False
+        ),
         Binding("ctrl+g", "pick_tab", "Go to tab", tooltip="Go to tab 1–5 (then press its number)"),
         Binding("f2", "rename_tab", "Rename", tooltip="Rename tab"),
         Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),
+        Binding("escape", "stop_reply", "Stop", tooltip="Stop the reply being written"),
+        Binding("ctrl+r", "retry", "Retry", tooltip="Send again (not confirmed, or no full reply)"),
         Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
-        Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages"),
+        Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
     ]
 
     def __init__(self, setup: ChatSetup) -> None:
@@ -140,6 +148,7 @@ class ChatApp(App[None]):
             base_url=url,
             token=token or "",
             device_id=setup.device_id,
+            backend=DEMO_BACKEND if setup.url is None else None,
             backoff=setup.backoff,
         )
         self.workspace = workspace
@@ -382,6 +391,21 @@ class ChatApp(App[None]):
         if self.workspace is not None:
             self.workspace.reconnect(self.workspace.selected.tab_id)
             self.notify("Reconnecting…", timeout=2)
+
+    def action_stop_reply(self) -> None:
+        if self.workspace is not None and not self.workspace.stop_reply(
+            self.workspace.selected.tab_id
+        ):
+            self.notify("No reply is being written in this tab.", timeout=3)
+
+    def action_retry(self) -> None:
+        if self.workspace is None:
+            return
+        sent = self.workspace.retry(self.workspace.selected.tab_id)
+        if sent is None:
+            self.notify("Nothing to retry: the last message was answered.", timeout=3)
+        else:
+            self.notify(f"Sending again: {sent.text[:60]}", timeout=3)
 
     def action_copy_last(self) -> None:
         if self.workspace is None:

@@ -18,7 +18,7 @@ from tui.client.frames import clean_text
 from tui.client.ids import new_id
 from tui.private_files import private_dir, private_file, tighten
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tabs (
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS tabs (
     session_id TEXT NOT NULL,
     draft      TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
-    closed_at  TEXT
+    closed_at  TEXT,
+    backend    TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS messages (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,7 +42,19 @@ CREATE TABLE IF NOT EXISTS messages (
     timestamp  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 """
+_UPGRADES = {
+    # 1 → 2: tabs belong to a backend; the last numbered reply frame per session is kept; a
+    # user message whose reply came is `acknowledged` (`sent` now means "no answer yet")
+    2: (
+        "ALTER TABLE tabs ADD COLUMN backend TEXT NOT NULL DEFAULT ''",
+        "UPDATE messages SET status = 'acknowledged' WHERE role = 'user' AND status = 'sent'",
+    ),
+}
+"""Steps from each older schema, run in order in one transaction before `_SCHEMA`."""
+UNOWNED = ""
+"""The backend of tabs made before tabs had one: the next backend opened adopts them."""
 
 
 class StoreError(Exception):
@@ -65,7 +78,9 @@ class StoredMessage:
     """`user`, `assistant` or `error`."""
     text: str
     status: str
-    """user: `pending` → `sent`; assistant: `complete` or `interrupted`; error: `error`."""
+    """user: `pending` (queued) → `sent` (written) → `acknowledged` (the server has it), or
+    `not_confirmed` (written to a socket that dropped, on a server that does not acknowledge);
+    assistant: `replying` → `complete`, `interrupted` or `stopped`; error: `error`."""
     timestamp: str
     row: int = 0
 
@@ -110,8 +125,11 @@ class ChatStore:
             problems = [row[0] for row in db.execute("PRAGMA quick_check")]
             if problems != ["ok"]:
                 raise _Damaged("; ".join(problems[:3]))
-            if db.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer builderos; upgrade it")
+            if 0 < version < SCHEMA_VERSION:
+                _upgrade(db, version)
             db.executescript(_SCHEMA)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
@@ -157,17 +175,27 @@ class ChatStore:
 
     # tabs --------------------------------------------------------------------------------------
 
-    def open_tabs(self) -> list[TabRow]:
+    def open_tabs(self, backend: str) -> list[TabRow]:
+        """The open tabs of one backend (tabs from before backends were recorded are adopted
+        by the first backend that asks; the caller tells the user)."""
         rows = self._run(
             "SELECT tab_id, position, provider, title, session_id, draft FROM tabs"
-            " WHERE closed_at IS NULL ORDER BY position"
+            " WHERE closed_at IS NULL AND backend = ? ORDER BY position",
+            (backend,),
         ).fetchall()
         return [TabRow(*row) for row in rows]
 
-    def add_tab(self, tab: TabRow, created_at: str) -> None:
+    def adopt_unowned_tabs(self, backend: str) -> int:
+        """Give tabs made before schema 2 to `backend`; returns how many."""
+        return self._run(
+            "UPDATE tabs SET backend = ? WHERE backend = ? AND closed_at IS NULL",
+            (backend, UNOWNED),
+        ).rowcount
+
+    def add_tab(self, tab: TabRow, created_at: str, backend: str) -> None:
         self._run(
-            "INSERT INTO tabs(tab_id, position, provider, title, session_id, draft, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tabs(tab_id, position, provider, title, session_id, draft, created_at,"
+            " backend) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 tab.tab_id,
                 tab.position,
@@ -176,6 +204,7 @@ class ChatStore:
                 tab.session_id,
                 tab.draft,
                 created_at,
+                backend,
             ),
         )
 
@@ -190,10 +219,16 @@ class ChatStore:
 
     # messages ----------------------------------------------------------------------------------
 
-    def append(self, session_id: str, message: StoredMessage) -> None:
+    def set_status(self, msg_id: str, status: str) -> None:
+        self._run("UPDATE messages SET status = ? WHERE msg_id = ?", (status, msg_id))
+
+    def save(self, session_id: str, message: StoredMessage) -> None:
+        """Insert the message, or update its text and status where it stands (a reply saved
+        while it streams keeps its place)."""
         cursor = self._run(
             "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
+            " text = excluded.text, status = excluded.status RETURNING id",
             (
                 message.msg_id,
                 session_id,
@@ -203,20 +238,49 @@ class ChatStore:
                 message.timestamp,
             ),
         )
-        message.row = cursor.lastrowid or 0
+        message.row = cursor.fetchone()[0]
 
-    def set_status(self, msg_id: str, status: str) -> None:
-        self._run("UPDATE messages SET status = ? WHERE msg_id = ?", (status, msg_id))
+    def save_progress(self, session_id: str, seq: int | None, replies: list[StoredMessage]) -> None:
+        """Replies as far as they came and the number of the last frame they include, in one
+        transaction: after a crash, resuming from that number repeats nothing and misses
+        nothing."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for reply in replies:
+                    self.save(session_id, reply)
+                if seq is not None:
+                    self._run(
+                        "INSERT OR REPLACE INTO sessions(session_id, last_seq) VALUES (?, ?)",
+                        (session_id, seq),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not save to {self.path}: {exc}") from exc
 
-    def pending(self, session_id: str) -> list[StoredMessage]:
-        """The session's messages never written to a socket, oldest first (sent after a
-        restart: `pending` turns to `sent` only once a message is written)."""
+    def last_seq(self, session_id: str) -> int | None:
+        row = self._run(
+            "SELECT last_seq FROM sessions WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def with_status(self, session_id: str, *statuses: str) -> list[StoredMessage]:
+        """The session's messages in these states, oldest first (after a restart: `pending`
+        ones are sent, `sent` ones were never answered)."""
+        marks = ", ".join("?" * len(statuses))
         rows = self._run(
             "SELECT msg_id, role, text, status, timestamp, id FROM messages"
-            " WHERE session_id = ? AND status = 'pending' ORDER BY id",
-            (session_id,),
+            f" WHERE session_id = ? AND status IN ({marks}) ORDER BY id",
+            (session_id, *statuses),
         ).fetchall()
         return [StoredMessage(*row) for row in rows]
+
+    def pending(self, session_id: str) -> list[StoredMessage]:
+        """The session's messages never written to a socket, oldest first."""
+        return self.with_status(session_id, "pending")
 
     def count(self, session_id: str) -> int:
         return self._run(
@@ -233,6 +297,20 @@ class ChatStore:
             (session_id, before_row if before_row is not None else 2**62, limit),
         ).fetchall()
         return [StoredMessage(*row) for row in reversed(rows)]
+
+
+def _upgrade(db: sqlite3.Connection, version: int) -> None:
+    """Bring an older schema up to date, all steps or none."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for sql in _UPGRADES[step]:
+                db.execute(sql)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def device_id_of(store: ChatStore, override: str | None) -> str:

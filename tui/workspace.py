@@ -8,6 +8,7 @@ observer (`observe`), in order; the app draws them, the harness and the tests wa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from tui.client import connection as conn
 from tui.client import protocol as wire
 from tui.client.backoff import Backoff
-from tui.client.frames import DISPLAY_NAMES, Provider
+from tui.client.frames import DISPLAY_NAMES, BadURL, Provider, normalise_base_url
 from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
@@ -28,6 +29,16 @@ log = logging.getLogger(__name__)
 MAX_TABS = 5
 WINDOW = 100
 """Messages per tab loaded at start; earlier ones are paged in on request."""
+SAVE_EVERY = 0.5
+"""Seconds between saves of a reply being streamed (a crash loses at most this much, and
+resume brings it back)."""
+RETRYABLE = ("interrupted", "stopped", "error")
+"""How a reply may have ended for ctrl+r to ask again."""
+
+
+def reply_id(msg_id: str) -> str:
+    """The stored id of the reply to a message: one reply per message, saved in place."""
+    return f"{msg_id}:reply"
 
 
 class TabLimitReached(Exception):
@@ -36,6 +47,13 @@ class TabLimitReached(Exception):
 
 class LastTab(Exception):
     pass
+
+
+def _backend_key(base_url: str) -> str:
+    try:
+        return normalise_base_url(base_url)
+    except BadURL:
+        return base_url
 
 
 def _now() -> str:
@@ -54,6 +72,11 @@ class ChatTab:
     """Stored messages older than the loaded window."""
     live: str | None = None
     """The reply being streamed, as received so far."""
+    live_for: str | None = None
+    """The message `live` answers."""
+    seq: int | None = None
+    """The number of the last reply frame saved (delivery extension)."""
+    save_due: asyncio.TimerHandle | None = None
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
     connection: conn.TabConnection | None = None
 
@@ -155,10 +178,15 @@ class Workspace:
         base_url: str,
         token: str,
         device_id: str,
+        backend: str | None = None,
         backoff: Callable[[], Backoff] = Backoff,
+        connection_options: dict[str, Any] | None = None,
     ) -> None:
+        """`backend`: whose tabs these are (default: the base URL; demo mode has its own)."""
         self.store = store
         self.base_url = base_url
+        self.backend = backend or _backend_key(base_url)
+        self.connection_options = connection_options or {}
         self.token = token
         self.device_id = device_id
         self._observers: list[Observer] = []
@@ -181,19 +209,38 @@ class Workspace:
     # life cycle --------------------------------------------------------------------------------
 
     def restore(self) -> None:
-        """Load the open tabs with their recent history; a first run gets one Claude tab."""
-        for row in self.store.open_tabs():
+        """Load this backend's open tabs with their recent history; a first run gets one
+        Claude tab. Messages never written are queued; messages written and never answered
+        are sent again or marked not confirmed once the server's features are known."""
+        adopted = self.store.adopt_unowned_tabs(self.backend)
+        if adopted:
+            self._tell(
+                TabNotice(
+                    None,
+                    f"{adopted} tab(s) from an earlier version now belong to "
+                    f"this backend ({self.backend}).",
+                    "information",
+                )
+            )
+        for row in self.store.open_tabs(self.backend):
             provider: Provider = "codex" if row.provider == "codex" else "claude"
             tab = ChatTab(row.tab_id, provider, row.title, row.session_id, row.draft)
             tab.messages = self.store.recent(tab.session_id, WINDOW)
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
+            tab.seq = self.store.last_seq(tab.session_id)
+            for message in tab.messages:
+                if message.status == "replying":  # the app died while it streamed
+                    message.status = "interrupted"
             self._attach(tab)
             assert tab.connection is not None
             for waiting in self.store.pending(tab.session_id):
                 tab.connection.send(waiting.msg_id, waiting.text)  # never written: send now
+            tab.connection.unconfirmed = [
+                (m.msg_id, m.text) for m in self.store.with_status(tab.session_id, "sent")
+            ]
         if not self.tabs:
             self.add_tab("claude")
-        selected = self.store.setting("selected_tab")
+        selected = self.store.setting(self._selected_key)
         self.select(selected if selected and self.tab(selected) else self.tabs[0].tab_id)
 
     def start(self) -> None:
@@ -203,10 +250,17 @@ class Workspace:
             tab.connection.start()
 
     async def stop(self) -> None:
+        """Disconnect every tab; replies cut short are saved as interrupted (resumed, if the
+        server can, at the next start)."""
         self._started = False
         for tab in self.tabs:
             if tab.connection is not None:
                 await tab.connection.stop()
+            self._save_progress(tab)
+
+    @property
+    def _selected_key(self) -> str:
+        return f"selected_tab@{self.backend}"
 
     # tabs --------------------------------------------------------------------------------------
 
@@ -232,7 +286,7 @@ class Workspace:
         )
         position = len(self.tabs)
         self.store.add_tab(
-            TabRow(tab_id, position, provider, tab.title, tab.session_id, ""), _now()
+            TabRow(tab_id, position, provider, tab.title, tab.session_id, ""), _now(), self.backend
         )
         self._attach(tab)
         if self._started and tab.connection is not None:
@@ -248,6 +302,8 @@ class Workspace:
             device_id=self.device_id,
             on_event=lambda event: self._on_event(tab, event),
             backoff=self._backoff(),
+            last_seq=tab.seq,
+            **self.connection_options,
         )
         self.tabs.append(tab)
         self._tell(TabOpened(tab.tab_id))
@@ -283,7 +339,7 @@ class Workspace:
         if self.selected_id == tab_id:
             return
         self.selected_id = tab_id
-        self._save(lambda: self.store.set_setting("selected_tab", tab_id), tab_id)
+        self._save(lambda: self.store.set_setting(self._selected_key, tab_id), tab_id)
         self._tell(SelectionChanged(tab_id))
 
     def select_relative(self, delta: int) -> None:
@@ -323,20 +379,113 @@ class Workspace:
         self.set_draft(tab_id, "")
         return message
 
+    def stop_reply(self, tab_id: str) -> bool:
+        """Stop the reply being written (or awaited) in this tab; False if there is none."""
+        tab = self._tab(tab_id)
+        connection = tab.connection
+        assert connection is not None
+        current = connection.protocol.current
+        target = tab.live_for or (current.msg_id if current else None)
+        if target is None:
+            return False
+        connection.stop_reply(target)
+        return True
+
+    def retry(self, tab_id: str) -> StoredMessage | None:
+        """Ask again: a message not confirmed is sent again as it is; a message whose reply
+        was interrupted, stopped or failed is sent again as a new message. None: nothing to
+        retry (the last exchange went well)."""
+        tab = self._tab(tab_id)
+        last_user = next((m for m in reversed(tab.messages) if m.role == "user"), None)
+        if last_user is None:
+            return None
+        if last_user.status == "not_confirmed":
+            self._set_status(tab, last_user.msg_id, "pending")
+            assert tab.connection is not None
+            tab.connection.send(last_user.msg_id, last_user.text)
+            return last_user
+        after = tab.messages[tab.messages.index(last_user) + 1 :]
+        if tab.live is None and any(m.status in RETRYABLE for m in after):
+            return self.send(tab_id, last_user.text)
+        return None
+
     def _add(self, tab: ChatTab, message: StoredMessage) -> None:
         tab.messages.append(message)
-        self._save(lambda: self.store.append(tab.session_id, message), tab.tab_id)
+        self._save(lambda: self.store.save(tab.session_id, message), tab.tab_id)
         self._tell(MessageAdded(tab.tab_id, message))
 
-    def _end_live(self, tab: ChatTab, status: str) -> StoredMessage | None:
-        text, tab.live = tab.live, None
-        if text is None:
-            return None
-        message = StoredMessage(new_id(), "assistant", text, status, _now())
+    def _find(self, tab: ChatTab, msg_id: str) -> StoredMessage | None:
+        return next((m for m in reversed(tab.messages) if m.msg_id == msg_id), None)
+
+    def _set_status(self, tab: ChatTab, msg_id: str, status: str) -> None:
+        self._save(lambda: self.store.set_status(msg_id, status), tab.tab_id)
+        message = self._find(tab, msg_id)  # it may be older than the loaded window
+        if message is not None and message.status != status:
+            message.status = status
+            self._tell(MessageChanged(tab.tab_id, message))
+
+    def _received(self, tab: ChatTab, msg_id: str | None) -> None:
+        """The server has this message (it acknowledged it, or its reply began)."""
+        if msg_id is not None:
+            message = self._find(tab, msg_id)
+            if message is None or message.status != "acknowledged":
+                self._set_status(tab, msg_id, "acknowledged")
+
+    def _seq(self, tab: ChatTab) -> int | None:
+        return tab.connection.protocol.last_seq if tab.connection else None
+
+    def _chunk(self, tab: ChatTab, reply_to: str | None, text: str) -> None:
+        if tab.live is None:
+            stored = self._find(tab, reply_id(reply_to)) if reply_to else None
+            if stored is not None:  # cut when the app closed; the resumed stream goes on
+                stored.text += text
+                stored.status = "replying"
+                self._save_progress(tab, [stored])
+                self._tell(MessageChanged(tab.tab_id, stored))
+                return
+            tab.live, tab.live_for = "", reply_to
+            self._received(tab, reply_to)
+        tab.live += text
+        self._tell(LiveChunk(tab.tab_id, text))
+        if tab.save_due is None:
+            tab.save_due = asyncio.get_running_loop().call_later(
+                SAVE_EVERY, self._save_progress, tab
+            )
+
+    def _end(self, tab: ChatTab, reply_to: str | None, status: str) -> None:
+        """The reply to `reply_to` ended: save it whole with the frame number it ends at."""
+        if tab.live is None and reply_to is not None:
+            stored = self._find(tab, reply_id(reply_to))
+            if stored is not None:
+                stored.status = status
+                self._save_progress(tab, [stored])
+                self._tell(MessageChanged(tab.tab_id, stored))
+                return
+        key = reply_to or tab.live_for
+        text, tab.live, tab.live_for = tab.live or "", None, None
+        message = StoredMessage(
+            reply_id(key) if key else new_id(), "assistant", text, status, _now()
+        )
         tab.messages.append(message)
-        self._save(lambda: self.store.append(tab.session_id, message), tab.tab_id)
+        self._save_progress(tab, [message])
         self._tell(LiveEnded(tab.tab_id, message))
-        return message
+
+    def _save_progress(self, tab: ChatTab, replies: list[StoredMessage] | None = None) -> None:
+        """Save the reply being streamed (or the replies given) and the frame number they
+        reach, together."""
+        if tab.save_due is not None:
+            tab.save_due.cancel()
+            tab.save_due = None
+        if replies is None:
+            replies = []
+            if tab.live is not None and tab.live_for is not None:
+                replies.append(
+                    StoredMessage(reply_id(tab.live_for), "assistant", tab.live, "replying", _now())
+                )
+        seq = self._seq(tab)
+        if seq is not None:
+            tab.seq = seq
+        self._save(lambda: self.store.save_progress(tab.session_id, seq, replies), tab.tab_id)
 
     def _on_event(self, tab: ChatTab, event: conn.ClientEvent) -> None:
         match event:
@@ -344,26 +493,29 @@ class Workspace:
                 tab.state = state
                 self._tell(TabStateChanged(tab.tab_id, state))
             case conn.Delivered(msg_id):
-                self._save(lambda: self.store.set_status(msg_id, "sent"), tab.tab_id)
-                for message in reversed(tab.messages):  # it may be older than the loaded window
-                    if message.msg_id == msg_id:
-                        message.status = "sent"
-                        self._tell(MessageChanged(tab.tab_id, message))
-                        break
-            case wire.ReplyChunk(_, text):
-                tab.live = (tab.live or "") + text
-                self._tell(LiveChunk(tab.tab_id, text))
-            case wire.ReplyDone():
+                self._set_status(tab, msg_id, "sent")
+            case wire.Acknowledged(msg_id):
+                self._received(tab, msg_id)
                 if tab.live is None:
-                    tab.live = ""
-                self._end_live(tab, "complete")
-            case wire.ReplyFailed() as failed:
-                self._end_live(tab, "interrupted")
+                    self._save_progress(tab)
+            case wire.Requeued(msg_id):
+                self._set_status(tab, msg_id, "pending")
+            case wire.NotConfirmed(msg_id):
+                self._set_status(tab, msg_id, "not_confirmed")
+            case wire.ReplyChunk(reply_to, text):
+                self._chunk(tab, reply_to, text)
+            case wire.ReplyDone(reply_to):
+                self._end(tab, reply_to, "complete")
+            case wire.ReplyFailed(reply_to) as failed:
+                if tab.live is not None or (reply_to and self._find(tab, reply_id(reply_to))):
+                    self._end(tab, reply_to, "interrupted")
                 self._add(tab, StoredMessage(new_id(), "error", failed.message, "error", _now()))
-            case wire.ReplyInterrupted():
-                if tab.live is None:
-                    tab.live = ""
-                self._end_live(tab, "interrupted")
+            case wire.ReplyInterrupted(reply_to):
+                self._end(tab, reply_to, "interrupted")
+            case wire.ReplyStopped(reply_to):
+                self._end(tab, reply_to, "stopped")
+            case wire.ResumeDone():
+                self._save_progress(tab)
             case conn.Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))
 

@@ -95,4 +95,4 @@ def test_the_client_protocol_turns_everything_into_events(
         for event in protocol.receive(frame):
             repr(event).encode("utf-8")  # every text in an event can be shown and stored
     for event in protocol.connection_lost():
-        event.partial.encode("utf-8")
+        repr(event).encode("utf-8")

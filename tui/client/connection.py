@@ -24,8 +24,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider, normalise_base_url, ws_url
 from tui.client.protocol import (
+    Acknowledged,
+    Awaited,
     ClientProtocol,
     HandshakeFailed,
+    NotConfirmed,
     Opened,
     ProtocolEvent,
     Refused,
@@ -33,6 +36,9 @@ from tui.client.protocol import (
     ReplyDone,
     ReplyFailed,
     ReplyInterrupted,
+    ReplyStopped,
+    Requeued,
+    ResumeDone,
     ServerSaid,
     Strange,
     TokenAccepted,
@@ -71,8 +77,9 @@ class Notice:
     text: str
 
 
-ReplyEvent = ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted
-ClientEvent = StateChanged | Delivered | ReplyEvent | Notice
+ReplyEvent = ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted | ReplyStopped
+DeliveryEvent = Acknowledged | NotConfirmed | Requeued | ResumeDone
+ClientEvent = StateChanged | Delivered | ReplyEvent | DeliveryEvent | Notice
 
 
 class _Drop(Exception):
@@ -97,7 +104,14 @@ class TabConnection:
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         ping_interval: float = 25.0,
         ping_timeout: float = 20.0,
+        probe_after: float = 4.0,
+        probe_timeout: float = 3.0,
+        last_seq: int | None = None,
     ) -> None:
+        """`probe_after`: with a message in flight and nothing heard for this long, the
+        socket is probed (a ping that must be answered within `probe_timeout`), so a server
+        that went away without closing is found in seconds, not at the next keep-alive.
+        `last_seq`: the last numbered reply frame already taken (kept across restarts)."""
         self.base_url = normalise_base_url(base_url)
         self.url = ws_url(self.base_url, provider)
         self.token = token
@@ -110,10 +124,19 @@ class TabConnection:
         self.handshake_timeout = handshake_timeout
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
+        self.probe_after = probe_after
+        self.probe_timeout = probe_timeout
+        self.last_seq = last_seq
         self.state = ConnectionState(Phase.STOPPED)
         self.outbox: deque[tuple[str, str]] = deque()
-        self.protocol = ClientProtocol(token)
+        self.unconfirmed: list[tuple[str, str]] = []
+        """Messages written before a restart with no answer seen: sent again to a server that
+        recognises ids, else reported as not confirmed."""
+        self.protocol = ClientProtocol(token, last_seq=last_seq)
         """The current socket's protocol (a new one per socket)."""
+        self._carried: list[Awaited] = []
+        self._control: deque[str] = deque()
+        self._heard = 0.0
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._outbox_ready = asyncio.Event()
@@ -145,7 +168,7 @@ class TabConnection:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for lost in self.protocol.connection_lost():
+        for lost in self.protocol.connection_lost(final=True):
             self._emit(lost)
         self._set(ConnectionState(Phase.STOPPED))
 
@@ -153,6 +176,18 @@ class TabConnection:
         """Queue a message; it is written as soon as the tab is connected."""
         self.outbox.append((msg_id, text))
         self._outbox_ready.set()
+
+    def stop_reply(self, msg_id: str) -> bool:
+        """Stop the reply to `msg_id`. True: the server stops it (a `stopped` frame follows);
+        False: this server cannot stop replies, so it ended here and the rest is dropped."""
+        frame, events = self.protocol.stop(self.session_id, msg_id)
+        for event in events:
+            self._emit(event)
+        if frame is None:
+            return False
+        self._control.append(frame)
+        self._outbox_ready.set()
+        return True
 
     def reconnect_now(self) -> None:
         """Skip the wait before the next attempt (also retries after a refused token)."""
@@ -189,7 +224,9 @@ class TabConnection:
         while True:
             self._set(ConnectionState(Phase.CONNECTING))
             phase, reason = Phase.RECONNECTING, "connection lost"
-            self.protocol = protocol = ClientProtocol(self.token)
+            self.protocol = protocol = ClientProtocol(
+                self.token, last_seq=self.last_seq, carried=self._carried
+            )
             opened = False
             try:
                 async with connect(
@@ -197,6 +234,7 @@ class TabConnection:
                     open_timeout=self.open_timeout,
                     ping_interval=self.ping_interval,
                     ping_timeout=self.ping_timeout,
+                    close_timeout=self.probe_timeout,
                     max_size=MAX_FRAME_BYTES,
                 ) as ws:
                     opened = True
@@ -229,8 +267,7 @@ class TabConnection:
                 log.exception("connection to %s failed", self.url)
                 reason = f"an error: {exc!r}"
                 self._emit(Notice(f"The connection hit an error ({exc!r}) and reconnects."))
-            for lost in protocol.connection_lost():
-                self._emit(lost)
+            self._lost(protocol)
             delay = self.backoff.next_delay()
             self._set(ConnectionState(phase, reason, retry_at=loop.time() + delay))
             with contextlib.suppress(TimeoutError):
@@ -256,19 +293,74 @@ class TabConnection:
                         case TokenAccepted():
                             pass
 
+    def _lost(self, protocol: ClientProtocol) -> None:
+        """The socket is gone: messages never acknowledged go back to the front of the
+        outbox, in order; replies acknowledged are carried to the next socket."""
+        requeued: list[tuple[str, str]] = []
+        for event in protocol.connection_lost():
+            if isinstance(event, Requeued):
+                requeued.append((event.msg_id, event.text))
+            self._emit(event)
+        self.outbox.extendleft(reversed(requeued))
+        self._carried = protocol.carry()
+        self.last_seq = protocol.last_seq
+        self._control.clear()
+
     async def _serve(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
-        sender = asyncio.create_task(self._send_outbox(ws, protocol))
+        self._heard = asyncio.get_running_loop().time()
+        if protocol.delivery:
+            await ws.send(protocol.resume(self.session_id))
+            self.outbox.extendleft(reversed(self.unconfirmed))
+        else:
+            for msg_id, _ in self.unconfirmed:
+                self._emit(NotConfirmed(msg_id))
+        self.unconfirmed = []
+        tasks = {
+            asyncio.create_task(self._read(ws, protocol)),
+            asyncio.create_task(self._send_outbox(ws, protocol)),
+            asyncio.create_task(self._probe(ws, protocol)),
+        }
         try:
-            async for raw in ws:
-                for event in protocol.receive(raw):
-                    self._report(event)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await sender
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            task.result()  # the reason this socket ended, if it was not a plain close
+
+    async def _read(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
+        loop = asyncio.get_running_loop()
+        async for raw in ws:
+            self._heard = loop.time()
+            for event in protocol.receive(raw):
+                self._report(event)
+            self.last_seq = protocol.last_seq
+
+    async def _probe(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
+        """Find a half-open socket: a message in flight and silence → a ping must be answered.
+        A server that answers pings but never acknowledges is as good as gone."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.probe_after / 2)
+            in_flight = protocol.unacknowledged if protocol.delivery else protocol.awaiting
+            silent = loop.time() - self._heard
+            if not in_flight or silent < self.probe_after:
+                continue
+            try:
+                async with asyncio.timeout(self.probe_timeout):
+                    await (await ws.ping())
+            except TimeoutError:
+                raise _Drop(f"no answer for {silent:.0f} s, not even to a ping") from None
+            if protocol.delivery and protocol.unacknowledged and silent > 3 * self.probe_after:
+                raise _Drop(f"a message was not acknowledged in {silent:.0f} s")
 
     async def _send_outbox(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            while self._control:
+                await ws.send(self._control[0])
+                self._control.popleft()
             while self.outbox:
                 msg_id, text = self.outbox[0]
                 frame = protocol.chat(
@@ -284,13 +376,23 @@ class TabConnection:
                     protocol.withdraw(msg_id)  # still in the outbox: sent on the next socket
                     raise
                 self.outbox.popleft()
+                if not protocol.awaiting - 1:
+                    self._heard = loop.time()  # silence is counted from the first in flight
                 self._emit(Delivered(msg_id))
             self._outbox_ready.clear()
             await self._outbox_ready.wait()
 
     def _report(self, event: ProtocolEvent) -> None:
         match event:
-            case ReplyChunk() | ReplyDone() | ReplyFailed() | ReplyInterrupted():
+            case (
+                ReplyChunk()
+                | ReplyDone()
+                | ReplyFailed()
+                | ReplyInterrupted()
+                | ReplyStopped()
+                | Acknowledged()
+                | ResumeDone()
+            ):
                 self._emit(event)
             case ServerSaid(what):
                 self._emit(Notice(f"Server said error:{what}"))

@@ -42,7 +42,9 @@ def chat_frame(
     device_id: str,
     provider: Provider,
     attachments: list[dict[str, Any]] | None = None,
+    msg_id: str | None = None,
 ) -> str:
+    """A chat frame; `msg_id` only for a server with the delivery extension."""
     frame: dict[str, Any] = {
         "content": content,
         "session_id": session_id,
@@ -51,7 +53,17 @@ def chat_frame(
     }
     if attachments is not None:
         frame["attachments"] = attachments
+    if msg_id is not None:
+        frame["id"] = msg_id
     return json.dumps(frame)
+
+
+def resume_frame(session_id: str, after: int) -> str:
+    return json.dumps({"type": "resume", "session_id": session_id, "after": after})
+
+
+def stop_frame(session_id: str, msg_id: str | None) -> str:
+    return json.dumps({"type": "stop", "session_id": session_id, "id": msg_id})
 
 
 # incoming ---------------------------------------------------------------------------------------
@@ -76,20 +88,57 @@ class Ready:
 
 
 @dataclass(frozen=True)
-class Chunk:
+class Numbered:
+    """The delivery extension's marks on a reply frame (both None from a reference server)."""
+
+    reply_to: str | None = field(default=None, kw_only=True)
+    seq: int | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Chunk(Numbered):
     text: str
 
 
 @dataclass(frozen=True)
-class Complete:
+class Complete(Numbered):
     message_count: int | None
     usage: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
-class ServerError:
+class ServerError(Numbered):
     content: str
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Ack(Numbered):
+    """The server stored the user turn `msg_id`; `state` is where its reply stands."""
+
+    msg_id: str
+    state: str
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Stopped(Numbered):
+    """The reply was stopped on request; its partial answer is stored as stopped."""
+
+
+@dataclass(frozen=True)
+class Cut(Numbered):
+    """The server ended a reply unfinished (`interrupted`: it restarted, the session closed)."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The replay asked for is over: frames up to `seq` were sent; `running` go on live."""
+
+    seq: int
+    running: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -108,8 +157,28 @@ class Unexpected:
 
 
 Incoming = (
-    Authenticated | AuthRefused | Ready | Chunk | Complete | ServerError | Ignored | Unexpected
+    Authenticated
+    | AuthRefused
+    | Ready
+    | Chunk
+    | Complete
+    | ServerError
+    | Ack
+    | Stopped
+    | Cut
+    | Resumed
+    | Ignored
+    | Unexpected
 )
+
+
+def _marks(data: dict[str, Any]) -> dict[str, Any]:
+    """`reply_to` and `seq` when well formed; anything else is as good as absent."""
+    reply_to, seq = data.get("reply_to"), data.get("seq")
+    return {
+        "reply_to": clean_text(reply_to) if isinstance(reply_to, str) and reply_to else None,
+        "seq": seq if isinstance(seq, int) and not isinstance(seq, bool) and seq > 0 else None,
+    }
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -158,10 +227,12 @@ def decode(raw: str | bytes) -> Incoming:
     kind, content = data.get("type"), data.get("content")
     if kind in ("message", "stream"):
         return (
-            Chunk(content)
+            Chunk(content, **_marks(data))
             if isinstance(content, str)
             else Unexpected(excerpt(raw), "chunk without text")
         )
+    if kind in ("ack", "stopped", "interrupted", "resumed"):
+        return _delivery(kind, data, raw)
     if kind == "complete":
         count = data.get("message_count")
         usage = data.get("usage")
@@ -174,12 +245,14 @@ def decode(raw: str | bytes) -> Incoming:
             }
             if isinstance(usage, dict)
             else None,
+            **_marks(data),
         )
     if kind == "error":
         detail = data.get("detail")
         return ServerError(
             clean_text(content) if isinstance(content, str) else "unknown error",
             clean_text(detail) if isinstance(detail, str) else None,
+            **_marks(data),
         )
     if kind == "ready":
         features = data.get("features")
@@ -192,3 +265,29 @@ def decode(raw: str | bytes) -> Incoming:
     if "working_directory" in raw:
         return Ignored(excerpt(raw))
     return Unexpected(excerpt(raw), f"unknown frame type {clean_text(repr(kind))[:80]}")
+
+
+def _delivery(kind: str, data: dict[str, Any], raw: str) -> Incoming:
+    """The delivery extension's own frames (docs/protocol.md)."""
+    marks = _marks(data)
+    match kind:
+        case "ack":
+            msg_id, state = data.get("id"), data.get("state")
+            if not isinstance(msg_id, str) or not msg_id:
+                return Unexpected(excerpt(raw), "ack without an id")
+            return Ack(
+                clean_text(msg_id),
+                clean_text(state) if isinstance(state, str) else "queued",
+                data.get("duplicate") is True,
+                seq=marks["seq"],
+            )
+        case "stopped":
+            return Stopped(**marks)
+        case "interrupted":
+            content = data.get("content")
+            return Cut(clean_text(content) if isinstance(content, str) else "", **marks)
+    seq, running = data.get("seq"), data.get("running")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        return Unexpected(excerpt(raw), "resumed without a sequence number")
+    ids = running if isinstance(running, list) else []
+    return Resumed(seq, tuple(clean_text(i) for i in ids if isinstance(i, str)))

@@ -14,27 +14,33 @@ the tests' WebSocket client all drive this one object, so there is one reading o
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from tui.client.frames import (
+    Ack,
     Authenticated,
     AuthRefused,
     Chunk,
     Complete,
+    Cut,
     Ignored,
     Incoming,
+    Numbered,
     Provider,
     Ready,
+    Resumed,
     ServerError,
+    Stopped,
     Unexpected,
     chat_frame,
     clean_text,
     decode,
     ends_in_high_surrogate,
     excerpt,
+    resume_frame,
+    stop_frame,
 )
 
 
@@ -86,6 +92,15 @@ class HandshakeFailed:
 
 
 @dataclass(frozen=True)
+class Acknowledged:
+    """The server stored the message (delivery extension); `state` is where its reply stands."""
+
+    msg_id: str
+    state: str
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
 class ReplyChunk:
     reply_to: str | None
     """The message this chunk answers (None: no message awaits a reply)."""
@@ -119,10 +134,44 @@ class ReplyFailed:
 
 @dataclass(frozen=True)
 class ReplyInterrupted:
-    """The connection was lost before this reply completed."""
+    """The reply ended unfinished: the connection was lost (without resume), or the server
+    said it could not finish (`why`)."""
 
     reply_to: str
     partial: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyStopped:
+    """The reply was stopped on the user's request."""
+
+    reply_to: str
+    partial: str
+
+
+@dataclass(frozen=True)
+class NotConfirmed:
+    """Written to a socket that dropped before any answer to it came, on a server that does not
+    acknowledge: it may or may not have arrived (the user can resend it)."""
+
+    msg_id: str
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """Written but not acknowledged when the socket dropped: it is sent again (the server
+    recognises a repeated id, so it is never run twice)."""
+
+    msg_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ResumeDone:
+    """The server finished replaying what this client missed."""
+
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -145,13 +194,24 @@ ProtocolEvent = (
     | Opened
     | Refused
     | HandshakeFailed
+    | Acknowledged
     | ReplyChunk
     | ReplyDone
     | ReplyFailed
     | ReplyInterrupted
+    | ReplyStopped
+    | NotConfirmed
+    | Requeued
+    | ResumeDone
     | ServerSaid
     | Strange
 )
+Lost = Requeued | ReplyInterrupted | NotConfirmed
+"""What losing the socket means for a message in flight."""
+DELIVERY = ("message_ids", "resume")
+"""The features the client needs to rely on acknowledgement and resume."""
+MAX_HELD = 200
+"""Frames held while an earlier number is missing; past this the gap is given up."""
 
 
 # reply tracking ---------------------------------------------------------------------------------
@@ -160,9 +220,14 @@ ProtocolEvent = (
 @dataclass
 class Awaited:
     msg_id: str
+    text_sent: str = ""
+    """The message itself, to send it again if it was never acknowledged."""
+    acknowledged: bool = False
     chunks: list[str] = field(default_factory=list)
     held: str = ""
     """The first half of a character cut at the end of the last chunk, kept for the next."""
+    discard: bool = False
+    """Stopped here on a server that cannot stop: what still comes for it is dropped."""
 
     @property
     def text(self) -> str:
@@ -189,15 +254,39 @@ class ProtocolError(Exception):
 class ClientProtocol:
     """One socket's client side. A new socket gets a new protocol.
 
-    The server answers one socket's messages strictly in order, so replies map to a FIFO of the
-    messages sent and not yet answered; losing the connection ends each as interrupted.
+    Against a reference server the replies map to a FIFO of the messages sent and not yet
+    answered (it answers one socket's messages strictly in order), and losing the connection
+    ends each. With the delivery extension (docs/protocol.md) each reply frame names its
+    message and carries a per-session number: frames already seen are dropped, frames that
+    come early wait for the missing one, and replies acknowledged on an earlier socket are
+    carried over (`carried`), to be finished by the resumed stream.
     """
 
-    def __init__(self, token: str) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        last_seq: int | None = None,
+        carried: list[Awaited] | None = None,
+        use_delivery: bool = True,
+    ) -> None:
+        """`use_delivery=False` speaks the base contract even to a server offering more (the
+        contract suite checks what the iOS app sees)."""
         self.token = token
+        self.use_delivery = use_delivery
         self.stage = Stage.NEW
         self.features: dict[str, bool] = {}
-        self._awaiting: deque[Awaited] = deque()
+        self.last_seq = last_seq
+        """The number of the last reply frame taken (None: take whatever comes first)."""
+        self.duplicates = 0
+        """Numbered frames dropped because they had been taken already."""
+        self._awaiting: dict[str, Awaited] = {a.msg_id: a for a in carried or ()}
+        self._held: dict[int, Incoming] = {}
+
+    @property
+    def delivery(self) -> bool:
+        """The server acknowledges messages and can resume replies."""
+        return self.use_delivery and all(self.features.get(name) for name in DELIVERY)
 
     # what to send -------------------------------------------------------------------------------
 
@@ -221,17 +310,40 @@ class ClientProtocol:
         """The chat frame for a message (§2 step 5); its reply is awaited from now on."""
         if self.stage is not Stage.OPEN:
             raise ProtocolError(f"chat() in stage {self.stage.value}")
-        frame = chat_frame(content, session_id, device_id, provider, attachments)
-        self.expect_reply(msg_id)
+        frame = chat_frame(
+            content,
+            session_id,
+            device_id,
+            provider,
+            attachments,
+            msg_id if self.delivery else None,
+        )
+        self.expect_reply(msg_id, content)
         return frame
 
-    def expect_reply(self, msg_id: str) -> None:
+    def resume(self, session_id: str) -> str:
+        """Ask for the reply frames numbered after the last one taken (delivery extension)."""
+        return resume_frame(session_id, self.last_seq or 0)
+
+    def stop(self, session_id: str, msg_id: str) -> tuple[str | None, list[ReplyStopped]]:
+        """Stop the reply to `msg_id`: the frame to send if the server can stop replies (its
+        `stopped` frame ends the reply), else the reply ends here now and what still comes for
+        it is dropped."""
+        if self.features.get("stop") and self.delivery:
+            return stop_frame(session_id, msg_id), []
+        awaited = self._awaiting.get(msg_id)
+        if awaited is None or awaited.discard:
+            return None, []
+        awaited.discard = True
+        return None, [ReplyStopped(msg_id, awaited.text)]
+
+    def expect_reply(self, msg_id: str, text: str = "") -> None:
         """Await a reply to a frame sent by other means (a hand-made frame in a check)."""
-        self._awaiting.append(Awaited(msg_id))
+        self._awaiting[msg_id] = Awaited(msg_id, text)
 
     def withdraw(self, msg_id: str) -> None:
         """The frame for `msg_id` could not be written after all: await no reply to it."""
-        self._awaiting = deque(a for a in self._awaiting if a.msg_id != msg_id)
+        self._awaiting.pop(msg_id, None)
 
     # what was received --------------------------------------------------------------------------
 
@@ -242,17 +354,37 @@ class ClientProtocol:
             case Stage.AUTHENTICATING | Stage.AWAITING_READY:
                 return self._handshake(frame, raw)
             case Stage.OPEN:
-                return self._open(frame)
+                return self._in_order(frame)
             case _:
                 return [Strange(excerpt(raw), f"a frame in stage {self.stage.value}")]
 
-    def connection_lost(self) -> list[ReplyInterrupted]:
-        """The socket is gone: every awaited reply ends as interrupted, with what it had."""
-        lost = [ReplyInterrupted(a.msg_id, a.text) for a in self._awaiting]
-        self._awaiting.clear()
+    def connection_lost(self, *, final: bool = False) -> list[Lost]:
+        """The socket is gone. Without the delivery extension every awaited reply ends:
+        interrupted with what it had, or, if nothing came for it, not confirmed. With it,
+        unacknowledged messages are requeued and acknowledged ones are carried to the next
+        socket (`carry`); `final` (the app is closing) ends them as interrupted."""
+        lost: list[Lost] = []
+        for awaited in list(self._awaiting.values()):
+            if awaited.discard:
+                del self._awaiting[awaited.msg_id]
+            elif self.delivery and not awaited.acknowledged:
+                lost.append(Requeued(awaited.msg_id, awaited.text_sent))
+                del self._awaiting[awaited.msg_id]
+            elif self.delivery and not final:
+                continue
+            elif awaited.chunks or awaited.acknowledged:
+                lost.append(ReplyInterrupted(awaited.msg_id, awaited.text))
+                del self._awaiting[awaited.msg_id]
+            else:
+                lost.append(NotConfirmed(awaited.msg_id))
+                del self._awaiting[awaited.msg_id]
         if self.stage not in (Stage.REFUSED, Stage.FAILED):
             self.stage = Stage.FAILED
         return lost
+
+    def carry(self) -> list[Awaited]:
+        """Replies acknowledged and unfinished, for the next socket's protocol."""
+        return [a for a in self._awaiting.values() if a.acknowledged]
 
     @property
     def awaiting(self) -> int:
@@ -260,9 +392,13 @@ class ClientProtocol:
         return len(self._awaiting)
 
     @property
+    def unacknowledged(self) -> int:
+        return sum(1 for a in self._awaiting.values() if not a.acknowledged)
+
+    @property
     def current(self) -> Awaited | None:
-        """The reply being written now, if any."""
-        return self._awaiting[0] if self._awaiting else None
+        """The reply being written now (the oldest awaited), if any."""
+        return next(iter(self._awaiting.values()), None)
 
     # inside -------------------------------------------------------------------------------------
 
@@ -287,15 +423,60 @@ class ClientProtocol:
                 self.stage = Stage.FAILED
                 return [HandshakeFailed(excerpt(raw), f"expected {expected}")]
 
+    def _in_order(self, frame: Incoming) -> list[ProtocolEvent]:
+        """Numbered frames are taken once each, in number order."""
+        seq = frame.seq if isinstance(frame, Numbered) else None
+        if seq is None:
+            return self._open(frame)
+        if self.last_seq is not None and seq <= self.last_seq:
+            self.duplicates += 1
+            return []
+        if self.last_seq is not None and seq > self.last_seq + 1:
+            self._held[seq] = frame
+            if len(self._held) <= MAX_HELD:
+                return []
+            missing = self.last_seq + 1
+            self.last_seq = min(self._held) - 1
+            events: list[ProtocolEvent] = [
+                Strange(f"frames {missing}–{self.last_seq}", "never came; skipped")
+            ]
+        else:
+            self.last_seq = seq
+            events = self._open(frame)
+        while self.last_seq + 1 in self._held:
+            self.last_seq += 1
+            events += self._open(self._held.pop(self.last_seq))
+        return events
+
+    def _awaited(self, reply_to: str | None) -> Awaited | None:
+        """The reply a frame belongs to: the one it names, else the oldest (reference)."""
+        if reply_to is None:
+            return self.current
+        awaited = self._awaiting.get(reply_to)
+        if awaited is None:  # acknowledged on an earlier socket, or before a restart
+            awaited = self._awaiting[reply_to] = Awaited(reply_to, acknowledged=True)
+        return awaited
+
     def _open(self, frame: Incoming) -> list[ProtocolEvent]:
         match frame:
+            case Ack(msg_id, state, duplicate):
+                awaited = self._awaiting.get(msg_id)
+                if awaited is not None:
+                    awaited.acknowledged = True
+                    if state in ENDED:  # a repeat of a message whose reply has ended
+                        del self._awaiting[msg_id]
+                return [Acknowledged(msg_id, state, duplicate)]
             case Chunk(text):
-                awaited = self.current
+                awaited = self._awaited(frame.reply_to)
                 if awaited is None:
                     return [ReplyChunk(None, clean_text(text))]
+                if awaited.discard:
+                    return []
                 return [ReplyChunk(awaited.msg_id, awaited.add(text))]
             case Complete(count, usage):
-                ended = self._finish()
+                ended = self._finish(frame.reply_to)
+                if ended is not None and ended.discard:
+                    return []
                 return [
                     ReplyDone(
                         ended.msg_id if ended else None,
@@ -306,7 +487,7 @@ class ClientProtocol:
                     )
                 ]
             case ServerError(content, detail):
-                ended = self._finish()
+                ended = self._finish(frame.reply_to)
                 return [
                     ReplyFailed(
                         ended.msg_id if ended else None,
@@ -314,6 +495,30 @@ class ClientProtocol:
                         detail,
                         ended.text if ended else "",
                     )
+                ]
+            case Stopped() | Cut():
+                ended = self._finish(frame.reply_to)
+                if ended is None:
+                    return []
+                if isinstance(frame, Stopped):
+                    return [ReplyStopped(ended.msg_id, ended.text)]
+                return [ReplyInterrupted(ended.msg_id, ended.text, frame.why)]
+            case Resumed(seq, running):
+                if self.last_seq is not None and seq < self.last_seq:
+                    self.last_seq = seq  # the server's numbering began again (a new database)
+                    self._held.clear()
+                # replies this client awaits that the server no longer has: they were lost
+                lost = [
+                    a for a in self._awaiting.values() if a.acknowledged and a.msg_id not in running
+                ]
+                for awaited in lost:
+                    del self._awaiting[awaited.msg_id]
+                return [
+                    *(
+                        ReplyInterrupted(a.msg_id, a.text, "the server lost this reply")
+                        for a in lost
+                    ),
+                    ResumeDone(seq),
                 ]
             case AuthRefused(what):
                 return [ServerSaid(what)]
@@ -323,5 +528,13 @@ class ClientProtocol:
                 return [Strange(raw, why)]
         return []  # pragma: no cover - every Incoming is matched above
 
-    def _finish(self) -> Awaited | None:
-        return self._awaiting.popleft() if self._awaiting else None
+    def _finish(self, reply_to: str | None) -> Awaited | None:
+        if reply_to is not None:
+            return self._awaiting.pop(reply_to, None) or Awaited(reply_to, acknowledged=True)
+        if not self._awaiting:
+            return None
+        return self._awaiting.pop(next(iter(self._awaiting)))
+
+
+ENDED = ("complete", "error", "interrupted", "stopped")
+"""Reply states a duplicate acknowledgement can report that need no more waiting."""

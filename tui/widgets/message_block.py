@@ -14,9 +14,15 @@ from textual.widgets import Static
 from tui.store import StoredMessage
 
 STATUS_NOTES = {
-    "pending": "pending — sends when connected",
-    "interrupted": "interrupted",
+    "pending": "queued — sends when connected",
+    "sent": "sent — awaiting the server",
+    "acknowledged": "✓ received",
+    "not_confirmed": "not confirmed — the connection dropped; ctrl+r sends it again",
+    "replying": "replying…",
+    "interrupted": "interrupted — ctrl+r asks again",
+    "stopped": "stopped — ctrl+r asks again",
 }
+"""The marker under each message: what is true of it now."""
 
 
 class MessageBlock(Static):

@@ -77,7 +77,7 @@ def test_a_deeply_nested_frame_is_reported_not_raised() -> None:
 
 def test_text_sqlite_cannot_encode_is_stored_with_replacements(tmp_path: Path) -> None:
     store = ChatStore(tmp_path / "history.db")
-    store.append("s", StoredMessage("m1", "assistant", f"half {LONE}", "complete", "t"))
+    store.save("s", StoredMessage("m1", "assistant", f"half {LONE}", "complete", "t"))
     store.update_tab("none", draft=LONE)
     (message,) = store.recent("s", 10)
     assert message.text == "half \ufffd"
@@ -96,7 +96,7 @@ def test_a_damaged_history_is_set_aside_and_a_new_one_starts(tmp_path: Path) -> 
     path = tmp_path / "history.db"
     store = ChatStore(path)
     for n in range(400):
-        store.append("s", StoredMessage(f"m{n}", "user", "words " * 40, "sent", "t"))
+        store.save("s", StoredMessage(f"m{n}", "user", "words " * 40, "sent", "t"))
     store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     damage(path)
@@ -106,8 +106,8 @@ def test_a_damaged_history_is_set_aside_and_a_new_one_starts(tmp_path: Path) -> 
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("history.db.damaged-")]
     assert kept, "the damaged file is kept, never deleted"
     assert kept[0].name in again.recovered
-    assert again.recent("s", 10) == [] and again.open_tabs() == []
-    again.append("s", StoredMessage("new", "user", "works", "sent", "t"))
+    assert again.recent("s", 10) == [] and again.open_tabs("http://x") == []
+    again.save("s", StoredMessage("new", "user", "works", "sent", "t"))
     assert [m.text for m in again.recent("s", 10)] == ["works"]
 
 
@@ -133,7 +133,7 @@ def mode(path: Path) -> int:
 def test_history_files_are_private_whatever_the_umask(tmp_path: Path, open_umask: None) -> None:
     data = tmp_path / "fresh" / "data"
     store = ChatStore(data / "history.db")
-    store.append("s", StoredMessage("m1", "user", "secret", "sent", "t"))
+    store.save("s", StoredMessage("m1", "user", "secret", "sent", "t"))
     assert mode(data) == 0o700 and mode(data.parent) == 0o700
     for name in ("history.db", "history.db-wal", "history.db-shm"):
         if (data / name).exists():

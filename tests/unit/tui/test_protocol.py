@@ -9,8 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui.client.protocol import (
+    Acknowledged,
     ClientProtocol,
     HandshakeFailed,
+    NotConfirmed,
     Opened,
     ProtocolError,
     Refused,
@@ -18,6 +20,9 @@ from tui.client.protocol import (
     ReplyDone,
     ReplyFailed,
     ReplyInterrupted,
+    ReplyStopped,
+    Requeued,
+    ResumeDone,
     ServerSaid,
     Stage,
     Strange,
@@ -108,14 +113,14 @@ def test_an_error_frame_ends_the_reply_and_keeps_its_partial_text() -> None:
     assert failed.message == "boom (x)" and protocol.awaiting == 0
 
 
-def test_a_lost_connection_interrupts_every_awaited_reply() -> None:
+def test_a_lost_connection_interrupts_replies_and_leaves_unanswered_ones_unconfirmed() -> None:
     protocol = opened()
     ask(protocol, "m1")
     ask(protocol, "m2")
     protocol.receive(chunk("partial"))
     assert protocol.connection_lost() == [
         ReplyInterrupted("m1", "partial"),
-        ReplyInterrupted("m2", ""),
+        NotConfirmed("m2"),
     ]
     assert protocol.awaiting == 0
 
@@ -157,3 +162,103 @@ def test_no_sequence_of_frames_makes_it_raise(frames: list[str | bytes]) -> None
         for frame in frames:
             protocol.receive(frame)
         protocol.connection_lost()
+
+
+# the delivery extension (docs/protocol.md) ------------------------------------------------------
+
+DELIVERY_READY = json.dumps(
+    {
+        "type": "ready",
+        "content": "",
+        "features": {"message_ids": True, "resume": True, "stop": True},
+    }
+)
+
+
+def delivering(last_seq: int | None = None) -> ClientProtocol:
+    protocol = ClientProtocol("tok", last_seq=last_seq)
+    protocol.start()
+    protocol.receive("authenticated")
+    protocol.receive(DELIVERY_READY)
+    assert protocol.delivery
+    return protocol
+
+
+def numbered(seq: int, kind: str, reply_to: str = "m1", **extra: object) -> str:
+    return json.dumps({"type": kind, "seq": seq, "reply_to": reply_to, **extra})
+
+
+def test_with_delivery_a_chat_frame_carries_its_id_and_is_acknowledged() -> None:
+    protocol = delivering()
+    assert ask(protocol, "m1")["id"] == "m1"
+    assert protocol.unacknowledged == 1
+    ack = json.dumps({"type": "ack", "id": "m1", "state": "queued", "seq": 1})
+    assert protocol.receive(ack) == [Acknowledged("m1", "queued")]
+    assert protocol.unacknowledged == 0 and protocol.last_seq == 1
+
+
+def test_a_reference_server_gets_no_id() -> None:
+    assert "id" not in ask(opened(), "m1")
+
+
+def test_numbered_frames_are_taken_once_and_in_order() -> None:
+    protocol = delivering(last_seq=0)
+    ask(protocol, "m1")
+    assert protocol.receive(numbered(2, "message", content="b")) == [], "early: held"
+    assert protocol.receive(numbered(1, "message", content="a")) == [
+        ReplyChunk("m1", "a"),
+        ReplyChunk("m1", "b"),
+    ]
+    assert protocol.receive(numbered(2, "message", content="b")) == [], "a duplicate"
+    assert protocol.duplicates == 1
+    done = protocol.receive(numbered(3, "complete", message_count=2))
+    assert done == [ReplyDone("m1", "ab", 2, 2, None)]
+
+
+def test_a_drop_requeues_unacknowledged_messages_and_carries_acknowledged_replies() -> None:
+    protocol = delivering(last_seq=0)
+    ask(protocol, "m1", "first")
+    ask(protocol, "m2", "second")
+    protocol.receive(json.dumps({"type": "ack", "id": "m1", "seq": 1}))
+    protocol.receive(numbered(2, "message", content="half"))
+    assert protocol.connection_lost() == [Requeued("m2", "second")]
+    carried = protocol.carry()
+    assert [a.msg_id for a in carried] == ["m1"]
+    again = ClientProtocol("tok", last_seq=protocol.last_seq, carried=carried)
+    again.start()
+    again.receive("authenticated")
+    again.receive(DELIVERY_READY)
+    assert json.loads(again.resume("s")) == {"type": "resume", "session_id": "s", "after": 2}
+    assert again.receive(numbered(3, "message", content=" more")) == [ReplyChunk("m1", " more")]
+    assert again.receive(numbered(4, "complete")) == [ReplyDone("m1", "half more", 2, None, None)]
+
+
+def test_resumed_ends_replies_the_server_no_longer_has() -> None:
+    protocol = delivering(last_seq=0)
+    ask(protocol, "m1")
+    protocol.receive(json.dumps({"type": "ack", "id": "m1", "seq": 1}))
+    protocol.receive(numbered(2, "message", content="x"))
+    resumed = json.dumps({"type": "resumed", "session_id": "s", "seq": 2, "running": []})
+    assert protocol.receive(resumed) == [
+        ReplyInterrupted("m1", "x", "the server lost this reply"),
+        ResumeDone(2),
+    ]
+
+
+def test_stop_asks_a_server_that_can_and_ends_locally_on_one_that_cannot() -> None:
+    protocol = delivering()
+    ask(protocol, "m1")
+    frame, events = protocol.stop("s", "m1")
+    assert frame is not None and json.loads(frame) == {
+        "type": "stop",
+        "session_id": "s",
+        "id": "m1",
+    }
+    assert events == []
+    assert protocol.receive(numbered(1, "stopped")) == [ReplyStopped("m1", "")]
+    legacy = opened()
+    ask(legacy, "m1")
+    legacy.receive(chunk("some"))
+    assert legacy.stop("s", "m1") == (None, [ReplyStopped("m1", "some")])
+    assert legacy.receive(chunk(" more")) == [] and legacy.receive(complete()) == []
+    assert legacy.awaiting == 0
