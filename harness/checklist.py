@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from harness.driver import RESTART_WAIT, AppRun, blocks, replies_done
+from harness.driver import RESTART_WAIT, AppRun, blocks, data_dir, replies_done
 from harness.outcome import check
 from harness.scenario import ScenarioList
 from harness.target import Target
@@ -26,13 +25,6 @@ SEED_001 = "seed 001, iOS Integration"
 BEYOND = "beyond the seeds"
 CHECKLIST = ScenarioList("checklist")
 SESSION_ID = re.compile(r"^(?P<device>.+)-(?P<provider>claude|codex)-(?P<tab>[0-9A-Fa-f-]{36})$")
-
-
-@asynccontextmanager
-async def data_dir() -> AsyncIterator[Path]:
-    """A data dir of the scenario's own: the user's real one is never read or touched."""
-    with tempfile.TemporaryDirectory(prefix="builderos-check-app-") as path:
-        yield Path(path)
 
 
 def app_run(target: Target, directory: Path) -> AppRun:

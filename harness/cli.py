@@ -1,4 +1,4 @@
-"""`builderos check`: run the checklist and contract suites, headless, and report."""
+"""`builderos check`: run the checklist, contract and resilience suites, headless, and report."""
 
 from __future__ import annotations
 
@@ -28,12 +28,20 @@ class SuiteChoice(StrEnum):
     all = "all"
     checklist = "checklist"
     contract = "contract"
+    resilience = "resilience"
 
 
 def check(
-    suite: Annotated[SuiteChoice, Opt(help="Which scenarios: checklist, contract or all.")] = (
-        SuiteChoice.all
-    ),
+    suite: Annotated[
+        SuiteChoice, Opt(help="Which scenarios: checklist, contract, resilience or all.")
+    ] = SuiteChoice.all,
+    soak_messages: Annotated[
+        int,
+        Opt(
+            min=5,
+            help="Messages in the resilience soak (CI: 100; the full run: 1000).",
+        ),
+    ] = 100,
     list_: Annotated[
         bool, Opt("--list", help="List the scenarios and what each checks, then exit.")
     ] = False,
@@ -61,8 +69,10 @@ def check(
     """Run the mobile testing checklists through the real app, headless, and validate a
     backend against the contract. Exit 0 only when nothing failed."""
     from harness import report
+    from harness.resilience import SOAK
     from harness.suites import select
 
+    SOAK.messages = soak_messages
     try:
         scenarios = select(suite.value, only or [])
     except ValueError as exc:

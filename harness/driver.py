@@ -5,7 +5,9 @@ sleeps. The tests use the same helpers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,11 +32,18 @@ from tui.workspace import ChatTab, Workspace
 
 SIZE = (120, 40)
 WAIT = scaled(15.0)
+"""Seconds any one wait may take before the scenario fails with what it waited for."""
 RESTART_WAIT = scaled(60.0)
 """How long a scenario that restarts the backend waits for the drop and for the way back: the
 reference server holds sockets ~36 s after SIGTERM, and the client's backoff adds up to 10 s.
 A fixed 15 s failed two restart items against it: false alarms."""
-"""Seconds any one wait may take before the scenario fails with what it waited for."""
+
+
+@asynccontextmanager
+async def data_dir() -> AsyncIterator[Path]:
+    """A data dir of the scenario's own: the user's real one is never read or touched."""
+    with tempfile.TemporaryDirectory(prefix="builderos-check-app-") as path:
+        yield Path(path)
 
 
 def fast_backoff() -> Backoff:

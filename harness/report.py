@@ -35,9 +35,9 @@ def scenario_list(scenarios: list[Scenario]) -> str:
 
 def progress_line(result: Result) -> str:
     s = result.scenario
-    line = f"{MARKS[result.status]} {s.suite:<9} {s.name:<42} {result.seconds:6.2f} s"
+    line = f"{MARKS[result.status]} {s.suite:<10} {s.name:<42} {result.seconds:6.2f} s"
     if result.message:
-        colour = "red" if result.status == "failed" else "yellow"
+        colour = {"failed": "red", "skipped": "yellow"}.get(result.status, "green")
         line += f"\n    [{colour}]{escape(result.message)}[/]"
     return line
 

@@ -35,9 +35,10 @@ async def run_one(scenario: Scenario, target: Target, limit: float = SCENARIO_LI
     def result(status: Status, message: str = "", detail: str = "") -> Result:
         return Result(scenario, status, time.perf_counter() - started, message, detail)
 
+    limit = max(limit, scenario.limit or 0)
     try:
         async with asyncio.timeout(limit):
-            await scenario.run(target)
+            note = await scenario.run(target)
     except Failed as exc:
         return result("failed", str(exc))
     except Skipped as exc:
@@ -46,7 +47,7 @@ async def run_one(scenario: Scenario, target: Target, limit: float = SCENARIO_LI
         return result("failed", f"did not finish within {limit:.0f} s")
     except Exception as exc:
         return result("failed", f"crashed: {type(exc).__name__}: {exc}", traceback.format_exc())
-    return result("passed")
+    return result("passed", note or "")
 
 
 async def run_all(

@@ -9,9 +9,10 @@ from typing import Literal
 
 from harness.target import Target
 
-Suite = Literal["checklist", "contract"]
-SUITES: tuple[Suite, ...] = ("checklist", "contract")
-Run = Callable[[Target], Awaitable[None]]
+Suite = Literal["checklist", "contract", "resilience"]
+SUITES: tuple[Suite, ...] = ("checklist", "contract", "resilience")
+Run = Callable[[Target], Awaitable[str | None]]
+"""A scenario: raises Failed or Skipped, or returns a note for the report (a figure)."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Scenario:
     run: Run
     source: str
     """Where the scenario comes from: a seed's checklist item or a contract section."""
+    limit: float | None = None
+    """Seconds it may take, if more than the runner's default."""
 
     @property
     def doc(self) -> str:
@@ -38,11 +41,11 @@ class ScenarioList(list[Scenario]):
         super().__init__()
         self.suite = suite
 
-    def add(self, name: str, source: str) -> Callable[[Run], Run]:
+    def add(self, name: str, source: str, limit: float | None = None) -> Callable[[Run], Run]:
         def register(run: Run) -> Run:
             if any(s.name == name for s in self):
                 raise ValueError(f"two scenarios are named {name}")
-            self.append(Scenario(name, self.suite, run, source))
+            self.append(Scenario(name, self.suite, run, source, limit))
             return run
 
         return register

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from harness.checklist import CHECKLIST
 from harness.contract import CONTRACT
+from harness.resilience import RESILIENCE
 from harness.scenario import Scenario
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*CHECKLIST, *CONTRACT]
+    return [*CHECKLIST, *CONTRACT, *RESILIENCE]
 
 
 def select(suite: str, only: list[str]) -> list[Scenario]:

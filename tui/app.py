@@ -100,9 +100,7 @@ class ChatApp(App[None]):
         Binding("ctrl+o", "new_tab('codex')", "+Codex", tooltip="New Codex tab"),
         Binding("f8", "close_tab", "Close", tooltip="Close tab (asks first)"),
         Binding("ctrl+pagedown,alt+right", "next_tab", "Next", tooltip="Next tab"),
-        Binding(
-            "ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab", show=False
-        ),
+        Binding("ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab", show=False),
         Binding("ctrl+g", "pick_tab", "Go to tab", tooltip="Go to tab 1–5 (then press its number)"),
         Binding("f2", "rename_tab", "Rename", tooltip="Rename tab"),
         Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),

@@ -77,6 +77,8 @@ class ChatTab:
     seq: int | None = None
     """The number of the last reply frame saved (delivery extension)."""
     save_due: asyncio.TimerHandle | None = None
+    reopened: StoredMessage | None = None
+    """A reply cut when the app closed that the resumed stream is finishing."""
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
     connection: conn.TabConnection | None = None
 
@@ -440,13 +442,16 @@ class Workspace:
             if stored is not None:  # cut when the app closed; the resumed stream goes on
                 stored.text += text
                 stored.status = "replying"
-                self._save_progress(tab, [stored])
-                self._tell(MessageChanged(tab.tab_id, stored))
+                tab.reopened = stored  # saved and redrawn with each batch, not each chunk
+                self._save_soon(tab)
                 return
             tab.live, tab.live_for = "", reply_to
             self._received(tab, reply_to)
         tab.live += text
         self._tell(LiveChunk(tab.tab_id, text))
+        self._save_soon(tab)
+
+    def _save_soon(self, tab: ChatTab) -> None:
         if tab.save_due is None:
             tab.save_due = asyncio.get_running_loop().call_later(
                 SAVE_EVERY, self._save_progress, tab
@@ -458,6 +463,7 @@ class Workspace:
             stored = self._find(tab, reply_id(reply_to))
             if stored is not None:
                 stored.status = status
+                tab.reopened = None
                 self._save_progress(tab, [stored])
                 self._tell(MessageChanged(tab.tab_id, stored))
                 return
@@ -482,6 +488,9 @@ class Workspace:
                 replies.append(
                     StoredMessage(reply_id(tab.live_for), "assistant", tab.live, "replying", _now())
                 )
+            if tab.reopened is not None:
+                replies.append(tab.reopened)
+                self._tell(MessageChanged(tab.tab_id, tab.reopened))
         seq = self._seq(tab)
         if seq is not None:
             tab.seq = seq

@@ -351,8 +351,10 @@ class TabConnection:
                 async with asyncio.timeout(self.probe_timeout):
                     await (await ws.ping())
             except TimeoutError:
+                ws.transport.abort()  # a close handshake would wait on a peer that is gone
                 raise _Drop(f"no answer for {silent:.0f} s, not even to a ping") from None
             if protocol.delivery and protocol.unacknowledged and silent > 3 * self.probe_after:
+                ws.transport.abort()
                 raise _Drop(f"a message was not acknowledged in {silent:.0f} s")
 
     async def _send_outbox(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
