@@ -85,7 +85,7 @@ class ChatTab:
     @property
     def waiting(self) -> bool:
         """A reply is on its way (the UI shows "working")."""
-        return self.live is not None or bool(self.connection and self.connection.busy)
+        return self.live is not None or bool(self.connection and self.connection.protocol.awaiting)
 
 
 # what the UI is told -----------------------------------------------------------------------------

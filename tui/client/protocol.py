@@ -364,6 +364,10 @@ class ClientProtocol:
         unacknowledged messages are requeued and acknowledged ones are carried to the next
         socket (`carry`); `final` (the app is closing) ends them as interrupted."""
         lost: list[Lost] = []
+        if self.stage is not Stage.OPEN and not final:
+            # nothing was sent on a socket that never opened: what it carried goes on waiting
+            self.stage = Stage.FAILED if self.stage is not Stage.REFUSED else self.stage
+            return lost
         for awaited in list(self._awaiting.values()):
             if awaited.discard:
                 del self._awaiting[awaited.msg_id]

@@ -262,3 +262,15 @@ def test_stop_asks_a_server_that_can_and_ends_locally_on_one_that_cannot() -> No
     assert legacy.stop("s", "m1") == (None, [ReplyStopped("m1", "some")])
     assert legacy.receive(chunk(" more")) == [] and legacy.receive(complete()) == []
     assert legacy.awaiting == 0
+
+
+def test_a_socket_that_never_opened_ends_nothing_it_carried() -> None:
+    protocol = delivering(last_seq=0)
+    ask(protocol, "m1")
+    protocol.receive(json.dumps({"type": "ack", "id": "m1", "seq": 1}))
+    protocol.connection_lost()
+    carried = protocol.carry()
+    refused_at_connect = ClientProtocol("tok", last_seq=1, carried=carried)
+    assert refused_at_connect.connection_lost() == [], "the server was down: nothing is known yet"
+    assert [a.msg_id for a in refused_at_connect.carry()] == ["m1"]
+    assert refused_at_connect.connection_lost(final=True) == [ReplyInterrupted("m1", "")]
