@@ -130,3 +130,14 @@ def test_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     out = _failing_start("--port", "0", "--db", str(tmp_path / "file" / "s.db"))
     assert "cannot open session database" in out
+
+
+def test_a_bad_fault_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "builderos", "mock", "--port", "0", "--fault", "stall=soon"],
+        capture_output=True,
+        text=True,
+        timeout=scaled(30),
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert "--fault stall: 'soon' is not a valid value" in result.stdout

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
 
 from mock_backend import MockBackend
 from tests.conftest import TOKEN, BackendFactory
@@ -175,3 +177,25 @@ async def test_features_none_speaks_the_reference_protocol(start_backend: Backen
             f"{backend.url}/api/sessions/{SESSION}/messages", headers={"X-API-Key": TOKEN}
         )
     assert history.status_code == 404
+
+
+async def test_the_admin_endpoint_sets_shows_and_clears_faults(backend: MockBackend) -> None:
+    url = f"{backend.url}/api/admin/faults"
+    key = {"X-API-Key": TOKEN}
+    async with httpx.AsyncClient() as http:
+        assert (await http.post(url, json={"stall": 1})).status_code == 401
+        bad = await http.post(url, json={"explode": 1}, headers=key)
+        assert bad.status_code == 400 and "unknown fault" in bad.json()["error"]
+        assert (await http.post(url, content=b"[1]", headers=key)).status_code == 400
+        ok = await http.post(url, json={"drop_after_chunks": 1, "times": 1}, headers=key)
+        assert ok.json()["plan"] == {"drop_after_chunks": 1, "times": 1}
+        client = await open_chat(backend)
+        await chat(client, "m1", "/long 300")
+        while (await frame(client))["type"] != "message":
+            pass
+        with pytest.raises(ConnectionClosed, match="fault injected"):
+            await client.recv()  # dropped after its first chunk
+    async with httpx.AsyncClient() as http:
+        shown = (await http.get(url, headers=key)).json()
+        assert shown == {"ok": True, "plan": {}, "fired": {"drop": 1}}
+        assert (await http.delete(url, headers=key)).json()["fired"] == {"drop": 1}

@@ -133,3 +133,18 @@ def test_a_message_still_pending_at_quit_is_sent_after_the_restart(store: ChatSt
     connection = again.tabs[0].connection
     assert connection is not None
     assert list(connection.outbox) == [(typed.msg_id, "typed while the backend was down")]
+
+
+def test_tabs_belong_to_their_backend(store: ChatStore) -> None:
+    demo = Workspace(store, base_url="http://127.0.0.1:9", token="t", device_id="D", backend="demo")
+    demo.restore()
+    demo.rename(demo.tabs[0].tab_id, "Demo chat")
+    mac = Workspace(store, base_url="http://mac:8080/", token="t", device_id="D")
+    mac.restore()
+    assert [t.title for t in mac.tabs] == ["Claude"], "the demo's tab is not shown to the Mac"
+    assert mac.tabs[0].session_id != demo.tabs[0].session_id
+    again = Workspace(
+        store, base_url="http://127.0.0.1:12345", token="t", device_id="D", backend="demo"
+    )
+    again.restore()
+    assert [t.title for t in again.tabs] == ["Demo chat"], "demo mode keeps its own, any port"

@@ -1,0 +1,49 @@
+"""The history database written by the previous release (schema 1) opens, upgraded in place:
+its tabs are adopted by the first backend opened, answered messages become `acknowledged`, and
+nothing is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tui.store import SCHEMA_VERSION, ChatStore
+
+SCHEMA_1 = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tabs (
+    tab_id TEXT PRIMARY KEY, position INTEGER NOT NULL, provider TEXT NOT NULL,
+    title TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, closed_at TEXT
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE, session_id TEXT NOT NULL,
+    role TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL, timestamp TEXT NOT NULL
+);
+INSERT INTO tabs VALUES ('t1', 0, 'claude', 'Old tab', 's1', 'a draft', '2026', NULL);
+INSERT INTO messages(msg_id, session_id, role, text, status, timestamp) VALUES
+    ('m1', 's1', 'user', 'answered long ago', 'sent', '2026'),
+    ('m2', 's1', 'assistant', 'the answer', 'complete', '2026'),
+    ('m3', 's1', 'user', 'never written', 'pending', '2026');
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_schema_1_history_is_upgraded_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(SCHEMA_1)
+    store = ChatStore(path)
+    assert store.adopt_unowned_tabs("http://mac:8080") == 1
+    assert [t.title for t in store.open_tabs("http://mac:8080")] == ["Old tab"]
+    assert store.open_tabs("demo") == [], "another backend does not see them"
+    statuses = [(m.text, m.status) for m in store.recent("s1", 10)]
+    assert statuses == [
+        ("answered long ago", "acknowledged"),
+        ("the answer", "complete"),
+        ("never written", "pending"),
+    ]
+    assert store.last_seq("s1") is None
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
