@@ -64,6 +64,17 @@ async def in_process(directory: Path, **overrides: object) -> AsyncIterator[Mock
         await backend.stop()
 
 
+@asynccontextmanager
+async def app_and_mock(**overrides: object) -> AsyncIterator[tuple[AppRun, MockBackend]]:
+    """The app, in a data dir of its own, on an in-process mock of its own."""
+    async with (
+        data_dir() as directory,
+        in_process(directory, **overrides) as backend,
+        AppRun(directory / "app", backend.url, backend.token) as run,
+    ):
+        yield run, backend
+
+
 async def restarted(backend: MockBackend, **overrides: object) -> MockBackend:
     """The same mock stopped and started again on its port and database."""
     config = replace(backend.config, port=backend.port, **overrides)  # type: ignore[arg-type]
@@ -117,6 +128,15 @@ def ledger(typed: list[str], tabs: list[ChatTab], server: dict[str, int]) -> str
     ]
     check(not unfinished, f"replies that did not visibly end: {unfinished[:3]}")
     return f"{len(typed)} messages: 0 lost, 0 duplicated"
+
+
+async def streaming(run: AppRun, ask: str = "/long 1500") -> ChatTab:
+    """Ask for a long reply and return once part of it is on screen."""
+    await run.connected()
+    await run.send(ask)
+    tab = run.tab()
+    await run.until(lambda: len(tab.live or "") > 300, "the reply to stream")
+    return tab
 
 
 async def sent_every(
@@ -231,11 +251,7 @@ async def drop_and_resume(target: Target) -> None:
     resumes, identical to the server's, no chunk twice."""
     require_bundled(target)
     faults = FaultPlan(drop_after_chunks=4, times=3)
-    async with (
-        data_dir() as directory,
-        in_process(directory, faults=faults) as backend,
-        AppRun(directory / "app", backend.url, backend.token) as run,
-    ):
+    async with app_and_mock(faults=faults) as (run, backend):
         await run.connected()
         await run.send("/long 600")
         await run.until(quiet([run.tab()]), "the reply", RESTART_WAIT)
@@ -258,11 +274,7 @@ async def half_open(target: Target) -> None:
     """The server holds the socket open and answers nothing, not even pings: the tab finds out
     within seconds, and the message arrives once the server is back."""
     require_bundled(target)
-    async with (
-        data_dir() as directory,
-        in_process(directory) as backend,
-        AppRun(directory / "app", backend.url, backend.token) as run,
-    ):
+    async with app_and_mock() as (run, backend):
         await run.connected()
         for chat_socket in backend.sockets.values():
             chat_socket.freeze()
@@ -281,15 +293,8 @@ async def half_open(target: Target) -> None:
 async def stop_reply(target: Target) -> None:
     """Esc stops the reply: stopped on screen and on the server, with the same partial text."""
     require_bundled(target)
-    async with (
-        data_dir() as directory,
-        in_process(directory, chunk_delay=0.02) as backend,
-        AppRun(directory / "app", backend.url, backend.token) as run,
-    ):
-        await run.connected()
-        await run.send("/long 1500")
-        tab = run.tab()
-        await run.until(lambda: len(tab.live or "") > 300, "the reply to stream")
+    async with app_and_mock(chunk_delay=0.02) as (run, backend):
+        tab = await streaming(run)
         await run.pilot.press("escape")
         await run.until(quiet([tab]), "the reply to stop")
         reply = [m for m in tab.messages if m.role == "assistant"][-1]
@@ -307,15 +312,8 @@ async def stop_reply(target: Target) -> None:
 async def retry(target: Target) -> None:
     """A server restart cuts a reply (interrupted); ctrl+r asks again and the answer completes."""
     require_bundled(target)
-    async with (
-        data_dir() as directory,
-        in_process(directory, chunk_delay=0.02) as backend,
-        AppRun(directory / "app", backend.url, backend.token) as run,
-    ):
-        await run.connected()
-        await run.send("/long 1500")
-        tab = run.tab()
-        await run.until(lambda: len(tab.live or "") > 300, "the reply to stream")
+    async with app_and_mock(chunk_delay=0.02) as (run, backend):
+        tab = await streaming(run)
         backend = await restarted(backend)
         try:
             await run.until(quiet([tab]), "the cut reply to end", RESTART_WAIT)
@@ -336,11 +334,7 @@ async def no_features(target: Target) -> None:
     """Against a server without the extension (`--features none`), a message lost in a dead
     socket is marked not confirmed, never sent; ctrl+r delivers it, once."""
     require_bundled(target)
-    async with (
-        data_dir() as directory,
-        in_process(directory, delivery=False) as backend,
-        AppRun(directory / "app", backend.url, backend.token) as run,
-    ):
+    async with app_and_mock(delivery=False) as (run, backend):
         await run.connected()
         for chat_socket in backend.sockets.values():
             chat_socket.freeze()

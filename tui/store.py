@@ -9,6 +9,8 @@ A closed tab's row and messages stay on disk.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,8 +247,7 @@ class ChatStore:
         transaction: after a crash, resuming from that number repeats nothing and misses
         nothing."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(self._db):
                 for reply in replies:
                     self.save(session_id, reply)
                 if seq is not None:
@@ -254,10 +255,6 @@ class ChatStore:
                         "INSERT OR REPLACE INTO sessions(session_id, last_seq) VALUES (?, ?)",
                         (session_id, seq),
                     )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"could not save to {self.path}: {exc}") from exc
 
@@ -299,18 +296,25 @@ class ChatStore:
         return [StoredMessage(*row) for row in reversed(rows)]
 
 
-def _upgrade(db: sqlite3.Connection, version: int) -> None:
-    """Bring an older schema up to date, all steps or none."""
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """All of the block's writes or none (the connection is in autocommit mode)."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            for sql in _UPGRADES[step]:
-                db.execute(sql)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        yield
     except BaseException:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+def _upgrade(db: sqlite3.Connection, version: int) -> None:
+    """Bring an older schema up to date, all steps or none."""
+    with _transaction(db):
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for sql in _UPGRADES[step]:
+                db.execute(sql)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def device_id_of(store: ChatStore, override: str | None) -> str:

@@ -51,6 +51,10 @@ class Client:
                 self._changed.clear()
                 await self._changed.wait()
 
+    async def ended(self, status: str, limit: float = 15) -> None:
+        """Until the last reply has ended this way."""
+        await self.until(lambda: bool(self.replies()) and self.replies()[-1][1] == status, limit)
+
     def replies(self) -> list[tuple[str, str]]:
         return [(m.text, m.status) for m in self.tab.messages if m.role == "assistant"]
 
@@ -83,7 +87,7 @@ async def test_a_reply_dropped_mid_stream_resumes_with_identical_text(
     backend = await start_backend(chunk_delay=0.01, faults=FaultPlan(drop_after_chunks=3, times=2))
     client = Client(ChatStore(tmp_path / "h.db"), backend.url)
     client.workspace.send(client.tab.tab_id, "/long 3000")
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "complete")
+    await client.ended("complete")
     assert backend.faults.fired.get("drop") == 2
     assert client.replies() == server_replies(backend, client.tab.session_id)
     user = [m for m in client.tab.messages if m.role == "user"]
@@ -100,7 +104,7 @@ async def test_duplicated_and_reordered_frames_change_nothing(
     )
     client = Client(ChatStore(tmp_path / "h.db"), backend.url)
     client.workspace.send(client.tab.tab_id, "/long 1500")
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "complete")
+    await client.ended("complete")
     assert backend.faults.fired["duplicate"] > 0 and backend.faults.fired["reorder"] > 0
     assert client.replies() == server_replies(backend, client.tab.session_id)
     await client.workspace.stop()
@@ -112,7 +116,7 @@ async def test_an_unacknowledged_message_is_sent_again_and_runs_once(
     backend = await start_backend(faults=FaultPlan(drop_ack=True, times=1))
     client = Client(ChatStore(tmp_path / "h.db"), backend.url)
     client.workspace.send(client.tab.tab_id, "hello once")
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "complete")
+    await client.ended("complete")
     stored = backend.registry.store.all_messages(client.tab.session_id)
     assert [m.role for m in stored] == ["user", "assistant"], "the repeat was not a second turn"
     await client.workspace.stop()
@@ -129,7 +133,7 @@ async def test_a_server_that_holds_the_socket_silent_is_left_and_the_message_arr
     client.workspace.send(client.tab.tab_id, "into the void?")
     await client.until(lambda: client.tab.state.phase.value != "connected")
     again = await restart(backend, start_backend)
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "complete")
+    await client.ended("complete")
     assert client.replies() == server_replies(again, client.tab.session_id)
     await client.workspace.stop()
 
@@ -145,7 +149,7 @@ async def test_a_reply_cut_by_quitting_is_completed_after_a_restart(
     await client.workspace.stop()
     assert client.replies()[-1][1] == "interrupted"
     again = Client(store, backend.url)
-    await again.until(lambda: again.replies() and again.replies()[-1][1] == "complete")
+    await again.ended("complete")
     assert again.replies() == server_replies(backend, again.tab.session_id)
     assert [m.msg_id for m in store.recent(again.tab.session_id, 10)] == [
         m.msg_id for m in again.tab.messages
@@ -161,9 +165,9 @@ async def test_a_server_restart_mid_reply_ends_it_interrupted_and_retry_asks_aga
     client.workspace.send(client.tab.tab_id, "/long 4000")
     await client.until(lambda: len(client.tab.live or "") > 200)
     again = await restart(backend, start_backend, chunk_delay=0)
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "interrupted")
+    await client.ended("interrupted")
     assert client.workspace.retry(client.tab.tab_id) is not None
-    await client.until(lambda: client.replies()[-1][1] == "complete")
+    await client.ended("complete")
     assert client.replies() == server_replies(again, client.tab.session_id)
     await client.workspace.stop()
 
@@ -176,7 +180,7 @@ async def test_stop_ends_the_reply_as_stopped_on_both_sides(
     client.workspace.send(client.tab.tab_id, "/long 5000")
     await client.until(lambda: len(client.tab.live or "") > 100)
     assert client.workspace.stop_reply(client.tab.tab_id)
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "stopped")
+    await client.ended("stopped")
     assert client.replies() == server_replies(backend, client.tab.session_id)
     await client.workspace.stop()
 
@@ -194,7 +198,7 @@ async def test_without_the_extension_a_message_lost_in_a_drop_is_not_confirmed(
     again = await restart(backend, start_backend, delivery=False)
     await client.until(lambda: client.tab.state.phase.value == "connected")
     assert client.workspace.retry(client.tab.tab_id) is sent
-    await client.until(lambda: client.replies() and client.replies()[-1][1] == "complete")
+    await client.ended("complete")
     assert sent.status == "acknowledged"
     assert client.replies() == server_replies(again, client.tab.session_id)
     await client.workspace.stop()
