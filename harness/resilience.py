@@ -369,7 +369,7 @@ async def soak(target: Target) -> str:
     require_bundled(target)
     count = SOAK.messages
     async with data_dir() as directory:
-        mock = MockProcess(directory, "--fault", "random=0.07", "--fault", "seed=10")
+        mock = MockProcess(directory, "--fault", "random=0.1", "--fault", "seed=10")
         await mock.start()
         try:
             async with AppRun(directory / "app", mock.url, mock.token) as run:
