@@ -171,10 +171,11 @@ class ChatSocket:
                     self._follow(out, followers, chat.session_id, after, resumed=False)
                 try:
                     duplicate = deliveries.take(chat, self.agent)
-                except StoreError as exc:
-                    log.error("storage failed: %s", exc)
+                except Exception as exc:  # storage, or a bug: say so, keep the socket
+                    if not isinstance(exc, StoreError):
+                        log.exception("could not take a message on the %s socket", self.agent)
                     duplicate = {
-                        **error_frame("Storage failed, the message was not accepted", str(exc)),
+                        **error_frame("The message was not accepted", str(exc) or repr(exc)),
                         "reply_to": client_id,
                     }
                 if duplicate is not None:

@@ -514,8 +514,12 @@ class Workspace:
             case wire.ReplyChunk(reply_to, text):
                 self._chunk(tab, reply_to, text)
             case wire.ReplyDone(reply_to):
+                self._received(tab, reply_to)
                 self._end(tab, reply_to, "complete")
             case wire.ReplyFailed(reply_to) as failed:
+                connection = tab.connection
+                if reply_to and connection is not None and not connection.protocol.delivery:
+                    self._received(tab, reply_to)  # it was answered; with acks, an ack says so
                 if tab.live is not None or (reply_to and self._find(tab, reply_id(reply_to))):
                     self._end(tab, reply_to, "interrupted")
                 self._add(tab, StoredMessage(new_id(), "error", failed.message, "error", _now()))
