@@ -84,7 +84,7 @@ class ChatTab:
 
     @property
     def waiting(self) -> bool:
-        """A reply is on its way (the UI shows "working")."""
+        """A reply is on its way (the status line says so)."""
         return self.live is not None or bool(self.connection and self.connection.protocol.awaiting)
 
 

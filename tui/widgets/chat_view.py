@@ -224,10 +224,16 @@ class ChatView(Vertical):
             return
         tab = self.tab
         label = tab.state.label(time.monotonic())
-        working = " · working…" if tab.waiting else ""
-        pending = sum(1 for m in tab.messages[-20:] if m.status == "pending")
-        queued = f" · {pending} waiting to send" if pending else ""
-        text = f"{tab.state.icon} {label}{working}{queued}"
+        if tab.live is not None:
+            working = " · replying…"
+        else:
+            working = " · waiting for the reply" if tab.waiting else ""
+        recent = tab.messages[-20:]
+        pending = sum(1 for m in recent if m.status == "pending")
+        queued = f" · {pending} queued" if pending else ""
+        unsure = sum(1 for m in recent if m.status == "not_confirmed")
+        unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
+        text = f"{tab.state.icon} {label}{working}{queued}{unconfirmed}"
         if text != self._status_text:
             self._status_text = text
             status = self.query_one("#status", Static)
