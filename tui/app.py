@@ -114,6 +114,7 @@ class ChatApp(App[None]):
         super().__init__()
         self.setup = setup
         self.workspace: Workspace | None = None
+        self._unobserve: Callable[[], None] = lambda: None
         self.backend: LocalBackend | None = None
         self.updates = Outstanding()
         self.notices: list[str] = []
@@ -150,7 +151,7 @@ class ChatApp(App[None]):
             backoff=setup.backoff,
         )
         self.workspace = workspace
-        workspace.observe(self._workspace_changed)
+        self._unobserve = workspace.observe(self._workspace_changed)
         if setup.store.recovered:
             log.warning("%s", setup.store.recovered)
             self.notify(setup.store.recovered, title="History", severity="warning", timeout=30)
@@ -166,6 +167,9 @@ class ChatApp(App[None]):
 
     async def on_unmount(self) -> None:
         if self.workspace is not None:
+            # the screen is going: what stopping changes (replies cut, statuses) goes to disk
+            # only; drawing it into widgets being torn down raced their removal
+            self._unobserve()
             await self.workspace.stop()
         if self.backend is not None:
             await self.backend.stop()

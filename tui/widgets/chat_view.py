@@ -220,8 +220,9 @@ class ChatView(Vertical):
 
     def update_status(self) -> None:
         """The status line: connection state (with countdown) and whether a reply is coming."""
-        if not self.is_mounted:
-            return
+        statuses = self.query("#status")
+        if not self.is_mounted or not statuses:
+            return  # not composed yet, or being torn down
         tab = self.tab
         label = tab.state.label(time.monotonic())
         if tab.live is not None:
@@ -236,6 +237,6 @@ class ChatView(Vertical):
         text = f"{tab.state.icon} {label}{working}{queued}{unconfirmed}"
         if text != self._status_text:
             self._status_text = text
-            status = self.query_one("#status", Static)
+            status = statuses.first(Static)
             status.update(text)
             status.set_class(tab.state.phase.value in ("unreachable", "auth_failed"), "-problem")

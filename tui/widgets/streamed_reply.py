@@ -11,6 +11,7 @@ its block.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
@@ -18,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.strip import Strip
-from textual.widget import Widget
+from textual.widget import MountError, Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
@@ -152,7 +153,10 @@ class StreamedReply(Vertical):
         return self._frozen.parts if self._frozen is not None else 0
 
     async def on_unmount(self) -> None:
-        await self.stop()
+        # Stopping a MarkdownStream flushes its pending text into the widget, which is being
+        # removed too (quitting mid-reply): that text is on disk, the widget is going.
+        with contextlib.suppress(MountError):
+            await self.stop()
 
     async def stop(self) -> None:
         stream, self._stream = self._stream, None
