@@ -30,7 +30,6 @@ from tui.client.backoff import Backoff
 from tui.client.ids import new_id
 from tui.store import ChatStore, StoredMessage
 from tui.widgets.chat_view import Shown
-from tui.widgets.message_block import MessageBlock
 from tui.workspace import ChatTab
 
 SIZE = (120, 40)
@@ -135,7 +134,7 @@ async def _update_cost(tmp: Path, earlier: int) -> float:
             tab.messages = app.workspace.store.recent(tab.session_id, earlier)
             view.enqueue(Shown())
             await app.settled()
-        assert len(view.query(MessageBlock)) == earlier
+        assert len([e for e in view.log.entries if e.message]) == earlier
         timings = []
         for chunk in _chunks(30_000, 300):
             t = time.perf_counter()
@@ -204,7 +203,7 @@ async def bench_startup(tmp: Path) -> None:
         ready = time.perf_counter() - started
         assert app.workspace is not None and len(app.workspace.tabs) == 5
         view = app.view(app.workspace.selected_id)
-        assert view is not None and view.query(MessageBlock)
+        assert view is not None and view.log.entries
     print("4. start with 5 tabs x 2,000 stored messages")
     print(f"   first usable screen after {ready:.2f} s (target < 1.5 s)")
 

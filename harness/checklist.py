@@ -410,7 +410,7 @@ async def first_message(target: Target) -> None:
         check(composer == "", f"the composer still holds “{composer}” after sending")
         shown = run.shown()
         check(shown[-1] == reply.text, "the reply on screen is not the reply received")
-        author = blocks(run.app)[-1].border_title
+        author = blocks(run.app)[-1].title
         check(author == "Jarvis", f"the reply is shown as {author!r}'s, expected Jarvis's")
         check(
             shown[-2] == "Show me a Python function that adds two numbers.",
@@ -505,7 +505,7 @@ async def typed_while_down(target: Target) -> None:
             await run.app.settled()
             pending = [b for b in blocks(run.app) if b.message and b.message.status == "pending"]
             check(
-                pending and str(pending[-1].border_subtitle).startswith("queued"),
+                pending and str(pending[-1].subtitle).startswith("queued"),
                 "the message typed while down is not shown as queued",
             )
 

@@ -24,9 +24,8 @@ from tui.client.state import Phase
 from tui.store import ChatStore, StoredMessage, device_id_of
 from tui.widgets.chat_view import ChatView
 from tui.widgets.composer import Composer
+from tui.widgets.conversation import Entry
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
-from tui.widgets.message_block import MessageBlock
-from tui.widgets.streamed_reply import StreamedReply
 from tui.widgets.tab_bar import TabBar
 from tui.workspace import ChatTab, Workspace
 
@@ -103,9 +102,9 @@ def view(app: ChatApp, index: int | None = None) -> ChatView:
     return found
 
 
-def blocks(app: ChatApp, index: int | None = None) -> list[MessageBlock | StreamedReply]:
-    """The finished messages on screen (a long streamed reply stays a StreamedReply)."""
-    return [w for w in view(app, index).query(".message") if getattr(w, "message", None)]  # type: ignore[misc]
+def blocks(app: ChatApp, index: int | None = None) -> list[Entry]:
+    """The finished messages in the conversation, in order (the reply being written is not)."""
+    return [entry for entry in view(app, index).log.entries if entry.message is not None]
 
 
 async def shown(app: ChatApp, tab: ChatTab) -> None:

@@ -349,7 +349,7 @@ async def no_features(target: Target) -> None:
         await run.app.settled()
         marker = [b for b in blocks(run.app) if b.message and b.message.text == text]
         check(
-            marker and str(marker[0].border_subtitle).startswith("not confirmed"),
+            marker and str(marker[0].subtitle).startswith("not confirmed"),
             "the screen does not say the message is not confirmed",
         )
         backend = await restarted(backend)

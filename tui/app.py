@@ -30,8 +30,8 @@ from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.store import ChatStore, StoreError
 from tui.updates import Outstanding
 from tui.widgets.chat_view import ChatView, LoadEarlier, Shown, TabChanged
+from tui.widgets.conversation import ConversationLog
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
-from tui.widgets.message_block import MessageBlock
 from tui.widgets.tab_bar import TabBar
 from tui.workspace import (
     Change,
@@ -305,8 +305,8 @@ class ChatApp(App[None]):
         if self.workspace is not None and self.workspace.tab(event.tab_id) is not None:
             self.workspace.select(event.tab_id)
 
-    @on(MessageBlock.CopyRequested)
-    def _copy_message(self, event: MessageBlock.CopyRequested) -> None:
+    @on(ConversationLog.CopyRequested)
+    def _copy_message(self, event: ConversationLog.CopyRequested) -> None:
         self._copy(event.text)
 
     def action_new_tab(self, provider: Provider) -> None:

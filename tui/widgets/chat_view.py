@@ -1,13 +1,11 @@
-"""One tab's chat: the message log, the live reply, the status line and the composer.
+"""One tab's chat: the conversation, the status line and the composer.
 
 The tab model (tui.workspace.ChatTab) is the truth; a sync brings the screen up to it and is
 idempotent. A visible view syncs on every change; a hidden one only notes that it is stale
-(refreshing widgets in a hidden pane rebuilds the layout map each time) and catches up in one
-pass when shown. Everything that changes the view arrives as a message and runs in the view's
-own message queue, one at a time: the view has one writer, so no two passes interleave.
-The reply being written is the only Textual Markdown widget, fed through a
-MarkdownStream; once complete it is replaced by a one-widget block rendered from the full text,
-so the final render is exact.
+and catches up in one pass when shown. Everything that changes the view arrives as a message
+and runs in the view's own message queue, one at a time: the view has one writer. The whole
+conversation is one Line-API widget (widgets/conversation.py): a streaming reply costs a tail
+render per frame, never a layout of the screen.
 """
 
 from __future__ import annotations
@@ -18,16 +16,14 @@ from collections.abc import Coroutine
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
-from tui.store import StoredMessage
 from tui.updates import Outstanding
 from tui.widgets.composer import Composer
-from tui.widgets.message_block import STATUS_NOTES, MessageBlock
-from tui.widgets.streamed_reply import StreamedReply
+from tui.widgets.conversation import ConversationLog
 from tui.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
 
 log = logging.getLogger(__name__)
@@ -62,28 +58,27 @@ class ChatView(Vertical):
         self.updates = updates
         self.agent_name = "Jarvis" if tab.provider == "claude" else DISPLAY_NAMES[tab.provider]
         self.active = False
-        self._blocks: dict[str, MessageBlock | StreamedReply] = {}
         self._rendered = 0
-        self._live: StreamedReply | None = None
+        """How many of the tab's messages the conversation shows."""
         self._status_text = ""
         self.chunk_pending = False
         """A live-chunk update is queued for this view (the app posts at most one)."""
 
     def compose(self) -> ComposeResult:
-        yield VerticalScroll(Static("", id="earlier"), id="log")
+        yield Static("", id="earlier")
+        yield ConversationLog(self.agent_name, id="log")
         yield Static("", id="status")
         yield Composer(self.tab.draft, id="composer")
 
     @property
-    def log(self) -> VerticalScroll:  # type: ignore[override]
-        return self.query_one("#log", VerticalScroll)
+    def log(self) -> ConversationLog:  # type: ignore[override]
+        return self.query_one(ConversationLog)
 
     @property
     def composer(self) -> Composer:
         return self.query_one(Composer)
 
     async def on_mount(self) -> None:
-        self.log.anchor()
         if self.active:
             await self._sync()  # hidden views render when first shown
 
@@ -101,6 +96,7 @@ class ChatView(Vertical):
         event.stop()
         self.workspace.send(self.tab.tab_id, event.text.rstrip())
         self.composer.clear()
+        self.log.follow = True  # you see what you sent, and the reply to it
 
     def on_text_area_changed(self, event: Composer.Changed) -> None:
         event.stop()
@@ -129,68 +125,40 @@ class ChatView(Vertical):
     async def _apply(self, change: Change) -> None:
         if isinstance(change, LiveChunk):
             self.chunk_pending = False  # chunks arriving from now on queue a new update
-        if isinstance(change, MessageChanged):
-            block = self._blocks.get(change.message.msg_id)
-            if block is not None and self.active:
-                block.refresh_message()
-                return
         if not self.active:
             return
-        if isinstance(change, LiveChunk) and self._live is not None:
+        conversation = self.log
+        if isinstance(change, LiveChunk):
             if self.tab.live is not None:  # else it has ended: LiveEnded follows
-                await self._live.show(self.tab.live)
+                conversation.stream(self.tab.live)
             return
-        if isinstance(change, LiveEnded) and self._live is not None and change.message:
-            await self._finish_live(change.message)
+        if isinstance(change, MessageChanged):
+            conversation.changed(change.message)
+            self.update_status()
+            return
+        ended = change.message if isinstance(change, LiveEnded) else None
+        if ended is not None and self.tab.messages[self._rendered :] == [ended]:
+            conversation.end_live(ended)
+            self._rendered = len(self.tab.messages)
         await self._sync()
 
     @property
     def live_shown(self) -> int:
-        """How much of the reply being written is on screen (benchmarks and tests look)."""
-        return self._live.shown if self._live is not None else 0
-
-    async def _finish_live(self, message: StoredMessage) -> None:
-        """A long streamed reply keeps its frozen parts as its block; a short one is swapped
-        for a one-widget block (sync mounts it)."""
-        live, self._live = self._live, None
-        assert live is not None
-        tab = self.tab
-        adoptable = live.frozen and tab.messages[self._rendered :] == [message]
-        if adoptable:
-            await live.finish(message)
-            self._blocks[message.msg_id] = live
-            self._rendered = len(tab.messages)
-        else:
-            await self._drop_live(live)
-
-    async def _drop_live(self, live: StreamedReply) -> None:
-        if self._live is live:
-            self._live = None
-        await live.stop()
-        await live.remove()
+        """How much of the reply being written is painted (benchmarks and tests look)."""
+        return self.log.shown
 
     async def _sync(self) -> None:
-        """Mount what is new, refresh what changed, bring the live reply up to date."""
-        tab = self.tab
-        if tab.live is None and self._live is not None:  # it ended while this tab was hidden
-            await self._drop_live(self._live)
+        """Add what is new, redraw what changed, bring the live reply up to date."""
+        tab, conversation = self.tab, self.log
+        if tab.live is None and conversation.live is not None:  # it ended while hidden
+            conversation.end_live(None)
         new = tab.messages[self._rendered :]
         if new:
-            blocks = [MessageBlock(m, self.agent_name) for m in new]
-            self._blocks.update((b.message.msg_id, b) for b in blocks)
-            # in stored order: sent while a reply streams, a message goes above that reply
-            await self.log.mount_all(blocks, before=self._live)
+            conversation.add(new)
             self._rendered = len(tab.messages)
-        for block in self._blocks.values():
-            if block.message and block.border_subtitle != STATUS_NOTES.get(
-                block.message.status, ""
-            ):
-                block.refresh_message()
-        if tab.live is not None and self._live is None:
-            self._live = StreamedReply(self.agent_name)
-            await self.log.mount(self._live)
-        if self._live is not None and tab.live is not None:  # re-read: mounting awaited
-            await self._live.show(tab.live)
+        conversation.restatus()
+        if tab.live is not None:
+            conversation.stream(tab.live)
         self._update_earlier()
         self.update_status()
 
@@ -206,9 +174,7 @@ class ChatView(Vertical):
     async def _load_earlier(self) -> None:
         older = self.workspace.load_earlier(self.tab.tab_id)
         if older:
-            blocks = [MessageBlock(m, self.agent_name) for m in older]
-            self._blocks.update((b.message.msg_id, b) for b in blocks)
-            await self.log.mount_all(blocks, after=self.query_one("#earlier"))
+            self.log.add(older, at_top=True)
             self._rendered += len(older)
         self._update_earlier()
         count = len(older)
@@ -234,7 +200,8 @@ class ChatView(Vertical):
         queued = f" · {pending} queued" if pending else ""
         unsure = sum(1 for m in recent if m.status == "not_confirmed")
         unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
-        text = f"{tab.state.icon} {label}{working}{queued}{unconfirmed}"
+        below = " · ▼ more below" if not self.log.follow and tab.live is not None else ""
+        text = f"{tab.state.icon} {label}{working}{queued}{unconfirmed}{below}"
         if text != self._status_text:
             self._status_text = text
             status = statuses.first(Static)

@@ -25,12 +25,15 @@ from tests.functional.tui.apphelpers import (
     type_and_send,
     view,
 )
+from tui.app import ChatApp
 from tui.client import protocol as wire
 from tui.client.state import Phase
-from tui.store import ChatStore
+from tui.store import ChatStore, StoredMessage
+from tui.widgets.chat_view import Shown
+from tui.widgets.conversation import LIVE_LIMIT
 from tui.widgets.dialogs import ConfirmClose
-from tui.widgets.streamed_reply import StreamedReply
 from tui.widgets.tab_bar import TabBar, label_id
+from tui.workspace import ChatTab
 
 SIZE = (120, 40)
 
@@ -206,7 +209,7 @@ async def test_tabs_keep_separate_histories_and_background_streams_catch_up(
         assert [m.role for m in finished] == ["user", "assistant"], "caught up when shown"
         assert finished[-1].text == second.messages[-1].text
         assert len(finished[-1].text.split()) > 3500
-        assert not view(app, 1).query(".live"), "no live widget is left after complete"
+        assert view(app, 1).log.live is None, "no live reply is left after complete"
         first_texts = " ".join(b.message.text for b in blocks(app, 0) if b.message)
         assert "Part 1" not in first_texts, "no cross-talk between tabs"
 
@@ -245,28 +248,23 @@ async def test_command_palette_lists_every_action(backend: MockBackend, tmp_path
             assert binding.description, f"{binding.key} has a footer description"  # type: ignore[union-attr]
 
 
-async def test_a_reply_that_ends_while_its_widget_mounts_is_shown_whole(
-    backend: MockBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_a_reply_that_ends_before_it_is_painted_is_shown_whole(
+    backend: MockBackend, tmp_path: Path
 ) -> None:
     app = make_app(tmp_path, backend.url)
-
-    def end_reply_during_mount(self: StreamedReply) -> None:
-        # the backend's `complete` arrives while the live widget is being mounted
-        assert app.workspace is not None
-        app.workspace._on_event(app.workspace.selected, wire.ReplyDone("x", "", 1, 2, None))
-
-    monkeypatch.setattr(StreamedReply, "on_mount", end_reply_during_mount, raising=False)
     async with app.run_test(size=SIZE) as pilot:
         watch = await started(pilot)
         assert app.workspace is not None
         tab = app.workspace.selected
-        app.workspace._on_event(tab, wire.ReplyChunk("x", "**quick** reply"))
+        app.workspace._on_event(tab, wire.ReplyChunk("x", "**quick** "))
+        app.workspace._on_event(tab, wire.ReplyChunk("x", "reply"))
+        app.workspace._on_event(tab, wire.ReplyDone("x", "", 2, 2, None))
         await watch.until(lambda: tab.live is None)
         assert [b.message.text for b in blocks(app) if b.message] == ["**quick** reply"]
-        assert not view(app).query(".live")
+        assert view(app).log.live is None
 
 
-async def test_showing_a_tab_with_a_long_hidden_reply_keeps_the_live_widget_small(
+async def test_showing_a_tab_with_a_long_hidden_reply_paints_it_at_once_and_cheaply(
     backend: MockBackend, tmp_path: Path
 ) -> None:
     app = make_app(tmp_path, backend.url)
@@ -282,8 +280,8 @@ async def test_showing_a_tab_with_a_long_hidden_reply_keeps_the_live_widget_smal
         await shown(app, hidden)
         shown_view = view(app, 1)
         assert shown_view.live_shown == len(hidden.live or "")
-        blocks_in_live = len(shown_view.query("StreamedReply MarkdownBlock"))
-        assert blocks_in_live < 20, f"the live widget holds {blocks_in_live} blocks"
+        live = shown_view.log.live
+        assert live is not None and len(live.tail) <= LIVE_LIMIT, "only the tail re-renders"
 
 
 @pytest.mark.parametrize("after_chars", [1, 2500, 6000])
@@ -302,3 +300,58 @@ async def test_quitting_while_a_reply_streams_is_clean(
         await watch.until(lambda: len(tab.live or "") >= after_chars, settle=False)
     saved = ChatStore(tmp_path / "history.db").recent(tab.session_id, 5)
     assert saved[-1].role == "assistant" and saved[-1].status in ("interrupted", "complete")
+
+
+def _fill(app: ChatApp, tab: ChatTab, count: int) -> None:
+    for n in range(count):
+        role = "user" if n % 2 == 0 else "assistant"
+        message = StoredMessage(f"old{n}", role, f"earlier message {n}", "complete", "2026")
+        app.setup.store.save(tab.session_id, message)
+
+
+async def test_f3_keeps_the_lines_in_view_where_they_were(tmp_path: Path) -> None:
+    """Loading earlier messages above used to move the view from message 44 to 39."""
+    store = ChatStore(tmp_path / "history.db")
+    store.close()
+    app = make_app(tmp_path, None)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        _fill(app, tab, 250)
+        tab.messages = app.setup.store.recent(tab.session_id, 100)
+        tab.earlier = 150
+        view(app).enqueue(Shown())
+        await app.settled()
+        log = view(app).log
+        log.scroll_y = 40
+        await pilot.pause()
+        top = log.entry_at(0)
+        assert top is not None and not log.follow
+        await pilot.press("f3")
+        await app.settled()
+        await pilot.pause()
+        assert len(tab.messages) == 200
+        assert log.entry_at(0) is top, "the same message is at the top of the view"
+
+
+async def test_sending_while_scrolled_up_shows_the_message_and_its_reply(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        _fill(app, tab, 60)
+        tab.messages = app.setup.store.recent(tab.session_id, 100)
+        view(app).enqueue(Shown())
+        await app.settled()
+        log = view(app).log
+        log.scroll_y = 0
+        await pilot.pause()
+        assert not log.follow
+        await type_and_send(pilot, "where am I?")
+        await watch.until(replies_done(app, 31))
+        await pilot.pause()
+        assert log.follow and log.scroll_offset.y == log.max_scroll_y

@@ -1,0 +1,418 @@
+"""The conversation as one widget (Textual's Line API): every message, and the reply being
+written, painted from cached lines.
+
+A widget per message (and a widget tree per streaming Markdown reply) made every chunk of a
+reply re-lay out the whole screen: most of a core while an agent talked, a fifth of a second
+per keystroke. Here each message is rendered by Rich once per width into strips; painting
+asks only for the visible lines. The reply being written keeps its finished blocks as frozen
+parts (rendered once) and re-renders only its tail, at most `FRAME_RATE` times a second, with
+the chunks that came in between. A finished reply keeps the parts it streamed in, so nothing
+moves when it completes.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.markdown_split import safe_cut
+from tui.store import StoredMessage
+
+FRAME_RATE = 10
+"""Most repaints a second of a streaming reply; chunks in between are coalesced."""
+LIVE_LIMIT = 800
+"""Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""
+KEEP_TAIL = 200
+STATUS_NOTES = {
+    "pending": "queued — sends when connected",
+    "sent": "sent — awaiting the server",
+    "acknowledged": "✓ received",
+    "not_confirmed": "not confirmed — the connection dropped; ctrl+r sends it again",
+    "replying": "replying…",
+    "interrupted": "interrupted — ctrl+r asks again",
+    "stopped": "stopped — ctrl+r asks again",
+}
+"""The marker under each message: what is true of it now."""
+USER_INDENT = 8
+REPLY_MARGIN = 4
+
+
+@dataclass
+class Palette:
+    """The colours of the boxes, from the app's theme."""
+
+    user: Style = field(default_factory=lambda: Style(color="blue"))
+    assistant: Style = field(default_factory=lambda: Style(color="magenta"))
+    error: Style = field(default_factory=lambda: Style(color="red"))
+    note: Style = field(default_factory=lambda: Style(color="yellow"))
+
+
+def split_parts(text: str) -> list[str]:
+    """A finished reply cut where blocks start, into parts of about LIVE_LIMIT characters (the
+    same rule the live reply freezes by)."""
+    parts: list[str] = []
+    while len(text) > LIVE_LIMIT:
+        cut = safe_cut(text, len(text) - KEEP_TAIL)
+        if not cut:
+            break
+        head = safe_cut(text, LIVE_LIMIT) or cut
+        parts.append(text[:head])
+        text = text[head:]
+    parts.append(text)
+    return parts
+
+
+class Entry:
+    """One message on screen: its box, rendered once per width."""
+
+    def __init__(self, message: StoredMessage | None, agent_name: str) -> None:
+        self.message = message
+        """None while it is the reply being written."""
+        self.agent_name = agent_name
+        markdown = message is not None and _markdown(message) and bool(message.text)
+        self.parts: list[str] = split_parts(message.text) if markdown and message else []
+        self.tail = message.text if message is not None and not markdown else ""
+        self.status_drawn = message.status if message else ""
+        self._lines: dict[int, list[Strip]] = {}
+        self._frozen: dict[int, list[Strip]] = {}
+        self._frozen_count: dict[int, int] = {}
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts) + self.tail
+
+    @property
+    def subtitle(self) -> str:
+        if self.message is None:
+            return "writing…"
+        return STATUS_NOTES.get(self.message.status, "")
+
+    @property
+    def title(self) -> str:
+        """Who wrote it, as the box's title says."""
+        return {"user": "You", "error": "Error"}.get(self.role, self.agent_name)
+
+    @property
+    def role(self) -> str:
+        return self.message.role if self.message else "assistant"
+
+    def changed(self) -> None:
+        """The status (or the message) changed: render again at the next paint."""
+        if self.message is not None and self.message.role == "assistant":
+            frozen = "".join(self.parts)
+            if self.message.text.startswith(frozen):
+                self.tail = self.message.text[len(frozen) :]  # a reopened reply grew
+        self._lines.clear()
+
+    def grow(self, text: str) -> None:
+        """The live reply is now `text` (it only grows): finished blocks past the limit are
+        frozen, the rest is the tail."""
+        tail = text[sum(map(len, self.parts)) :]
+        if len(tail) > LIVE_LIMIT and (cut := safe_cut(tail, len(tail) - KEEP_TAIL)):
+            self.parts.append(tail[:cut])
+            tail = tail[cut:]
+        self.tail = tail
+        self._lines.clear()
+
+    def finish(self, message: StoredMessage) -> None:
+        """The live reply is complete: it keeps the parts it streamed in (nothing moves)."""
+        self.message = message
+        frozen = "".join(self.parts)
+        if message.text.startswith(frozen):
+            self.tail = message.text[len(frozen) :]
+        else:  # the stored text is not what streamed: render it afresh
+            self.parts, self.tail = split_parts(message.text) if message.text else [], ""
+            self._frozen.clear()
+            self._frozen_count.clear()
+        self._lines.clear()
+
+    def lines(self, width: int, look: Look) -> list[Strip]:
+        """The entry's lines at this width, styled and ready to paint (cached)."""
+        cached = self._lines.get(width)
+        if cached is None:
+            self.status_drawn = self.message.status if self.message else ""
+            cached = self._render(width, look)
+            if len(self._lines) > 2:
+                self._lines.clear()  # a few widths are kept (a scrollbar may come and go)
+            self._lines[width] = cached
+        return cached
+
+    # rendering ----------------------------------------------------------------------------------
+
+    def _render(self, width: int, look: Look) -> list[Strip]:
+        """The box: top edge, body lines, bottom edge, a blank line. Only the tail of a reply
+        being written is rendered again; its frozen parts are kept boxed, per width."""
+        frame = _Frame(self.role, width, look)
+        message = self.message
+        if message is not None and message.role in ("user", "error"):
+            text = message.text if message.role == "user" else f"Error: {message.text}"
+            body = frame.box(_render(Text(text), frame.inner, look))
+        else:
+            frozen = self._frozen_lines(frame)
+            tail = self.tail or ("" if self.parts or message is None else _empty(message))
+            tail_lines = frame.box(_render(_md(tail), frame.inner, look)) if tail else []
+            gap = frame.box([[]]) if frozen and tail_lines else []
+            body = [*frozen, *gap, *tail_lines]
+        return [frame.edge(True, self.title), *body, frame.edge(False, self.subtitle), frame.blank]
+
+    def _frozen_lines(self, frame: _Frame) -> list[Strip]:
+        """The frozen parts, boxed at this width, each rendered once."""
+        width = frame.width
+        done = self._frozen_count.get(width, 0)
+        lines = self._frozen.setdefault(width, [])
+        for index, part in enumerate(self.parts[done:], start=done):
+            if index:
+                lines.extend(frame.box([[]]))
+            lines.extend(frame.box(_render(_md(part), frame.inner, frame.look)))
+        self._frozen_count[width] = len(self.parts)
+        return lines
+
+
+@dataclass
+class Look:
+    """What rendering needs from the app: its console, options, colours, base style."""
+
+    console: Console
+    options: ConsoleOptions
+    palette: Palette
+    base: Style
+
+
+class _Frame:
+    """The box of one entry at one width: margins, borders, colours."""
+
+    def __init__(self, role: str, width: int, look: Look) -> None:
+        self.look, self.width = look, width
+        self.indent = USER_INDENT if role == "user" else 0
+        self.right = 0 if role == "user" else REPLY_MARGIN
+        self.size = max(10, width - self.indent - self.right)
+        self.inner = self.size - 4
+        palette = look.palette
+        self.style = {"user": palette.user, "error": palette.error}.get(role, palette.assistant)
+        self._left = [Segment(" " * self.indent), Segment("│ ", self.style)]
+        self._right = [Segment(" │", self.style), Segment(" " * self.right)]
+        self.blank = Strip.blank(width, look.base)
+
+    def box(self, lines: list[list[Segment]]) -> list[Strip]:
+        base, inner = self.look.base, self.inner
+        return [
+            Strip([*self._left, *(line or [Segment(" " * inner)]), *self._right], self.width)
+            .apply_style(base)
+            .simplify()
+            for line in lines
+        ]
+
+    def edge(self, top: bool, label: str) -> Strip:
+        """The top edge with the title, or the bottom edge with the note on the right."""
+        size, style = self.size, self.style
+        segments = [Segment(" " * self.indent), Segment(("╭" if top else "╰") + "─", style)]
+        used = 2
+        text = f" {label} " if label else ""
+        if top and text:
+            text = text[: size - 4]
+            segments.append(Segment(text, style + Style(bold=True)))
+            used += len(text)
+        note = text[: max(0, size - used - 3)] if not top else ""
+        segments.append(Segment("─" * max(0, size - used - len(note) - 2), style))
+        if note:
+            segments.append(Segment(note, self.look.palette.note))
+        segments.append(Segment("─" + ("╮" if top else "╯"), style))
+        segments.append(Segment(" " * self.right))
+        return Strip(segments, self.width).apply_style(self.look.base)
+
+
+def _markdown(message: StoredMessage) -> bool:
+    return message.role not in ("user", "error")
+
+
+def _empty(message: StoredMessage) -> str:
+    if message.status in ("interrupted", "stopped"):
+        return f"_The reply was {message.status} before any text arrived._"
+    return "_No text._"
+
+
+def _md(text: str) -> RichMarkdown:
+    return RichMarkdown(text, code_theme="monokai")
+
+
+def _render(renderable: RenderableType, width: int, look: Look) -> list[list[Segment]]:
+    segments = look.console.render(renderable, look.options.update(width=width, height=None))
+    return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=True))
+
+
+class ConversationLog(ScrollView, can_focus=False):
+    """All the messages of one tab, painted line by line."""
+
+    DEFAULT_CSS = "ConversationLog { height: 1fr; }"
+
+    class CopyRequested(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, agent_name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.agent_name = agent_name
+        self.entries: list[Entry] = []
+        self.live: Entry | None = None
+        self._starts: list[int] = []
+        self._width = 0
+        self._pending_text: str | None = None
+        self._frame_due = False
+        self._last_frame = 0.0
+        self.palette = Palette()
+        self.follow = True
+        """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
+        self._look: Look | None = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        theme = self.app.current_theme  # the boxes take the theme's colours, as the CSS did
+        self.palette = Palette(
+            Style(color=theme.primary),
+            Style(color=theme.secondary or theme.primary),
+            Style(color=theme.error or "red"),
+            Style(color=theme.warning or "yellow"),
+        )
+
+    # what is shown ------------------------------------------------------------------------------
+
+    def add(self, messages: list[StoredMessage], *, at_top: bool = False) -> None:
+        entries = [Entry(m, self.agent_name) for m in messages]
+        if at_top:  # earlier history: the lines in view stay in view
+            before = self.virtual_size.height
+            self.entries[:0] = entries
+            self._reflow()
+            if not self.follow:
+                self.scroll_y = self.scroll_offset.y + self.virtual_size.height - before
+            return
+        elif self.live is not None and self.live in self.entries:
+            index = self.entries.index(self.live)
+            self.entries[index:index] = entries  # sent while a reply streams: above it
+        else:
+            self.entries.extend(entries)
+        self._reflow()
+
+    def changed(self, message: StoredMessage) -> None:
+        for entry in self.entries:
+            if entry.message is message:
+                entry.changed()
+        self._reflow()
+
+    def restatus(self) -> None:
+        """Draw again the messages whose status changed since they were drawn."""
+        stale = [e for e in self.entries if e.message and e.message.status != e.status_drawn]
+        for entry in stale:
+            entry.changed()
+        if stale:
+            self._reflow()
+
+    def stream(self, text: str) -> None:
+        """The reply being written is now `text`: painted at the next frame."""
+        if self.live is None:
+            self.live = Entry(None, self.agent_name)
+            self.entries.append(self.live)
+        self._pending_text = text
+        if self._frame_due:
+            return  # the frame already due will paint it
+        wait = self._last_frame + 1 / FRAME_RATE - time.monotonic()
+        if wait <= 0:
+            self._frame()  # the first chunk after a pause is painted at once
+        else:
+            self._frame_due = True
+            self.set_timer(wait, self._frame)
+
+    @property
+    def shown(self) -> int:
+        """How much of the reply being written is painted (benchmarks and tests look)."""
+        return len(self.live.text) if self.live is not None else 0
+
+    def end_live(self, message: StoredMessage | None) -> None:
+        """The reply ended: it becomes `message` (None: it is dropped)."""
+        live, self.live = self.live, None
+        self._pending_text, self._frame_due = None, False
+        if live is None:
+            if message is not None:
+                self.add([message])
+            return
+        if message is None:
+            self.entries.remove(live)
+        else:
+            live.finish(message)
+        self._reflow()
+
+    def _frame(self) -> None:
+        self._frame_due = False
+        parent = self.parent
+        if isinstance(parent, Widget) and not parent.display:
+            return  # hidden since the frame was due: the view catches up when shown
+        self._last_frame = time.monotonic()
+        text, self._pending_text = self._pending_text, None
+        if text is not None and self.live is not None:
+            self.live.grow(text)
+            self._reflow()
+
+    # layout and painting -------------------------------------------------------------------------
+
+    def _reflow(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        if self._look is None or width != self._width:
+            self._look = Look(
+                self.app.console, self.app.console_options, self.palette, self.rich_style
+            )
+        self._width = width
+        look = self._look
+        starts, total = [], 0
+        for entry in self.entries:
+            starts.append(total)
+            total += len(entry.lines(width, look))
+        self._starts = starts
+        following = self.follow
+        self.virtual_size = Size(width, total)
+        if following:
+            self.scroll_y = self.max_scroll_y
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._reflow()
+
+    def render_line(self, y: int) -> Strip:
+        """A cached line of the entry under this row: nothing is rendered while painting."""
+        line = round(self.scroll_offset.y) + y
+        look = self._look
+        if not self._starts or line < 0 or look is None:
+            return Strip.blank(self.scrollable_content_region.width)
+        index = bisect_right(self._starts, line) - 1
+        lines = self.entries[index].lines(self._width, look)
+        offset = line - self._starts[index]
+        return lines[offset] if offset < len(lines) else Strip.blank(self._width, look.base)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.follow = new_value >= self.max_scroll_y - 1
+
+    def entry_at(self, y: int) -> Entry | None:
+        line = round(self.scroll_offset.y) + y
+        if not self._starts or line < 0:
+            return None
+        return self.entries[bisect_right(self._starts, line) - 1]
+
+    def on_click(self, event: events.Click) -> None:
+        entry = self.entry_at(event.y)
+        if entry is not None and entry.message is not None:
+            self.post_message(self.CopyRequested(entry.message.text))
