@@ -106,7 +106,7 @@ async def bench_big_reply(tmp: Path) -> None:
             await asyncio.sleep(0)
             per_chunk.append(time.perf_counter() - t)
         _feed(app, tab, wire.ReplyDone("m", "", 1, 2, None))
-        while not [w for w in view.query(".message") if getattr(w, "message", None)]:
+        while view.log.live is not None or not view.log.entries:
             await pilot.pause()
         await pilot.pause()
         total = time.perf_counter() - started

@@ -121,7 +121,10 @@ class Entry:
         """The live reply is now `text` (it only grows): finished blocks past the limit are
         frozen, the rest is the tail."""
         tail = text[sum(map(len, self.parts)) :]
-        if len(tail) > LIVE_LIMIT and (cut := safe_cut(tail, len(tail) - KEEP_TAIL)):
+        while len(tail) > LIVE_LIMIT:  # parts of about LIVE_LIMIT: each renders quickly
+            cut = safe_cut(tail, LIVE_LIMIT) or safe_cut(tail, len(tail) - KEEP_TAIL)
+            if not cut:
+                break  # one long block (a code fence) is still being written
             self.parts.append(tail[:cut])
             tail = tail[cut:]
         self.tail = tail
