@@ -33,6 +33,8 @@ from tui.store import ChatStore, StoredMessage, TabRow
 MARK = "§"
 SESSION = "bench"
 ASK = "/long 4000"
+WRITING = "writing…"
+"""What builderos chat shows under a reply being written."""
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -122,14 +124,18 @@ class Run:
     rss: float
 
 
-def measure(command: str, ready: str, trigger: str, keys: int, window: float) -> Run:
+def measure(
+    command: str, ready: str, trigger: str, keys: int, window: float, streaming_mark: str = ""
+) -> Run:
     start(command)
     wait_for(ready)
     pid = app_pid()
     idle = latencies(keys)
     clear_input()
     tmux("send-keys", "-t", SESSION, trigger, "Enter")
-    time.sleep(1.0)  # the stream has begun
+    if streaming_mark:
+        wait_for(streaming_mark)  # measured only once the reply is on screen
+    time.sleep(1.0)  # the stream is under way
     share = cpu_share(pid, window)
     streaming = latencies(keys)
     result = Run(share, idle, streaming, rss_mb(pid))
@@ -208,9 +214,13 @@ def main() -> None:
     try:
         wait_healthy(url)
         chat = f"BUILDEROS_TOKEN={token} {py} -m builderos chat --url {url} --data-dir"
-        ours = measure(f"{chat} {root / 'one'}", "Enter sends", ASK, args.keys, args.window)
+        ours = measure(
+            f"{chat} {root / 'one'}", "Enter sends", ASK, args.keys, args.window, WRITING
+        )
         prefill(root / "long", url, args.history)
-        long = measure(f"{chat} {root / 'long'}", "Enter sends", ASK, args.keys, args.window)
+        long = measure(
+            f"{chat} {root / 'long'}", "Enter sends", ASK, args.keys, args.window, WRITING
+        )
         five = measure_five(f"{chat} {root / 'five'}", args.window)
     finally:
         mock.terminate()
