@@ -1,8 +1,8 @@
 """Where a Markdown text can be cut so that both halves render as they would together.
 
 A cut is safe after a blank line outside any fenced code block: the next block starts fresh.
-The live reply uses this to freeze its finished blocks into cheap widgets and keep only its
-tail in the (expensive, growing) live Markdown widget.
+The conversation uses this to freeze a streaming reply's finished blocks (rendered once) and
+re-render only its tail on each frame.
 """
 
 from __future__ import annotations
