@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
@@ -66,21 +67,30 @@ class Watch:
     async def until(
         self, predicate: Callable[[], bool], limit: float = WAIT, settle: bool = True
     ) -> None:
-        async with asyncio.timeout(limit):
-            if not predicate():
-                future = asyncio.get_running_loop().create_future()
+        await self.armed(predicate)(limit, settle)
 
-                def changed(change: object) -> None:
-                    if not future.done() and predicate():
-                        future.set_result(None)
+    def armed(self, predicate: Callable[[], bool]) -> Callable[[float, bool], Awaitable[None]]:
+        """Start watching now, wait later: for a state that may come and go while the next
+        action runs (a short reply can stream whole while a key is being pressed)."""
+        future = asyncio.get_running_loop().create_future()
 
-                stop = self.workspace.observe(changed)
-                try:
-                    await future
-                finally:
-                    stop()
+        def changed(change: object) -> None:
+            if not future.done() and predicate():
+                future.set_result(None)
+
+        stop = self.workspace.observe(changed)
+
+        async def wait(limit: float = WAIT, settle: bool = True) -> None:
+            try:
+                async with asyncio.timeout(limit):
+                    if not predicate():
+                        await future
+            finally:
+                stop()
             if settle:
                 await self.app.settled()
+
+        return wait
 
 
 async def started(pilot: Pilot[None]) -> Watch:
@@ -146,12 +156,23 @@ async def open_tab(pilot: Pilot[None], provider: str) -> ChatTab:
 
 
 async def type_and_send(pilot: Pilot[None], text: str) -> None:
+    """Type `text` and press Enter; returns once the message is stored. Not `pilot.press`:
+    it waits up to 2 s for the process to go idle, which a streaming app is not, and a short
+    reply was over before the caller could watch it stream."""
     app = pilot.app
     assert isinstance(app, ChatApp)
+    assert app.workspace is not None
+    tab = app.workspace.selected
+    count = len(tab.messages)
+    typed = text.strip()
+    sent = Watch(app).armed(
+        lambda: any(m.role == "user" and m.text.strip() == typed for m in tab.messages[count:])
+    )
     composer = view(app).query_one(Composer)
     composer.focus()
     composer.insert(text)
-    await pilot.press("enter")
+    app.post_message(events.Key("enter", "\r"))
+    await sent(WAIT, False)
 
 
 def replies(tab: ChatTab) -> list[StoredMessage]:

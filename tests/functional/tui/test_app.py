@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from textual import events
 
-from harness.driver import shown
+from harness.driver import WAIT, shown
 from mock_backend import MockBackend
 from tests.conftest import BackendFactory
 from tests.functional.tui.apphelpers import (
@@ -294,10 +294,11 @@ async def test_quitting_while_a_reply_streams_is_clean(
     app = make_app(tmp_path, backend.url)
     async with app.run_test() as pilot:
         watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        streamed = watch.armed(lambda: len(tab.live or "") >= after_chars)
         await type_and_send(pilot, "/long 3000")
-        tab = app.workspace.selected if app.workspace else None
-        assert tab is not None
-        await watch.until(lambda: len(tab.live or "") >= after_chars, settle=False)
+        await streamed(WAIT, False)
     saved = ChatStore(tmp_path / "history.db").recent(tab.session_id, 5)
     assert saved[-1].role == "assistant" and saved[-1].status in ("interrupted", "complete")
 
