@@ -33,8 +33,8 @@ from tui.store import ChatStore, StoredMessage, TabRow
 MARK = "§"
 SESSION = "bench"
 ASK = "/long 4000"
-WRITING = "writing…"
-"""What builderos chat shows under a reply being written."""
+WRITING = "A long answer"
+"""What builderos chat shows once the long reply (not an echo of the trigger) streams."""
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -66,8 +66,17 @@ def app_pid() -> int:
 
 
 def clear_input() -> None:
-    tmux("send-keys", "-t", SESSION, "End")
-    tmux("send-keys", "-t", SESSION, "C-u")
+    """Empty the input, and check: a mark left in it made the trigger an ordinary message,
+    and the "streaming" figures were of an idle app."""
+    for _ in range(20):
+        tmux("send-keys", "-t", SESSION, "End")
+        tmux("send-keys", "-t", SESSION, "C-u")
+        deadline = time.monotonic() + 1
+        while MARK in pane() and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling a terminal: there is nothing to await
+        if MARK not in pane():
+            return
+    raise SystemExit(f"could not empty the input:\n{pane()}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -272,6 +281,11 @@ def measure_five(command: str, window: float) -> float:
         tmux("send-keys", "-t", SESSION, ASK, "Enter")
         time.sleep(0.2)
     tmux("send-keys", "-t", SESSION, "C-g", "1")
+    deadline = time.monotonic() + 10
+    while "Escape to stay" in pane():  # the dialog must be gone: a modal costs a repaint
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the tab picker stayed open:\n{pane()}")
+        time.sleep(0.05)
     time.sleep(1.0)
     share = cpu_share(pid, window)
     tmux("kill-session", "-t", SESSION)

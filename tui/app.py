@@ -20,7 +20,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import ContentSwitcher, Footer, Header
 
 from tui.client.backoff import Backoff
@@ -100,11 +100,19 @@ class ChatApp(App[None]):
         Binding("ctrl+o", "new_tab('codex')", "+Codex", tooltip="New Codex tab"),
         Binding("escape", "stop_reply", "Stop", tooltip="Stop the reply being written"),
         Binding("ctrl+r", "retry", "Retry", tooltip="Send again (not confirmed, or no full reply)"),
-        Binding("f8", "close_tab", "Close", tooltip="Close tab (asks first)"),
+        # the keys that open a dialog take priority: handled at once, so the key typed next
+        # (ctrl+g, 1) reaches the dialog instead of the composer
+        Binding("f8", "close_tab", "Close", priority=True, tooltip="Close tab (asks first)"),
         Binding("ctrl+pagedown,alt+right", "next_tab", "Next", tooltip="Next tab"),
         Binding("ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab", show=False),
-        Binding("ctrl+g", "pick_tab", "Go to tab", tooltip="Go to tab 1–5 (then press its number)"),
-        Binding("f2", "rename_tab", "Rename", tooltip="Rename tab"),
+        Binding(
+            "ctrl+g",
+            "pick_tab",
+            "Go to tab",
+            priority=True,
+            tooltip="Go to tab 1–5 (then press its number)",
+        ),
+        Binding("f2", "rename_tab", "Rename", priority=True, tooltip="Rename tab"),
         Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),
         Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
         Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
@@ -322,8 +330,12 @@ class ChatApp(App[None]):
             return
         self.workspace.select(tab.tab_id)
 
+    def _in_dialog(self) -> bool:
+        """A dialog is open: its keys are its own (the dialog keys are priority bindings)."""
+        return isinstance(self.screen, ModalScreen)
+
     def action_close_tab(self) -> None:
-        if self.workspace is None:
+        if self.workspace is None or self._in_dialog():
             return
         tab = self.workspace.selected
         if len(self.workspace.tabs) <= 1:
@@ -367,7 +379,7 @@ class ChatApp(App[None]):
         self.workspace.select(self.workspace.tabs[number - 1].tab_id)
 
     def action_pick_tab(self) -> None:
-        if self.workspace is None:
+        if self.workspace is None or self._in_dialog():
             return
         titles = [f"{tab.state.icon} {tab.title}" for tab in self.workspace.tabs]
         current = self.workspace.tabs.index(self.workspace.selected)
@@ -379,7 +391,7 @@ class ChatApp(App[None]):
         self.push_screen(PickTab(titles, current), go)
 
     def action_rename_tab(self) -> None:
-        if self.workspace is None:
+        if self.workspace is None or self._in_dialog():
             return
         tab = self.workspace.selected
 

@@ -386,10 +386,24 @@ class ConversationLog(ScrollView, can_focus=False):
             total += len(entry.lines(width, look))
         self._starts = starts
         following = self.follow
-        self.virtual_size = Size(width, total)
+        self._resize_content(Size(width, total))
         if following:
             self.scroll_y = self.max_scroll_y
         self.refresh()
+
+    def _resize_content(self, size: Size) -> None:
+        """A new content size. `virtual_size` is a layout reactive: setting it lays out the
+        whole screen, then paints again for the scrollbar, on every frame of a reply. When
+        the scrollbar stays as it was (shown before and after), only the scrollbar needs to
+        hear of it."""
+        old, view = self.virtual_size, self.scrollable_content_region.height
+        if size == old:
+            return
+        if size.width == old.width and min(size.height, old.height) > view > 0:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
 
     def on_resize(self, event: events.Resize) -> None:
         self._reflow()

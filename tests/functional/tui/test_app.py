@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.screen import ModalScreen
 
 from harness.driver import WAIT, shown
 from mock_backend import MockBackend
@@ -356,3 +357,23 @@ async def test_sending_while_scrolled_up_shows_the_message_and_its_reply(
         await watch.until(replies_done(app, 31))
         await pilot.pause()
         assert log.follow and log.scroll_offset.y == log.max_scroll_y
+
+
+async def test_a_key_typed_right_after_a_dialog_key_reaches_the_dialog(tmp_path: Path) -> None:
+    """ctrl+g then 1 in one burst (as a terminal delivers a fast typist's keys) lost the 1: the
+    dialog opened only once the composer had passed ctrl+g up, after the 1 had gone by."""
+    app = make_app(tmp_path, None)
+    async with app.run_test(size=SIZE) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        await open_tab(pilot, "claude")
+        first = app.workspace.tabs[0]
+        app.post_message(events.Key("ctrl+g", None))
+        app.post_message(events.Key("1", "1"))
+        await watch.until(lambda: app.workspace is not None and app.workspace.selected is first)
+        assert not isinstance(app.screen, ModalScreen), "the dialog took the 1 and closed"
+        assert view(app).composer.text == "", "the 1 was not typed into the composer"
+        app.post_message(events.Key("f8", None))
+        app.post_message(events.Key("y", "y"))
+        await watch.until(lambda: app.workspace is not None and len(app.workspace.tabs) == 1)
+        assert view(app).composer.text == ""
