@@ -62,11 +62,14 @@ class ChatView(Vertical):
         """How many of the tab's messages the conversation shows."""
         self._status_text = ""
         self.chunk_pending = False
-        """A live-chunk update is queued for this view (the app posts at most one)."""
+        """A live-chunk update is queued for this view, or a frame is due that will read the
+        reply as it is then: the app posts no other."""
+        self._streaming_for: str | None = None
+        """The reply the conversation is painting as it streams."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="earlier")
-        yield ConversationLog(self.agent_name, id="log")
+        yield ConversationLog(self.agent_name, live_text=self._take_live, id="log")
         yield Static("", id="status")
         yield Composer(self.tab.draft, id="composer")
 
@@ -122,15 +125,27 @@ class ChatView(Vertical):
         finally:
             self.updates.handled(self)
 
+    def _take_live(self) -> str | None:
+        """The reply being written, read by the conversation's frame; a chunk arriving from
+        now on queues a new update. None if the tab has moved on to another reply (the
+        updates for that are queued)."""
+        self.chunk_pending = False
+        tab = self.tab
+        return tab.live if tab.live_for == self._streaming_for else None
+
+    def _stream(self) -> None:
+        """Paint the reply being written, now or at the next frame (which reads it then)."""
+        self._streaming_for = self.tab.live_for
+        if self.tab.live is not None:
+            self.log.stream(self.tab.live)
+
     async def _apply(self, change: Change) -> None:
-        if isinstance(change, LiveChunk):
-            self.chunk_pending = False  # chunks arriving from now on queue a new update
         if not self.active:
+            self.chunk_pending = False  # hidden: the view catches up when shown
             return
         conversation = self.log
         if isinstance(change, LiveChunk):
-            if self.tab.live is not None:  # else it has ended: LiveEnded follows
-                conversation.stream(self.tab.live)
+            self._stream()  # else it has ended: LiveEnded follows
             return
         if isinstance(change, MessageChanged):
             conversation.changed(change.message)
@@ -157,8 +172,8 @@ class ChatView(Vertical):
             conversation.add(new)
             self._rendered = len(tab.messages)
         conversation.restatus()
-        if tab.live is not None:
-            conversation.stream(tab.live)
+        self.chunk_pending = False
+        self._stream()
         self._update_earlier()
         self.update_status()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -31,11 +32,13 @@ from textual.widget import Widget
 from tui.markdown_split import safe_cut
 from tui.store import StoredMessage
 
-FRAME_RATE = 10
+FRAME_RATE = 8
 """Most repaints a second of a streaming reply; chunks in between are coalesced."""
 LIVE_LIMIT = 800
 """Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""
 KEEP_TAIL = 200
+BAR_RATE = 2
+"""Most scrollbar updates a second while a reply grows the conversation."""
 STATUS_NOTES = {
     "pending": "queued — sends when connected",
     "sent": "sent — awaiting the server",
@@ -266,9 +269,18 @@ class ConversationLog(ScrollView, can_focus=False):
             super().__init__()
             self.text = text
 
-    def __init__(self, agent_name: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        agent_name: str,
+        *,
+        live_text: Callable[[], str | None] | None = None,
+        id: str | None = None,
+    ) -> None:
+        """`live_text`: where a frame reads the reply being written, so the chunks that
+        arrive while a frame is due need not be handed over one by one."""
         super().__init__(id=id)
         self.agent_name = agent_name
+        self._live_text = live_text
         self.entries: list[Entry] = []
         self.live: Entry | None = None
         self._starts: list[int] = []
@@ -276,6 +288,10 @@ class ConversationLog(ScrollView, can_focus=False):
         self._pending_text: str | None = None
         self._frame_due = False
         self._last_frame = 0.0
+        self._quiet_bar = False
+        """A frame of the live reply is being drawn: the scrollbar may wait."""
+        self._bar_due = False
+        self._bar_synced = 0.0
         self.palette = Palette()
         self.follow = True
         """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
@@ -359,14 +375,21 @@ class ConversationLog(ScrollView, can_focus=False):
 
     def _frame(self) -> None:
         self._frame_due = False
+        text, self._pending_text = self._pending_text, None
+        if self._live_text is not None:
+            text = self._live_text()
         parent = self.parent
         if isinstance(parent, Widget) and not parent.display:
             return  # hidden since the frame was due: the view catches up when shown
         self._last_frame = time.monotonic()
-        text, self._pending_text = self._pending_text, None
-        if text is not None and self.live is not None:
-            self.live.grow(text)
-            self._reflow()
+        live = self.live
+        if text is not None and live is not None and text.startswith(live.text):
+            live.grow(text)  # (a text that is not this reply's is another's: its end is queued)
+            self._quiet_bar = True
+            try:
+                self._reflow()
+            finally:
+                self._quiet_bar = False
 
     # layout and painting -------------------------------------------------------------------------
 
@@ -401,9 +424,30 @@ class ConversationLog(ScrollView, can_focus=False):
             return
         if size.width == old.width and min(size.height, old.height) > view > 0:
             self.set_reactive(ScrollView.virtual_size, size)
-            self.vertical_scrollbar.window_virtual_size = size.height
+            self._update_bar()
         else:
             self.virtual_size = size
+
+    def _update_bar(self) -> None:
+        """Bring the scrollbar up to date; while a reply grows the conversation, at most
+        `BAR_RATE` times a second (each update repaints the whole bar, a sixth of a frame's
+        cost, for a thumb that barely moves)."""
+        if not self._quiet_bar:
+            self._sync_bar()
+        elif not self._bar_due:
+            wait = self._bar_synced + 1 / BAR_RATE - time.monotonic()
+            if wait <= 0:
+                self._sync_bar()
+            else:
+                self._bar_due = True
+                self.set_timer(wait, self._sync_bar)
+
+    def _sync_bar(self) -> None:
+        self._bar_due, self._bar_synced = False, time.monotonic()
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = self.virtual_size.height
+            bar.position = self.scroll_y
 
     def on_resize(self, event: events.Resize) -> None:
         self._reflow()
@@ -420,7 +464,12 @@ class ConversationLog(ScrollView, can_focus=False):
         return lines[offset] if offset < len(lines) else Strip.blank(self._width, look.base)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
+        if self._quiet_bar:  # as ScrollView does, with the bar kept up to date less often
+            if round(old_value) != round(new_value):
+                self.refresh(self.size.region)
+            self._update_bar()
+        else:
+            super().watch_scroll_y(old_value, new_value)
         self.follow = new_value >= self.max_scroll_y - 1
 
     def entry_at(self, y: int) -> Entry | None:
