@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -116,6 +117,11 @@ class ChatApp(App[None]):
         Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),
         Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
         Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
+        # the conversation scrolls while the composer keeps the focus (its own page keys
+        # matter little in a few lines)
+        Binding("pageup", "scroll_page(-1)", "Page up", priority=True, show=False),
+        Binding("pagedown", "scroll_page(1)", "Page down", priority=True, show=False),
+        Binding("ctrl+end", "newest", "Newest", show=False, tooltip="Back to the newest message"),
     ]
 
     def __init__(self, setup: ChatSetup) -> None:
@@ -315,7 +321,7 @@ class ChatApp(App[None]):
 
     @on(ConversationLog.CopyRequested)
     def _copy_message(self, event: ConversationLog.CopyRequested) -> None:
-        self._copy(event.text)
+        self._copy(event.text, event.what)
 
     def action_new_tab(self, provider: Provider) -> None:
         if self.workspace is None:
@@ -428,15 +434,30 @@ class ChatApp(App[None]):
         if not replies:
             self.notify("No reply to copy yet.", severity="warning")
             return
-        self._copy(replies[-1].text)
+        self._copy(replies[-1].text, "the last reply")
+
+    def action_scroll_page(self, direction: int) -> None:
+        view = self.view(self.workspace.selected_id) if self.workspace else None
+        if view is None or self._in_dialog():
+            raise SkipAction()  # the dialog's own list pages
+        view.log.page(direction)
+
+    def action_newest(self) -> None:
+        if self.workspace is not None and (view := self.view(self.workspace.selected_id)):
+            view.log.to_newest()
 
     def action_load_earlier(self) -> None:
         if self.workspace is not None and (view := self.view(self.workspace.selected_id)):
             view.enqueue(LoadEarlier())
 
-    def _copy(self, text: str) -> None:
-        how = copy_text(text, fallback=self.copy_to_clipboard)
-        self.notify(f"Copied {len(text):,} characters ({how}).", timeout=3)
+    def _copy(self, text: str, what: str = "selection") -> None:
+        how = copy_text(text, fallback=super().copy_to_clipboard)
+        self.notify(f"Copied {what}: {len(text):,} characters ({how}).", timeout=3)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Textual's own copies (ctrl+c on text selected with the mouse, or in the composer)
+        take the same way as ours: a clipboard tool if there is one, and a notice."""
+        self._copy(text)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

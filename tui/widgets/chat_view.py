@@ -15,6 +15,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -101,6 +102,18 @@ class ChatView(Vertical):
         self.composer.clear()
         self.log.follow = True  # you see what you sent, and the reply to it
 
+    def on_composer_to_newest(self, event: Composer.ToNewest) -> None:
+        event.stop()
+        self.log.to_newest()
+
+    def on_conversation_log_following(self, event: ConversationLog.Following) -> None:
+        event.stop()
+        self.update_status()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "status" and not self.log.follow:
+            self.log.to_newest()  # "▼ new text below" was clicked
+
     def on_text_area_changed(self, event: Composer.Changed) -> None:
         event.stop()
         self.workspace.set_draft(self.tab.tab_id, event.text_area.text)
@@ -137,7 +150,10 @@ class ChatView(Vertical):
         """Paint the reply being written, now or at the next frame (which reads it then)."""
         self._streaming_for = self.tab.live_for
         if self.tab.live is not None:
+            starting = self.log.live is None
             self.log.stream(self.tab.live)
+            if starting:
+                self.update_status()  # "replying…"
 
     async def _apply(self, change: Change) -> None:
         if not self.active:
@@ -215,7 +231,7 @@ class ChatView(Vertical):
         queued = f" · {pending} queued" if pending else ""
         unsure = sum(1 for m in recent if m.status == "not_confirmed")
         unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
-        below = " · ▼ more below" if not self.log.follow and tab.live is not None else ""
+        below = " · ▼ new text below (End)" if not self.log.follow and tab.live is not None else ""
         text = f"{tab.state.icon} {label}{working}{queued}{unconfirmed}{below}"
         if text != self._status_text:
             self._status_text = text

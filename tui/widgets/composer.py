@@ -29,8 +29,15 @@ class Composer(TextArea):
         )
         self.placeholder = "Message — Enter sends, ctrl+j adds a line"
 
+    class ToNewest(Message):
+        """End in an empty composer: back to the newest message."""
+
     def on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
+        if event.key == "end" and not self.text:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.ToNewest())
+        elif event.key == "enter":
             event.stop()
             event.prevent_default()
             if self.text.strip():

@@ -12,20 +12,24 @@ moves when it completes.
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rich.console import Console, ConsoleOptions, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.markdown import CodeBlock
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.style import Style
+from rich.styled import Styled
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -250,8 +254,27 @@ def _empty(message: StoredMessage) -> str:
     return "_No text._"
 
 
+class _CopyableCode(CodeBlock):
+    """A code block whose cells carry its source, so a click on it copies the code alone."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        code = str(self.text).rstrip()
+        for renderable in super().__rich_console__(console, options):
+            yield Styled(renderable, Style(meta={"code": code}))  # type: ignore[arg-type]
+
+
+class _Markdown(RichMarkdown):
+    elements = {**RichMarkdown.elements, "fence": _CopyableCode, "code_block": _CopyableCode}
+
+
 def _md(text: str) -> RichMarkdown:
-    return RichMarkdown(text, code_theme="monokai")
+    return _Markdown(text, code_theme="monokai")
+
+
+_EDGE = re.compile(r"^\s*[╭╰]")
+"""A box's top or bottom edge."""
+_BODY = re.compile(r"^(\s*│ )(.*)( │\s*)$")
+"""A line inside a box: border, content, border."""
 
 
 def _render(renderable: RenderableType, width: int, look: Look) -> list[list[Segment]]:
@@ -264,10 +287,18 @@ class ConversationLog(ScrollView, can_focus=False):
 
     DEFAULT_CSS = "ConversationLog { height: 1fr; }"
 
+    class Following(Message):
+        """The view started or stopped following the newest line (the user scrolled)."""
+
+        def __init__(self, following: bool) -> None:
+            super().__init__()
+            self.following = following
+
     class CopyRequested(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, what: str) -> None:
             super().__init__()
             self.text = text
+            self.what = what
 
     def __init__(
         self,
@@ -284,6 +315,8 @@ class ConversationLog(ScrollView, can_focus=False):
         self.entries: list[Entry] = []
         self.live: Entry | None = None
         self._starts: list[int] = []
+        self._total = 0
+        """Lines in all."""
         self._width = 0
         self._pending_text: str | None = None
         self._frame_due = False
@@ -407,7 +440,7 @@ class ConversationLog(ScrollView, can_focus=False):
         for entry in self.entries:
             starts.append(total)
             total += len(entry.lines(width, look))
-        self._starts = starts
+        self._starts, self._total = starts, total
         following = self.follow
         self._resize_content(Size(width, total))
         if following:
@@ -453,15 +486,54 @@ class ConversationLog(ScrollView, can_focus=False):
         self._reflow()
 
     def render_line(self, y: int) -> Strip:
-        """A cached line of the entry under this row: nothing is rendered while painting."""
+        """A cached line of the entry under this row: nothing is rendered while painting.
+        Each cell carries its place in the conversation, for selecting with the mouse."""
         line = round(self.scroll_offset.y) + y
+        strip = self._line(line)
+        if strip is None:
+            return Strip.blank(self.scrollable_content_region.width)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(line)) is not None:
+            start, end = span
+            end = strip.cell_length if end == -1 else end
+            before, chosen, after = strip.divide([start, end, strip.cell_length])
+            style = self.screen.get_component_rich_style("screen--selection")
+            strip = Strip.join([before, chosen.apply_style(style), after])
+        return strip.apply_offsets(0, line)
+
+    def _line(self, line: int) -> Strip | None:
         look = self._look
         if not self._starts or line < 0 or look is None:
-            return Strip.blank(self.scrollable_content_region.width)
+            return None
         index = bisect_right(self._starts, line) - 1
         lines = self.entries[index].lines(self._width, look)
         offset = line - self._starts[index]
-        return lines[offset] if offset < len(lines) else Strip.blank(self._width, look.base)
+        return lines[offset] if offset < len(lines) else None
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text selected with the mouse, as shown, without the boxes' borders; messages
+        are separated by a blank line."""
+        first = selection.start.y if selection.start is not None else 0
+        last = selection.end.y if selection.end is not None else (self._total - 1)
+        lines: list[str] = []
+        for line in range(max(0, first), min(last, self._total - 1) + 1):
+            strip, span = self._line(line), selection.get_span(line)
+            if strip is None or span is None:
+                continue
+            text = strip.text
+            if _EDGE.match(text) or not text.strip():
+                if lines and lines[-1]:
+                    lines.append("")  # between two messages
+                continue
+            body = _BODY.match(text)
+            left, right = (body.start(2), body.end(2)) if body else (0, len(text))
+            start, end = span
+            end = len(text) if end == -1 else end
+            lines.append(text[max(start, left) : min(end, right)].rstrip())
+        return "\n".join(lines).strip("\n"), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         if self._quiet_bar:  # as ScrollView does, with the bar kept up to date less often
@@ -470,7 +542,22 @@ class ConversationLog(ScrollView, can_focus=False):
             self._update_bar()
         else:
             super().watch_scroll_y(old_value, new_value)
-        self.follow = new_value >= self.max_scroll_y - 1
+        following = new_value >= self.max_scroll_y - 1
+        if following != self.follow:
+            self.follow = following
+            self.post_message(self.Following(following))
+
+    def page(self, direction: int) -> None:
+        """A page up (-1) or down (1), at once (Textual's own page scroll waits a refresh)."""
+        step = max(1, self.scrollable_content_region.height - 2)
+        self.scroll_y = self.scroll_y + direction * step
+
+    def to_newest(self) -> None:
+        """Back to the bottom, following what comes in."""
+        self.scroll_y = self.max_scroll_y
+        if not self.follow:  # it was at the bottom already: the scroll changed nothing
+            self.follow = True
+            self.post_message(self.Following(True))
 
     def entry_at(self, y: int) -> Entry | None:
         line = round(self.scroll_offset.y) + y
@@ -479,6 +566,14 @@ class ConversationLog(ScrollView, can_focus=False):
         return self.entries[bisect_right(self._starts, line) - 1]
 
     def on_click(self, event: events.Click) -> None:
+        """A click copies the message under it as Markdown, or the code block under it on
+        its own. The end of a drag (text selected with the mouse, ctrl+c copies it) is not
+        a click."""
+        if self.text_selection is not None:
+            return
         entry = self.entry_at(event.y)
-        if entry is not None and entry.message is not None:
-            self.post_message(self.CopyRequested(entry.message.text))
+        code = event.style.meta.get("code") if event.style else None
+        if isinstance(code, str):
+            self.post_message(self.CopyRequested(code, "code block"))
+        elif entry is not None and entry.message is not None:
+            self.post_message(self.CopyRequested(entry.message.text, "message"))

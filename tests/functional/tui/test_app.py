@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.screen import ModalScreen
+from textual.widgets import Static
 
 from harness.driver import WAIT, shown
 from mock_backend import MockBackend
@@ -376,4 +377,34 @@ async def test_a_key_typed_right_after_a_dialog_key_reaches_the_dialog(tmp_path:
         app.post_message(events.Key("f8", None))
         app.post_message(events.Key("y", "y"))
         await watch.until(lambda: app.workspace is not None and len(app.workspace.tabs) == 1)
+        assert view(app).composer.text == ""
+
+
+async def test_page_keys_scroll_and_end_returns_to_the_newest(tmp_path: Path) -> None:
+    """PageUp scrolls the conversation while the composer keeps the focus; while scrolled up
+    and a reply streams, the status line says new text is below; End (composer empty)
+    returns and follows again."""
+    app = make_app(tmp_path, None)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        _fill(app, tab, 60)
+        tab.messages = app.setup.store.recent(tab.session_id, 100)
+        view(app).enqueue(Shown())
+        await app.settled()
+        log = view(app).log
+        assert log.follow
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert not log.follow and log.scroll_y < log.max_scroll_y
+        app.workspace._on_event(tab, wire.ReplyChunk("m", "Streaming words. " * 40))
+        await app.settled()
+        await pilot.pause()
+        status = str(view(app).query_one("#status", Static).render())
+        assert "new text below" in status
+        await pilot.press("end")
+        await pilot.pause()
+        assert log.follow and log.scroll_y == log.max_scroll_y
+        assert "new text below" not in str(view(app).query_one("#status", Static).render())
         assert view(app).composer.text == ""

@@ -53,3 +53,65 @@ async def test_a_finished_message_renders_as_a_streamed_one_would() -> None:
         await pilot.pause()
         assert log.entries[0].title == "You" and log.entries[0].subtitle == "✓ received"
         assert log.virtual_size.height == len(log.entries[0].lines(log._width, log._look))  # type: ignore[arg-type]
+
+
+CODE_REPLY = "Here is the fix:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\nThat is all."
+
+
+class CopyHost(Host):
+    def __init__(self) -> None:
+        super().__init__()
+        self.copied: list[tuple[str, str]] = []
+
+    def on_conversation_log_copy_requested(self, event: ConversationLog.CopyRequested) -> None:
+        self.copied.append((event.what, event.text))
+
+
+def row_of(log: ConversationLog, text: str) -> int:
+    """The screen row showing `text` (the log is at the top of the screen, not scrolled)."""
+    for row in range(log.size.height):
+        strip = log._line(row)
+        if strip is not None and text in strip.text:
+            return row
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+async def test_a_click_copies_the_code_block_under_it_or_else_the_message() -> None:
+    app = CopyHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ConversationLog)
+        log.add([StoredMessage("m:reply", "assistant", CODE_REPLY, "complete", "t")])
+        await pilot.pause()
+        await pilot.click(ConversationLog, offset=(8, row_of(log, "return a + b")))
+        await pilot.click(ConversationLog, offset=(8, row_of(log, "That is all")))
+        await pilot.pause()
+        assert app.copied == [
+            ("code block", "def add(a, b):\n    return a + b"),
+            ("message", CODE_REPLY),
+        ]
+
+
+async def test_text_selected_with_the_mouse_is_copied_without_the_boxes() -> None:
+    app = CopyHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ConversationLog)
+        log.add(
+            [
+                StoredMessage("m1", "user", "What is two and two?", "acknowledged", "t"),
+                StoredMessage(
+                    "m1:reply", "assistant", "Four.\n\nAnd three and three is six.", "complete", "t"
+                ),
+            ]
+        )
+        await pilot.pause()
+        start = row_of(log, "two and two")
+        end = row_of(log, "three is six")
+        first, last = log._line(start), log._line(end)
+        assert first is not None and last is not None
+        column, until = first.text.index("two and two"), last.text.index("three") + 5
+        await pilot.mouse_down(ConversationLog, offset=(column, start))
+        await pilot.hover(ConversationLog, offset=(until, end))
+        await pilot.mouse_up(ConversationLog, offset=(until, end))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "two and two?\n\nFour.\n\nAnd three"
+        assert app.copied == [], "the end of a drag is not a click that copies"
