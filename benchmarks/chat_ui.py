@@ -6,7 +6,10 @@
    (target: the same within 2x);
 3. a reply streaming into a background tab while another is visible: how far behind it is when
    shown (target: under 0.5 s);
-4. starting with 5 tabs x 2,000 stored messages: time to the first usable screen (target: 1.5 s).
+4. starting with 5 tabs x 2,000 stored messages: time to the first usable screen (target: 1.5 s);
+5. a reply streaming at the reference pace (100 characters / 50 ms) under 0 and under 10,000
+   messages loaded in the conversation (all of them, not the window a tab opens with): CPU
+   share of the process, and the memory the 10,000 take (target: the same CPU, flat).
 
 Chunks enter through the workspace's connection-event path (what the socket reader calls), so
 the figures are the app's cost, not the network's. The app points at a closed port.
@@ -15,6 +18,7 @@ the figures are the app's cost, not the network's. The app points at a closed po
 from __future__ import annotations
 
 import asyncio
+import resource
 import socket
 import statistics
 import tempfile
@@ -208,6 +212,41 @@ async def bench_startup(tmp: Path) -> None:
     print(f"   first usable screen after {ready:.2f} s (target < 1.5 s)")
 
 
+async def _streaming_share(tmp: Path, loaded: int, seconds: float = 6.0) -> tuple[float, float]:
+    """CPU share while a reply streams at the reference pace; and the MB the loaded messages
+    took (peak RSS before and after loading them)."""
+    async with _app(tmp).run_test(size=SIZE) as pilot:
+        app = await _ready(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        tab.messages = [
+            StoredMessage(f"m{n}", "user" if n % 2 == 0 else "assistant", LINE * 3, "complete", "t")
+            for n in range(loaded)
+        ]
+        view = app.view(tab.tab_id)
+        assert view is not None
+        view.enqueue(Shown())
+        await app.settled()
+        await pilot.pause()
+        taken = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        chunks = _chunks(int(seconds * 2000), int(seconds * 20))
+        cpu, started = time.process_time(), time.monotonic()
+        for n, chunk in enumerate(chunks):
+            _feed(app, tab, wire.ReplyChunk("m", chunk))
+            await asyncio.sleep(max(0.0, started + (n + 1) * 0.05 - time.monotonic()))
+        share = (time.process_time() - cpu) / (time.monotonic() - started)
+    return share, taken
+
+
+async def bench_long_conversation(tmp: Path) -> None:
+    empty, _ = await _streaming_share(tmp / "a", 0)
+    full, taken = await _streaming_share(tmp / "b", 10_000)
+    print("5. a reply streaming at the reference pace, 0 / 10,000 messages loaded")
+    print(f"   CPU {empty:.0%} / {full:.0%} of a core (ratio {full / empty:.2f}; flat)")
+    print(f"   memory taken by the 10,000 messages: {taken:.0f} MB")
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -215,6 +254,7 @@ async def main() -> None:
         await bench_update_cost(root / "2")
         await bench_background(root / "3")
         await bench_startup(root / "4")
+        await bench_long_conversation(root / "5")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -41,6 +42,8 @@ FRAME_RATE = 8
 LIVE_LIMIT = 800
 """Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""
 KEEP_TAIL = 200
+KEEP_RENDERED = 200
+"""Entries whose rendered lines are kept (the ones painted last)."""
 BAR_RATE = 2
 """Most scrollbar updates a second while a reply grows the conversation."""
 STATUS_NOTES = {
@@ -94,6 +97,8 @@ class Entry:
         self.tail = message.text if message is not None and not markdown else ""
         self.status_drawn = message.status if message else ""
         self._lines: dict[int, list[Strip]] = {}
+        self._heights: dict[int, int] = {}
+        """Lines at each width, kept when the lines themselves are forgotten."""
         self._frozen: dict[int, list[Strip]] = {}
         self._frozen_count: dict[int, int] = {}
 
@@ -122,7 +127,7 @@ class Entry:
             frozen = "".join(self.parts)
             if self.message.text.startswith(frozen):
                 self.tail = self.message.text[len(frozen) :]  # a reopened reply grew
-        self._lines.clear()
+        self._stale()
 
     def grow(self, text: str) -> None:
         """The live reply is now `text` (it only grows): finished blocks past the limit are
@@ -135,7 +140,7 @@ class Entry:
             self.parts.append(tail[:cut])
             tail = tail[cut:]
         self.tail = tail
-        self._lines.clear()
+        self._stale()
 
     def finish(self, message: StoredMessage) -> None:
         """The live reply is complete: it keeps the parts it streamed in (nothing moves)."""
@@ -147,7 +152,7 @@ class Entry:
             self.parts, self.tail = split_parts(message.text) if message.text else [], ""
             self._frozen.clear()
             self._frozen_count.clear()
-        self._lines.clear()
+        self._stale()
 
     def lines(self, width: int, look: Look) -> list[Strip]:
         """The entry's lines at this width, styled and ready to paint (cached)."""
@@ -158,7 +163,23 @@ class Entry:
             if len(self._lines) > 2:
                 self._lines.clear()  # a few widths are kept (a scrollbar may come and go)
             self._lines[width] = cached
+            self._heights[width] = len(cached)
         return cached
+
+    def height(self, width: int) -> int | None:
+        """How many lines it takes at this width, if it was rendered since it changed."""
+        return self._heights.get(width)
+
+    def forget(self) -> None:
+        """Drop the rendered lines, keeping their count: rendered again if shown again."""
+        self._lines.clear()
+        self._frozen.clear()
+        self._frozen_count.clear()
+
+    def _stale(self) -> None:
+        """What it shows changed: render again at the next paint."""
+        self._lines.clear()
+        self._heights.clear()
 
     # rendering ----------------------------------------------------------------------------------
 
@@ -317,6 +338,8 @@ class ConversationLog(ScrollView, can_focus=False):
         self._starts: list[int] = []
         self._total = 0
         """Lines in all."""
+        self._recent: OrderedDict[Entry, None] = OrderedDict()
+        """The entries painted last, oldest first: only they keep their rendered lines."""
         self._width = 0
         self._pending_text: str | None = None
         self._frame_due = False
@@ -420,13 +443,15 @@ class ConversationLog(ScrollView, can_focus=False):
             live.grow(text)  # (a text that is not this reply's is another's: its end is queued)
             self._quiet_bar = True
             try:
-                self._reflow()
+                self._reflow(last_only=live is self.entries[-1])
             finally:
                 self._quiet_bar = False
 
     # layout and painting -------------------------------------------------------------------------
 
-    def _reflow(self) -> None:
+    def _reflow(self, last_only: bool = False) -> None:
+        """Measure the entries and lay out the conversation; `last_only`: only the last
+        entry changed (a frame of the live reply, with 10,000 messages above it)."""
         width = self.scrollable_content_region.width
         if width <= 0:
             return
@@ -434,13 +459,20 @@ class ConversationLog(ScrollView, can_focus=False):
             self._look = Look(
                 self.app.console, self.app.console_options, self.palette, self.rich_style
             )
-        self._width = width
         look = self._look
-        starts, total = [], 0
-        for entry in self.entries:
-            starts.append(total)
-            total += len(entry.lines(width, look))
-        self._starts, self._total = starts, total
+        entries, starts = self.entries, self._starts
+        if last_only and width == self._width and len(starts) == len(entries) and entries:
+            total = starts[-1] + len(entries[-1].lines(width, look))  # the live reply grew
+        else:
+            starts, total = [], 0
+            for entry in entries:
+                starts.append(total)
+                height = entry.height(width)
+                if height is None:
+                    height = len(entry.lines(width, look))
+                    self._keep(entry)
+                total += height
+        self._width, self._starts, self._total = width, starts, total
         following = self.follow
         self._resize_content(Size(width, total))
         if following:
@@ -506,9 +538,23 @@ class ConversationLog(ScrollView, can_focus=False):
         if not self._starts or line < 0 or look is None:
             return None
         index = bisect_right(self._starts, line) - 1
-        lines = self.entries[index].lines(self._width, look)
+        entry = self.entries[index]
+        lines = entry.lines(self._width, look)
+        self._keep(entry)
         offset = line - self._starts[index]
         return lines[offset] if offset < len(lines) else None
+
+    def _keep(self, entry: Entry) -> None:
+        """Keep the lines of the entries painted or measured last; forget those of the
+        others, keeping their line counts (10,000 messages kept every line: 9 KB each)."""
+        recent = self._recent
+        recent[entry] = None
+        recent.move_to_end(entry)
+        while len(recent) > KEEP_RENDERED:
+            oldest = next(iter(recent))
+            del recent[oldest]
+            if oldest is not self.live:
+                oldest.forget()
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The text selected with the mouse, as shown, without the boxes' borders; messages

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from tui.store import StoredMessage
-from tui.widgets.conversation import LIVE_LIMIT, ConversationLog
+from tui.widgets.conversation import KEEP_RENDERED, LIVE_LIMIT, ConversationLog
 
 REPLY = "".join(
     f"## Part {n}\n\n"
@@ -115,3 +115,27 @@ async def test_text_selected_with_the_mouse_is_copied_without_the_boxes() -> Non
         await pilot.pause()
         assert app.screen.get_selected_text() == "two and two?\n\nFour.\n\nAnd three"
         assert app.copied == [], "the end of a drag is not a click that copies"
+
+
+async def test_a_long_conversation_keeps_the_lines_of_recent_messages_only() -> None:
+    """10,000 messages kept every rendered line (about 9 KB each); now only the entries
+    painted last keep theirs, the others their line count, rendered again when shown."""
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(ConversationLog)
+        count = KEEP_RENDERED * 3
+        log.add(
+            [
+                StoredMessage(f"m{n}", "user", f"message number {n}", "complete", "t")
+                for n in range(count)
+            ]
+        )
+        await pilot.pause()
+        kept = [entry for entry in log.entries if entry._lines]
+        assert len(kept) <= KEEP_RENDERED and log.entries[-1] in kept
+        height = log.virtual_size.height
+        log.scroll_home(animate=False)
+        await pilot.pause()
+        first = log._line(1)
+        assert first is not None and "message number 0" in first.text
+        assert log.virtual_size.height == height, "forgotten lines were still counted"
