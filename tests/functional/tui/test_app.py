@@ -305,11 +305,19 @@ async def test_quitting_while_a_reply_streams_is_clean(
     assert saved[-1].role == "assistant" and saved[-1].status in ("interrupted", "complete")
 
 
-def _fill(app: ChatApp, tab: ChatTab, count: int) -> None:
+async def _with_history(app: ChatApp, count: int, earlier: int = 0) -> ChatTab:
+    """The selected tab with `count` stored messages, the last 100 of them shown."""
+    assert app.workspace is not None
+    tab = app.workspace.selected
     for n in range(count):
         role = "user" if n % 2 == 0 else "assistant"
         message = StoredMessage(f"old{n}", role, f"earlier message {n}", "complete", "2026")
         app.setup.store.save(tab.session_id, message)
+    tab.messages = app.setup.store.recent(tab.session_id, 100)
+    tab.earlier = earlier
+    view(app).enqueue(Shown())
+    await app.settled()
+    return tab
 
 
 async def test_f3_keeps_the_lines_in_view_where_they_were(tmp_path: Path) -> None:
@@ -319,13 +327,7 @@ async def test_f3_keeps_the_lines_in_view_where_they_were(tmp_path: Path) -> Non
     app = make_app(tmp_path, None)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        assert app.workspace is not None
-        tab = app.workspace.selected
-        _fill(app, tab, 250)
-        tab.messages = app.setup.store.recent(tab.session_id, 100)
-        tab.earlier = 150
-        view(app).enqueue(Shown())
-        await app.settled()
+        tab = await _with_history(app, 250, earlier=150)
         log = view(app).log
         log.scroll_y = 40
         await pilot.pause()
@@ -344,12 +346,7 @@ async def test_sending_while_scrolled_up_shows_the_message_and_its_reply(
     app = make_app(tmp_path, backend.url)
     async with app.run_test(size=SIZE) as pilot:
         watch = await started(pilot)
-        assert app.workspace is not None
-        tab = app.workspace.selected
-        _fill(app, tab, 60)
-        tab.messages = app.setup.store.recent(tab.session_id, 100)
-        view(app).enqueue(Shown())
-        await app.settled()
+        await _with_history(app, 60)
         log = view(app).log
         log.scroll_y = 0
         await pilot.pause()
@@ -387,12 +384,7 @@ async def test_page_keys_scroll_and_end_returns_to_the_newest(tmp_path: Path) ->
     app = make_app(tmp_path, None)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        assert app.workspace is not None
-        tab = app.workspace.selected
-        _fill(app, tab, 60)
-        tab.messages = app.setup.store.recent(tab.session_id, 100)
-        view(app).enqueue(Shown())
-        await app.settled()
+        tab = await _with_history(app, 60)
         log = view(app).log
         assert log.follow
         await pilot.press("pageup")
