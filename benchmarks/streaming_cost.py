@@ -2,7 +2,7 @@
 screen latency, for `builderos chat` and for a stock Textual chat (benchmarks/stock_chat.py),
 side by side in one run. Needs tmux.
 
-    python benchmarks/streaming_cost.py [--keys 25] [--window 5] [--history 10000]
+    python benchmarks/streaming_cost.py [--keys 25] [--window 10] [--history 10000]
 
 Each app runs in tmux at 120×40. A reply streams at the reference server's pace (100 characters
 every 50 ms; for `builderos chat` from `builderos mock` in its own process). CPU is the app
@@ -32,7 +32,7 @@ from tui.store import ChatStore, StoredMessage, TabRow
 
 MARK = "§"
 SESSION = "bench"
-ASK = "/long 4000"
+ASK = "/long 8000"
 WRITING = "A long answer"
 """What builderos chat shows once the long reply (not an echo of the trigger) streams."""
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -192,7 +192,7 @@ async def reply_text(directory: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=25)
-    parser.add_argument("--window", type=float, default=5.0)
+    parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--history", type=int, default=10_000)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="builderos-bench-"))
