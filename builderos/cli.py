@@ -8,6 +8,7 @@ from builderos import __version__
 from harness.cli import check
 from mock_backend.cli import mock
 from tui.cli import chat
+from tui.history_cli import export, search
 
 app = typer.Typer(
     name="builderos",
@@ -19,6 +20,8 @@ app = typer.Typer(
 app.command(name="chat")(chat)
 app.command(name="mock")(mock)
 app.command(name="check")(check)
+app.command(name="search")(search)
+app.command(name="export")(export)
 
 
 def _version(value: bool) -> None:

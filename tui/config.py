@@ -90,10 +90,19 @@ def resolve(
         raise ConfigError(
             f"no API token for {chosen_url}: pass --token, set {ENV_TOKEN}, or save one with --save"
         )
-    folder = data_dir or (Path(file["data_dir"]) if file.get("data_dir") else default_data_dir())
     return ClientConfig(
         url=chosen_url,
         token=chosen_token,
         device_id=device_id or file.get("device_id") or None,
-        data_dir=folder.expanduser(),
+        data_dir=_data_dir(data_dir, file),
     )
+
+
+def data_dir_of(data_dir: Path | None = None, config_path: Path | None = None) -> Path:
+    """The data dir alone (the commands that read the history need no backend or token)."""
+    return _data_dir(data_dir, read_config_file(config_path or default_config_path()))
+
+
+def _data_dir(given: Path | None, file: dict[str, str]) -> Path:
+    folder = given or (Path(file["data_dir"]) if file.get("data_dir") else default_data_dir())
+    return folder.expanduser()

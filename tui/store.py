@@ -20,7 +20,7 @@ from tui.client.frames import clean_text
 from tui.client.ids import new_id
 from tui.private_files import private_dir, private_file, tighten
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tabs (
@@ -53,8 +53,26 @@ _UPGRADES = {
         "ALTER TABLE tabs ADD COLUMN backend TEXT NOT NULL DEFAULT ''",
         "UPDATE messages SET status = 'acknowledged' WHERE role = 'user' AND status = 'sent'",
     ),
+    3: (),  # 2 → 3: the full-text index, built by `_add_fulltext` from what is stored
 }
-"""Steps from each older schema, run in order in one transaction before `_SCHEMA`."""
+"""Steps from each older schema, run in order in one transaction before `_SCHEMA`. Schema 3 (a
+full-text index of the messages) is `_FULLTEXT`, built by `_open`: SQLite may lack FTS5."""
+_FULLTEXT = """
+CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
+    text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+"""
+"""Every message's text in an FTS5 index, kept up to date by triggers as messages are saved."""
 UNOWNED = ""
 """The backend of tabs made before tabs had one: the next backend opened adopts them."""
 
@@ -103,6 +121,8 @@ class ChatStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.recovered: str | None = None
+        self.fulltext = False
+        """Search uses the FTS5 index (False: this SQLite has no FTS5; search scans)."""
         """Set when the history was damaged: what happened and where the old file is."""
         try:
             private_dir(path.parent)
@@ -133,6 +153,7 @@ class ChatStore:
             if 0 < version < SCHEMA_VERSION:
                 _upgrade(db, version)
             db.executescript(_SCHEMA)
+            self.fulltext = _add_fulltext(db)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
             db.close()
@@ -294,6 +315,127 @@ class ChatStore:
             (session_id, before_row if before_row is not None else 2**62, limit),
         ).fetchall()
         return [StoredMessage(*row) for row in reversed(rows)]
+
+    # search ------------------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages that contain every word of `text` (the last one as a prefix, so results
+        come as you type), newest first, with the tab they belong to if any."""
+        words = [w for w in text.replace("\x00", " ").split() if w]  # FTS5 ends a string at NUL
+        if not words:
+            return []
+        select = (
+            "SELECT m.session_id, m.msg_id, m.role, m.status, m.timestamp, m.id,"
+            " COALESCE(t.tab_id, ''), COALESCE(t.title, ''), t.closed_at IS NULL AND"
+            " t.tab_id IS NOT NULL, {snippet} FROM {source}"
+            " LEFT JOIN tabs t ON t.rowid = (SELECT rowid FROM tabs WHERE session_id ="
+            " m.session_id ORDER BY closed_at IS NOT NULL, rowid DESC LIMIT 1)"
+        )
+        if self.fulltext:
+            query = " ".join(_phrase(word) for word in words) + "*"
+            sql = select.format(
+                snippet="snippet(messages_fts, 0, '[', ']', '…', 16)",
+                source="messages_fts f JOIN messages m ON m.id = f.rowid",
+            )
+            params: tuple[Any, ...] = (query, limit)
+            sql += " WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?"
+        else:  # no FTS5 in this SQLite: a scan, still correct
+            sql = select.format(snippet="substr(m.text, 1, 120)", source="messages m")
+            sql += " WHERE " + " AND ".join("m.text LIKE ? ESCAPE '\\'" for _ in words)
+            sql += " ORDER BY m.id DESC LIMIT ?"
+            params = (*(f"%{_like(word)}%" for word in words), limit)
+        rows = self._run(sql, params).fetchall()
+        return [
+            SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), snippet)
+            for sid, msg_id, role, status, stamp, row, tab_id, title, open_, snippet in rows
+        ]
+
+    def session_messages(self, session_id: str) -> list[StoredMessage]:
+        """All of a session's messages, oldest first (export)."""
+        rows = self._run(
+            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
+            " WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        ).fetchall()
+        return [StoredMessage(*row) for row in rows]
+
+    def sessions(self) -> list[LocalSession]:
+        """Every session this machine has history for, most recent first, with its tab."""
+        rows = self._run(
+            "SELECT m.session_id, COUNT(*), MAX(m.timestamp), COALESCE(t.provider, ''),"
+            " COALESCE(t.title, ''), COALESCE(t.tab_id, ''), COALESCE(t.backend, ''),"
+            " t.tab_id IS NOT NULL AND t.closed_at IS NULL"
+            " FROM messages m LEFT JOIN tabs t ON t.session_id = m.session_id"
+            " GROUP BY m.session_id ORDER BY MAX(m.id) DESC"
+        ).fetchall()
+        return [
+            LocalSession(sid, count, last, provider, title, tab_id, backend, bool(open_))
+            for sid, count, last, provider, title, tab_id, backend, open_ in rows
+        ]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    session_id: str
+    msg_id: str
+    role: str
+    status: str
+    timestamp: str
+    row: int
+    tab_id: str
+    """The tab the session belongs to ('' if none on this machine)."""
+    title: str
+    open: bool
+    """Its tab is open."""
+    snippet: str
+    """The words around the match, the match in [brackets]."""
+
+
+@dataclass(frozen=True)
+class LocalSession:
+    session_id: str
+    messages: int
+    last_activity: str
+    provider: str
+    title: str
+    tab_id: str
+    backend: str
+    open: bool
+
+
+def _phrase(word: str) -> str:
+    """A word as an FTS5 string: quotes, operators and brackets lose their meaning."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _add_fulltext(db: sqlite3.Connection) -> bool:
+    """Create the full-text index if this SQLite has FTS5, filled from the messages already
+    stored (a store from an earlier schema); False if it has none."""
+    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").fetchone()
+    try:
+        with _transaction(db):
+            _script(db, _FULLTEXT)
+            if not exists:
+                db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc).lower():
+            return False
+        raise
+    return True
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    """Run the statements of `script` one by one (executescript would commit)."""
+    statement = ""
+    for line in script.strip().splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
 
 
 @contextmanager

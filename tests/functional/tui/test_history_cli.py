@@ -1,0 +1,79 @@
+"""`builderos search` and `builderos export` on a real history file."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from builderos.cli import app
+from tui.export import from_json
+from tui.store import ChatStore, StoredMessage, TabRow
+
+runner = CliRunner()
+
+
+def history(tmp_path: Path) -> Path:
+    store = ChatStore(tmp_path / "history.db")
+    store.add_tab(TabRow("t1", 0, "claude", "Reviews", "DEV-claude-t1", ""), "2026", "demo")
+    store.save(
+        "DEV-claude-t1",
+        StoredMessage("a", "user", "What is the code word?", "acknowledged", "2026-11-22T10:00:00"),
+    )
+    store.save(
+        "DEV-claude-t1",
+        StoredMessage(
+            "a:reply", "assistant", "It is *pelican*.", "complete", "2026-11-22T10:00:01"
+        ),
+    )
+    store.close()
+    return tmp_path
+
+
+def test_search_prints_where_each_match_is(tmp_path: Path) -> None:
+    data = history(tmp_path)
+    result = runner.invoke(app, ["search", "pelican", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "Reviews (tab open)" in result.output and "[pelican]" in result.output
+    found = runner.invoke(app, ["search", "code wo", "--json", "--data-dir", str(data)])
+    assert [hit["msg_id"] for hit in json.loads(found.output)] == ["a"]
+    missing = runner.invoke(app, ["search", "albatross", "--data-dir", str(data)])
+    assert missing.exit_code == 1 and "No message contains" in missing.output
+
+
+def test_export_writes_a_private_file_that_reads_back(tmp_path: Path) -> None:
+    data = history(tmp_path)
+    out = tmp_path / "out.json"
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--session",
+            "DEV-claude-t1",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--data-dir",
+            str(data),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [m.text for m in from_json(out.read_text()).messages] == [
+        "What is the code word?",
+        "It is *pelican*.",
+    ]
+    markdown = runner.invoke(app, ["export", "--session", "DEV-claude-t1", "--data-dir", str(data)])
+    assert markdown.output.startswith("# Reviews") and "## Jarvis" in markdown.output
+
+
+def test_errors_are_one_line_and_a_nonzero_exit(tmp_path: Path) -> None:
+    data = history(tmp_path)
+    unknown = runner.invoke(app, ["export", "--session", "nope", "--data-dir", str(data)])
+    assert unknown.exit_code == 1 and "no session nope" in unknown.output
+    empty = runner.invoke(app, ["search", "x", "--data-dir", str(tmp_path / "none")])
+    assert empty.exit_code == 1 and "no history at" in empty.output
+    assert "Traceback" not in unknown.output + empty.output

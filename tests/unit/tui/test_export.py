@@ -1,0 +1,67 @@
+"""A conversation exported: Markdown with authors and times; JSON that reads back into the
+same messages, and refuses what it did not write."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.export import Conversation, NotAConversation, from_json, to_json, to_markdown
+from tui.store import StoredMessage
+
+MESSAGES = [
+    StoredMessage(
+        "m1", "user", "Show me a **function**", "acknowledged", "2026-11-22T10:00:00+00:00", 7
+    ),
+    StoredMessage(
+        "m1:reply",
+        "assistant",
+        "```python\ndef f(): ...\n```",
+        "complete",
+        "2026-11-22T10:00:05+00:00",
+    ),
+    StoredMessage(
+        "m2", "user", "And then? “quotes” \\ é 🐍", "acknowledged", "2026-11-22T10:01:00+00:00"
+    ),
+    StoredMessage(
+        "m2:reply", "assistant", "Half an answer", "interrupted", "2026-11-22T10:01:02+00:00"
+    ),
+    StoredMessage("e1", "error", "BridgeHub failed", "error", "2026-11-22T10:01:03+00:00"),
+]
+
+
+def conversation() -> Conversation:
+    return Conversation("DEV-claude-T1", list(MESSAGES), "Reviews", "claude")
+
+
+def test_json_reads_back_into_the_same_messages() -> None:
+    back = from_json(to_json(conversation()))
+    assert [(m.msg_id, m.role, m.text, m.status, m.timestamp) for m in back.messages] == [
+        (m.msg_id, m.role, m.text, m.status, m.timestamp) for m in MESSAGES
+    ]
+    assert (back.session_id, back.title, back.provider) == ("DEV-claude-T1", "Reviews", "claude")
+    original = conversation()
+    assert to_json(from_json(to_json(original))) == to_json(original)
+
+
+def test_markdown_says_who_wrote_what_and_when() -> None:
+    text = to_markdown(conversation())
+    assert text.startswith("# Reviews\n")
+    assert "## You · 2026-11-22 10:00:00\n\nShow me a **function**" in text
+    assert "## Jarvis · 2026-11-22 10:00:05\n\n```python" in text
+    assert "## Jarvis · 2026-11-22 10:01:02 · interrupted" in text
+    assert "## Error · 2026-11-22 10:01:03\n\nBridgeHub failed" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "[]",
+        '{"format": "other"}',
+        '{"format": "builderos-conversation", "version": 9}',
+        '{"format": "builderos-conversation", "version": 1, "session_id": "s", "messages": [{}]}',
+    ],
+)
+def test_json_that_is_not_a_conversation_is_refused_with_a_reason(text: str) -> None:
+    with pytest.raises(NotAConversation):
+        from_json(text)

@@ -1,0 +1,94 @@
+"""A conversation as a file: Markdown to read or share, JSON to keep (lossless: it reads back
+into the same messages)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.store import StoredMessage
+
+FORMAT = "builderos-conversation"
+VERSION = 1
+AUTHORS = {"user": "You", "error": "Error"}
+
+
+@dataclass
+class Conversation:
+    session_id: str
+    messages: list[StoredMessage]
+    title: str = ""
+    provider: str = ""
+    source: str = "local"
+    """Where the messages came from: `local` (this machine's history) or the backend's URL."""
+    exported_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+
+class NotAConversation(ValueError):
+    """The file is not a conversation this version can read; the text says why."""
+
+
+def agent_name(provider: str) -> str:
+    return "Codex" if provider == "codex" else "Jarvis"
+
+
+def to_markdown(conversation: Conversation) -> str:
+    """Each message under a heading with its author and time; the replies' Markdown as is."""
+    title = conversation.title or conversation.session_id
+    lines = [
+        f"# {title}",
+        "",
+        f"Session `{conversation.session_id}` · {len(conversation.messages)} messages · "
+        f"exported {conversation.exported_at[:19].replace('T', ' ')} from {conversation.source}",
+        "",
+    ]
+    agent = agent_name(conversation.provider)
+    for message in conversation.messages:
+        author = AUTHORS.get(message.role, agent)
+        note = "" if message.status in ("complete", "acknowledged", "error") else message.status
+        when = message.timestamp[:19].replace("T", " ")
+        heading = f"## {author} · {when}" + (f" · {note}" if note else "")
+        lines += [heading, "", message.text.rstrip(), ""]
+    return "\n".join(lines)
+
+
+def to_json(conversation: Conversation) -> str:
+    document: dict[str, Any] = {"format": FORMAT, "version": VERSION, **asdict(conversation)}
+    for message in document["messages"]:
+        message.pop("row", None)  # a row number of this machine's database, not the message's
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def from_json(text: str) -> Conversation:
+    """Read what `to_json` wrote; anything else is refused with the reason."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotAConversation(f"not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise NotAConversation(f"not a {FORMAT} file")
+    if document.get("version") != VERSION:
+        raise NotAConversation(f"version {document.get('version')!r}; this reads {VERSION}")
+    try:
+        messages = [
+            StoredMessage(
+                str(m["msg_id"]),
+                str(m["role"]),
+                str(m["text"]),
+                str(m["status"]),
+                str(m["timestamp"]),
+            )
+            for m in document["messages"]
+        ]
+        return Conversation(
+            session_id=str(document["session_id"]),
+            messages=messages,
+            title=str(document.get("title", "")),
+            provider=str(document.get("provider", "")),
+            source=str(document.get("source", "local")),
+            exported_at=str(document.get("exported_at", "")),
+        )
+    except (KeyError, TypeError) as exc:
+        raise NotAConversation(f"a message or field is missing or malformed: {exc}") from None
