@@ -16,7 +16,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from harness.outcome import Failed, check
+from harness.outcome import Failed, Skipped, check
 from harness.scenario import ScenarioList
 from harness.target import Target
 from harness.timing import scaled
@@ -404,6 +404,47 @@ async def upload_too_large(target: Target) -> None:
 
 
 # §2 WebSocket ---------------------------------------------------------------------------------
+
+
+@CONTRACT.add("session-history", "docs/protocol.md: Session history (extension)")
+async def session_history(target: Target) -> None:
+    """When the backend advertises `session_history`: a session's turns come back a page at a
+    time, newest page first, oldest first within it; 401 for a wrong key, 404 for an unknown
+    session, 400 for a limit out of range. Skipped when the backend does not advertise it."""
+    device, session_id = fresh_session()
+    async with chat(target) as session:
+        if not session.protocol.features.get("session_history"):
+            raise Skipped("the backend does not advertise session_history in ready.features")
+        await session.ask("Remember the word pelican.", session_id, device)
+        await session.ask("The second exchange.", session_id, device)
+    path = f"/api/sessions/{session_id}/messages"
+    key = {"X-API-Key": target.token}
+    code, newest = await target.json("GET", f"{path}?limit=3", headers=key)
+    check(code == 200, f"GET {path}?limit=3 answered {code}, expected 200")
+    shape(newest, {"session_id": str, "total": int, "messages": list}, path)
+    check(newest["total"] == 4, f"total is {newest['total']}, expected 4 after two exchanges")
+    roles = [m.get("role") for m in newest["messages"] if isinstance(m, dict)]
+    check(roles == ["assistant", "user", "assistant"], f"the newest page's roles are {roles}")
+    check(
+        newest["messages"][1].get("content") == "The second exchange.",
+        f"the newest page is not the last three turns, oldest first: {newest['messages']}",
+    )
+    before = newest.get("next_before")
+    check(isinstance(before, int), f"next_before is {before!r} with a turn left before the page")
+    code, first = await target.json("GET", f"{path}?limit=3&before={before}", headers=key)
+    contents = [m.get("content") for m in (first or {}).get("messages", [])]
+    check(
+        code == 200 and contents == ["Remember the word pelican."],
+        f"the page before answered {code} with {contents}, expected the first message",
+    )
+    wrong, _ = await target.json("GET", path, headers={"X-API-Key": "wrong-" + target.token})
+    unknown, _ = await target.json("GET", f"{path}-unknown", headers=key)
+    bad, _ = await target.json("GET", f"{path}?limit=0", headers=key)
+    check(
+        (wrong, unknown, bad) == (401, 404, 400),
+        f"wrong key / unknown session / limit=0 answered {wrong}/{unknown}/{bad}, "
+        "expected 401/404/400",
+    )
 
 
 @CONTRACT.add("ws-handshake", section("§2 steps 1–3"))

@@ -30,6 +30,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _DRAIN_LIMIT = 1024 * 1024 * 1024
 
 
+MAX_HISTORY_PAGE = 500
+
+
+def _bounded_int(text: str | None, low: int, high: int) -> int | None:
+    """A query parameter that must be a whole number in [low, high]; None if absent."""
+    if text is None:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"{text!r} is not a whole number from {low} to {high}")
+    return int(text)
+
+
 def _json(http_status: int, /, **body: Any) -> web.Response:
     return web.json_response(body, status=http_status)
 
@@ -132,18 +144,38 @@ class Routes:
         return _json(200, total=len(summaries), sessions=summaries)
 
     async def messages(self, request: web.Request) -> web.Response:
-        """A session's whole stored history (delivery extension; token in X-API-Key)."""
+        """A session's stored history, a page at a time, newest page first (delivery
+        extension; token in X-API-Key): `?limit=N` (1–500, default 100), `?before=NUMBER`."""
         if not await self._authorized(request, request.headers.get("X-API-Key", "")):
             return _json(401, ok=False, error="Unauthorized")
         session_id = request.match_info["session_id"]
+        try:
+            limit = _bounded_int(request.query.get("limit"), 1, MAX_HISTORY_PAGE) or 100
+            before = _bounded_int(request.query.get("before"), 1, 2**62)
+        except ValueError as exc:
+            return _json(400, ok=False, error="Invalid query", detail=str(exc))
         store = self.registry.store
         if store.get_session(session_id) is None:
             return _json(404, ok=False, error="Session not found", session_id=session_id)
+        total, page = store.page_messages(session_id, before, limit)
         messages = [
-            {"role": m.role, "content": m.content, "timestamp": m.timestamp, "metadata": m.metadata}
-            for m in store.all_messages(session_id)
+            {
+                "number": number,
+                "role": m.role,
+                "content": m.content,
+                "timestamp": m.timestamp,
+                "metadata": m.metadata,
+            }
+            for number, m in page
         ]
-        return _json(200, session_id=session_id, total=len(messages), messages=messages)
+        older = bool(page) and store.page_messages(session_id, page[0][0], 1)[1] != []
+        return _json(
+            200,
+            session_id=session_id,
+            total=total,
+            messages=messages,
+            next_before=page[0][0] if older else None,
+        )
 
     async def show_faults(self, request: web.Request) -> web.Response:
         """The fault plan in force and how often each fault fired (X-API-Key)."""

@@ -355,6 +355,21 @@ class SessionStore:
         )
         return [_message(r) for r in rows], len(sizes) - len(chosen)
 
+    def page_messages(
+        self, session_id: str, before: int | None, limit: int
+    ) -> tuple[int, list[tuple[int, StoredMessage]]]:
+        """The session's message count, and up to `limit` messages numbered below `before`
+        (default: the newest), oldest first, each with its number (increasing in a session)."""
+        total = self._read(
+            "SELECT COUNT(*) AS n FROM messages WHERE session_id = ?", (session_id,)
+        )[0]["n"]
+        rows = self._read(
+            "SELECT id, role, content, timestamp, metadata FROM messages"
+            " WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (session_id, before if before is not None else 2**62, limit),
+        )
+        return int(total), [(int(r["id"]), _message(r)) for r in reversed(rows)]
+
     def all_messages(self, session_id: str) -> list[StoredMessage]:
         rows = self._read(
             "SELECT role, content, timestamp, metadata FROM messages WHERE session_id = ?"

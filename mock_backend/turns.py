@@ -77,9 +77,13 @@ class TurnRunner:
                     session.turn = None
 
     async def _turn(self, session: Session, request: ChatRequest, agent: Agent, send: Send) -> None:
-        metadata = {"attachments": request.attachments} if request.attachments else None
+        metadata: dict[str, Any] = {}
+        if request.attachments:
+            metadata["attachments"] = request.attachments
+        if request.client_id:
+            metadata["message_id"] = request.client_id  # the history names turns by it
         try:
-            count = self.registry.begin_turn(session, request.content, metadata)
+            count = self.registry.begin_turn(session, request.content, metadata or None)
         except StoreError as exc:
             return await _storage_failed(send, "the message was not accepted", exc)
         answer = ""
@@ -110,18 +114,21 @@ class TurnRunner:
                     await self.before_chunk(index)
                 await send(chunk_frame(piece))
                 delivered += len(piece)
-            count = self.registry.append(session, "assistant", answer, {"status": "complete"})
+            reply = {"status": "complete", **_reply_to(request)}
+            count = self.registry.append(session, "assistant", answer, reply)
         except BridgeHubError as exc:
             log.warning("bridgehub failed for %s: %s", session.session_id, exc)
-            self._store_marker(session, f"[no reply: {exc}]", "error")
+            self._store_marker(session, f"[no reply: {exc}]", "error", **_reply_to(request))
             await send(error_frame(str(exc)))
             return
         except (ClientGone, asyncio.CancelledError):
             status = "stopped" if session.stop_requested else "interrupted"
-            self._store_marker(session, answer, status, delivered_chars=delivered)
+            self._store_marker(
+                session, answer, status, delivered_chars=delivered, **_reply_to(request)
+            )
             raise
         except StoreError as exc:
-            self._store_marker(session, answer, "error")  # if this fails too, begin_turn heals
+            self._store_marker(session, answer, "error", **_reply_to(request))  # else: healed
             return await _storage_failed(send, "the reply was not saved", exc)
         log.info(
             "turn complete: %s (%d chars, %d messages)", session.session_id, len(answer), count
@@ -135,6 +142,11 @@ class TurnRunner:
             )
         except StoreError as exc:
             log.error("storage failed while recording an unfinished turn: %s", exc)
+
+
+def _reply_to(request: ChatRequest) -> dict[str, str]:
+    """What an assistant turn answers, by the client's message id (delivery extension)."""
+    return {"reply_to": request.client_id} if request.client_id else {}
 
 
 async def _storage_failed(send: Send, consequence: str, exc: StoreError) -> None:

@@ -88,7 +88,7 @@ async def test_a_reply_outlives_its_socket_and_resumes(
     assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))  # nothing twice, no gap
     text = "".join(f["content"] for f in frames if f["type"] == "message")
     stored = backend.registry.store.all_messages(SESSION)[-1]
-    assert stored.metadata == {"status": "complete"} and stored.content == text
+    assert stored.metadata == {"status": "complete", "reply_to": "m1"} and stored.content == text
 
 
 async def test_resume_after_a_restart_replays_from_the_store(
@@ -158,6 +158,37 @@ async def test_history_endpoint(backend: MockBackend) -> None:
     assert refused.status_code == 401 and missing.status_code == 404
     body = answer.json()
     assert body["total"] == 2 and body["messages"][0]["content"] == "hello"
+    assert body["messages"][0]["metadata"] == {"message_id": "m1"}
+    assert body["messages"][1]["metadata"] == {"status": "complete", "reply_to": "m1"}
+    assert body["next_before"] is None
+
+
+async def test_history_comes_a_page_at_a_time_newest_first(backend: MockBackend) -> None:
+    client = await open_chat(backend)
+    for n in range(3):
+        await chat(client, f"m{n}", f"question {n}")
+        await until_end(client, f"m{n}")
+    url = f"{backend.url}/api/sessions/{SESSION}/messages"
+    key = {"X-API-Key": TOKEN}
+    contents: list[str] = []
+    before: int | None = None
+    async with httpx.AsyncClient() as http:
+        while True:
+            params = {"limit": "4", **({"before": str(before)} if before else {})}
+            page = (await http.get(url, params=params, headers=key)).json()
+            assert page["total"] == 6 and len(page["messages"]) <= 4
+            contents[:0] = [m["content"] for m in page["messages"]]
+            numbers = [m["number"] for m in page["messages"]]
+            assert numbers == sorted(numbers), "oldest first within a page"
+            before = page["next_before"]
+            if before is None:
+                break
+        bad = [
+            await http.get(url, params={"limit": value}, headers=key)
+            for value in ("0", "501", "-1", "ten", "1e3")
+        ]
+    assert contents[0::2] == ["question 0", "question 1", "question 2"]
+    assert {r.status_code for r in bad} == {400} and bad[0].json()["error"] == "Invalid query"
 
 
 async def test_features_none_speaks_the_reference_protocol(start_backend: BackendFactory) -> None:
