@@ -8,7 +8,7 @@ from builderos import __version__
 from harness.cli import check
 from mock_backend.cli import mock
 from tui.cli import chat
-from tui.history_cli import export, search
+from tui.history_cli import export, search, sessions
 
 app = typer.Typer(
     name="builderos",
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.command(name="chat")(chat)
 app.command(name="mock")(mock)
 app.command(name="check")(check)
+app.command(name="sessions")(sessions)
 app.command(name="search")(search)
 app.command(name="export")(export)
 

@@ -1,8 +1,9 @@
-"""`builderos search` and `builderos export`: this machine's history from the command line,
-for people and (with `--json`) for scripts. Errors are one line and a non-zero exit."""
+"""`builderos sessions`, `search` and `export`: the history from the command line, for people
+and (with `--json`) for scripts. Errors are one line and a non-zero exit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from dataclasses import asdict
@@ -12,10 +13,11 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from tui.config import ConfigError, data_dir_of, default_config_path
+from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
+from tui.config import ConfigError, data_dir_of, default_config_path, resolve
 from tui.export import Conversation, to_json, to_markdown
 from tui.private_files import private_file
-from tui.store import ChatStore, StoreError
+from tui.store import ChatStore, StoredMessage, StoreError
 
 Opt = typer.Option
 console = Console(stderr=True, highlight=False)
@@ -76,29 +78,140 @@ def search(
         out.print(f"    {' '.join(hit.snippet.split())}", markup=False)
 
 
+Url = Annotated[
+    str | None, Opt(help="Backend base URL (env BUILDEROS_URL). None: this machine's history only.")
+]
+Token = Annotated[str | None, Opt(help="API token (env BUILDEROS_TOKEN).")]
+
+
+def _backend(
+    url: str | None, token: str | None, data_dir: Path | None, config: Path | None
+) -> tuple[str | None, str | None, Path]:
+    try:
+        settings = resolve(url=url, token=token, data_dir=data_dir, config_path=config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    return settings.url, settings.token, settings.data_dir
+
+
+def sessions(
+    as_json: Annotated[bool, Opt("--json", help="One JSON array, for scripts.")] = False,
+    url: Url = None,
+    token: Token = None,
+    data_dir: DataDir = None,
+    config: ConfigPath = None,
+) -> None:
+    """The backend's sessions and this machine's, and where each is open."""
+    base, _, folder = _backend(url, token, data_dir, config)
+    store = _open(folder, None)
+    try:
+        local = {s.session_id: s for s in store.sessions()}
+        me = store.setting("device_id") or ""
+    finally:
+        store.close()
+    remote: list[RemoteSession] = []
+    problem = None
+    if base is not None:
+        try:
+            remote = asyncio.run(list_sessions(base))
+        except HistoryError as exc:
+            problem = str(exc)
+    rows = []
+    for r in remote:
+        here = local.pop(r.session_id, None)
+        where = (
+            "open here"
+            if here and here.open
+            else "closed here"
+            if here
+            else ("this device" if r.device_id == me else f"device {r.device_id or '?'}")
+        )
+        rows.append(
+            {
+                "session_id": r.session_id,
+                "provider": r.provider,
+                "device_id": r.device_id,
+                "messages": r.messages,
+                "last_activity": r.last_activity,
+                "where": where,
+                "title": here.title if here else "",
+                "on_backend": True,
+            }
+        )
+    for here in local.values():
+        rows.append(
+            {
+                "session_id": here.session_id,
+                "provider": here.provider,
+                "device_id": me,
+                "messages": here.messages,
+                "last_activity": here.last_activity,
+                "where": "open here" if here.open else "closed here",
+                "title": here.title,
+                "on_backend": False,
+            }
+        )
+    rows.sort(key=lambda row: str(row["last_activity"]), reverse=True)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        out = Console(highlight=False, soft_wrap=True)
+        for row in rows:
+            stamp = str(row["last_activity"])[:16].replace("T", " ")
+            title = f" “{row['title']}”" if row["title"] else ""
+            backend = "" if row["on_backend"] or base is None else " (not on the backend)"
+            out.print(
+                f"{stamp}  {row['provider'] or '?':6} {row['messages']:>5} msgs  "
+                f"{row['where']}{title}{backend}  {row['session_id']}",
+                markup=False,
+            )
+        if not rows:
+            console.print("No sessions yet.")
+    if problem:
+        raise _fail(f"{problem}; shown: this machine's sessions only")
+
+
 def export(
-    session: Annotated[str, Opt(help="The session id (see `builderos search`).")],
+    session: Annotated[str, Opt(help="The session id (see `builderos sessions`).")],
     format: Annotated[
         Literal["md", "json"], Opt("--format", help="md: to read; json: lossless.")
     ] = "md",
     output: Annotated[
         Path | None, Opt("--output", "-o", help="Write to this file (mode 0600), not stdout.")
     ] = None,
+    url: Url = None,
+    token: Token = None,
     data_dir: DataDir = None,
     config: ConfigPath = None,
 ) -> None:
-    """Export one conversation from this machine's history, as Markdown or JSON."""
-    store = _open(data_dir, config)
-    try:
-        messages = store.session_messages(session)
-        known = next((s for s in store.sessions() if s.session_id == session), None)
-    except StoreError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
-    if not messages or known is None:
-        raise _fail(f"no session {session} in this history")
-    conversation = Conversation(session, messages, known.title, known.provider)
+    """Export one conversation as Markdown or JSON: from the backend when it keeps the
+    session's history (delivery extension), else from this machine's history."""
+    base, key, folder = _backend(url, token, data_dir, config)
+    conversation = None
+    if base is not None and key is not None:
+        try:
+            remote = asyncio.run(fetch_history(base, key, session))
+        except HistoryError as exc:
+            raise _fail(str(exc)) from None
+        if remote:
+            provider = "codex" if "-codex-" in session else "claude"
+            messages = [
+                StoredMessage(m.msg_id, m.role, m.content, m.status, m.timestamp) for m in remote
+            ]
+            conversation = Conversation(session, messages, "", provider, source=base)
+    if conversation is None:
+        store = _open(folder, None)
+        try:
+            messages = store.session_messages(session)
+            known = next((s for s in store.sessions() if s.session_id == session), None)
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            store.close()
+        if not messages or known is None:
+            where = " or on the backend" if base else ""
+            raise _fail(f"no session {session} in this history{where}")
+        conversation = Conversation(session, messages, known.title, known.provider)
     text = to_json(conversation) if format == "json" else to_markdown(conversation)
     if output is None:
         sys.stdout.write(text)
@@ -108,4 +221,6 @@ def export(
             out.write(text)
     except OSError as exc:
         raise _fail(f"cannot write {output}: {exc}") from None
-    console.print(f"Wrote {len(messages)} messages to {output}.")
+    console.print(
+        f"Wrote {len(conversation.messages)} messages from {conversation.source} to {output}."
+    )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import stat
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from builderos.cli import app
+from mock_backend import MockBackend
+from tests.conftest import TOKEN
+from tests.functional.mock_backend.client import open_chat
 from tui.export import from_json
 from tui.store import ChatStore, StoredMessage, TabRow
 
@@ -77,3 +82,55 @@ def test_errors_are_one_line_and_a_nonzero_exit(tmp_path: Path) -> None:
     empty = runner.invoke(app, ["search", "x", "--data-dir", str(tmp_path / "none")])
     assert empty.exit_code == 1 and "no history at" in empty.output
     assert "Traceback" not in unknown.output + empty.output
+
+
+async def test_sessions_and_export_reach_the_backend(backend: MockBackend, tmp_path: Path) -> None:
+    """A session made from another device is listed as such, beside this machine's own, and
+    exports from the backend's history with the client's message ids."""
+    client = await open_chat(backend)
+    frame = {"content": "Remember pelican", "session_id": "OTHER-claude-t9", "device_id": "OTHER"}
+    await client.send(json.dumps({**frame, "id": "x1"}))
+    while json.loads(await client.recv()).get("type") != "complete":
+        pass
+    data = history(tmp_path)
+    args = ["--url", backend.url, "--token", TOKEN, "--data-dir", str(data)]
+    listed = await asyncio.to_thread(runner.invoke, app, ["sessions", "--json", *args])
+    assert listed.exit_code == 0, listed.output
+    rows = {row["session_id"]: row for row in json.loads(listed.output)}
+    assert (rows["OTHER-claude-t9"]["where"], rows["OTHER-claude-t9"]["on_backend"]) == (
+        "device OTHER",
+        True,
+    )
+    assert (rows["DEV-claude-t1"]["where"], rows["DEV-claude-t1"]["on_backend"]) == (
+        "open here",
+        False,
+    )
+    out = tmp_path / "other.json"
+    exported = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        ["export", "--session", "OTHER-claude-t9", "--format", "json", "-o", str(out), *args],
+    )
+    assert exported.exit_code == 0, exported.output
+    conversation = from_json(out.read_text())
+    assert conversation.source == backend.url
+    assert [(m.msg_id, m.role) for m in conversation.messages] == [
+        ("x1", "user"),
+        ("x1:reply", "assistant"),
+    ]
+    local = await asyncio.to_thread(
+        runner.invoke, app, ["export", "--session", "DEV-claude-t1", *args]
+    )
+    assert local.exit_code == 0 and "## Jarvis" in local.output, "not on the backend: local"
+
+
+def test_an_unreachable_backend_still_lists_this_machine(tmp_path: Path) -> None:
+    data = history(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    result = runner.invoke(
+        app, ["sessions", "--url", dead, "--token", "t", "--data-dir", str(data)]
+    )
+    assert result.exit_code == 1
+    assert "DEV-claude-t1" in result.output and "cannot reach" in result.output
