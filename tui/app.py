@@ -26,7 +26,9 @@ from textual.widgets import ContentSwitcher, Footer, Header
 
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
+from tui.client.history import HistoryError, fetch_history
 from tui.clipboard import copy_text
+from tui.export import from_backend
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.store import ChatStore, StoreError
 from tui.updates import Outstanding
@@ -67,6 +69,9 @@ class ChatSetup:
     start_backend: StartBackend | None = None
     """Demo mode's backend (the CLI hands in the bundled mock)."""
     backoff: Callable[[], Backoff] = Backoff
+    open_session: str | None = None
+    """A session to show in a tab at start (`builderos chat --session`), with the backend's
+    history of it when the backend keeps one."""
     freeze_startup_objects: bool = False
     """Move what startup allocated out of the garbage collector's sight (gc.freeze). Python's
     full collections scan every live object, and the app's own widgets and styles made pauses of
@@ -175,6 +180,8 @@ class ChatApp(App[None]):
             self.exit(message=f"error: {exc}")
             return
         workspace.start()
+        if setup.open_session:
+            self._open_session(setup.open_session, url, token or "")
         self.set_interval(1.0, self._tick)
         if setup.freeze_startup_objects:
             gc.freeze()
@@ -335,6 +342,27 @@ class ChatApp(App[None]):
             self.notify(str(exc), title="Not saved", severity="error")
             return
         self.workspace.select(tab.tab_id)
+
+    @work(exclusive=False)
+    async def _open_session(self, session_id: str, url: str, token: str) -> None:
+        """Show the session in a tab, with the backend's history of it if it keeps one (a
+        session made on another device); without it, what this machine has."""
+        try:
+            remote = await fetch_history(url, token, session_id)
+        except HistoryError as exc:
+            remote = None
+            self.notify(f"Session history not fetched: {exc}", severity="warning", timeout=8)
+        if self.workspace is None:
+            return
+        history = from_backend(remote) if remote else None
+        try:
+            tab = self.workspace.open_session(session_id, history)
+        except TabLimitReached as exc:
+            self.notify(f"Session {session_id} not opened: {exc}", severity="warning")
+            return
+        source = "from the backend" if remote else "from this machine's history"
+        count = len(tab.messages) + tab.earlier
+        self.notify(f"Opened session {session_id}: {count} messages {source}.", timeout=5)
 
     def _in_dialog(self) -> bool:
         """A dialog is open: its keys are its own (the dialog keys are priority bindings)."""

@@ -63,6 +63,10 @@ def chat(
     config: Annotated[
         Path | None, Opt(help=f"Config file. Default: {default_config_path()}")
     ] = None,
+    session: Annotated[
+        str | None,
+        Opt(help="Open this session in a tab (see `builderos sessions`), with its history."),
+    ] = None,
     save: Annotated[
         bool,
         Opt(
@@ -93,6 +97,7 @@ def chat(
             url=settings.url,
             token=settings.token,
             start_backend=bundled_mock(settings.data_dir),
+            open_session=session,
             freeze_startup_objects=True,
         )
     except (ConfigError, StoreError, OSError) as exc:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tui.client.history import RemoteMessage
 from tui.store import StoredMessage
 
 FORMAT = "builderos-conversation"
@@ -32,6 +33,12 @@ class NotAConversation(ValueError):
 
 def agent_name(provider: str) -> str:
     return "Codex" if provider == "codex" else "Jarvis"
+
+
+def from_backend(messages: list[RemoteMessage]) -> list[StoredMessage]:
+    """The backend's history of a session as this machine stores messages (ids as the app
+    gives them, where the backend kept the client's)."""
+    return [StoredMessage(m.msg_id, m.role, m.content, m.status, m.timestamp) for m in messages]
 
 
 def to_markdown(conversation: Conversation) -> str:

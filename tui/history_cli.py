@@ -15,9 +15,9 @@ from rich.console import Console
 
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
 from tui.config import ConfigError, data_dir_of, default_config_path, resolve
-from tui.export import Conversation, to_json, to_markdown
+from tui.export import Conversation, from_backend, to_json, to_markdown
 from tui.private_files import private_file
-from tui.store import ChatStore, StoredMessage, StoreError
+from tui.store import ChatStore, StoreError
 
 Opt = typer.Option
 console = Console(stderr=True, highlight=False)
@@ -195,10 +195,7 @@ def export(
             raise _fail(str(exc)) from None
         if remote:
             provider = "codex" if "-codex-" in session else "claude"
-            messages = [
-                StoredMessage(m.msg_id, m.role, m.content, m.status, m.timestamp) for m in remote
-            ]
-            conversation = Conversation(session, messages, "", provider, source=base)
+            conversation = Conversation(session, from_backend(remote), "", provider, source=base)
     if conversation is None:
         store = _open(folder, None)
         try:

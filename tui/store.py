@@ -279,6 +279,10 @@ class ChatStore:
         except sqlite3.Error as exc:
             raise StoreError(f"could not save to {self.path}: {exc}") from exc
 
+    def save_all(self, session_id: str, messages: list[StoredMessage]) -> None:
+        """Several messages in one transaction (a session's history from the backend)."""
+        self.save_progress(session_id, None, messages)
+
     def last_seq(self, session_id: str) -> int | None:
         row = self._run(
             "SELECT last_seq FROM sessions WHERE session_id = ?", (session_id,)

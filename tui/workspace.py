@@ -295,6 +295,41 @@ class Workspace:
             tab.connection.start()
         return tab
 
+    def open_session(self, session_id: str, history: list[StoredMessage] | None = None) -> ChatTab:
+        """Show the session in a tab: its tab if one is open, else a new tab that continues
+        it (TabLimitReached at five). `history`: the backend's copy of the session, merged
+        into the local history first (a session made on another device)."""
+        for tab in self.tabs:
+            if tab.session_id == session_id:
+                self.select(tab.tab_id)
+                return tab
+        if len(self.tabs) >= MAX_TABS:
+            raise TabLimitReached(f"{MAX_TABS} tabs is the limit: close one to open another")
+        if history:
+            self._save(lambda: self.store.save_all(session_id, history), None)
+        provider: Provider = "codex" if "-codex-" in session_id else "claude"
+        known = next((s for s in self.store.sessions() if s.session_id == session_id), None)
+        tab_id = new_id()
+        tab = ChatTab(
+            tab_id,
+            provider,
+            known.title if known and known.title else DISPLAY_NAMES[provider],
+            session_id,
+        )
+        tab.messages = self.store.recent(session_id, WINDOW)
+        tab.earlier = max(0, self.store.count(session_id) - len(tab.messages))
+        tab.seq = self.store.last_seq(session_id)
+        self.store.add_tab(
+            TabRow(tab_id, len(self.tabs), provider, tab.title, session_id, ""),
+            _now(),
+            self.backend,
+        )
+        self._attach(tab)
+        if self._started and tab.connection is not None:
+            tab.connection.start()
+        self.select(tab_id)
+        return tab
+
     def _attach(self, tab: ChatTab) -> None:
         tab.connection = conn.TabConnection(
             base_url=self.base_url,
