@@ -560,3 +560,32 @@ async def drafts_kept(target: Target) -> None:
                 drafts == ["draft for tab one", "draft for tab two"],
                 f"drafts after the restart: {drafts}",
             )
+
+
+@CHECKLIST.add("session-from-another-device", "issue 12; seeds' next steps: session list")
+async def session_from_another_device(target: Target) -> None:
+    """A session started on another device continues here.
+
+    Another device (its own device id and data dir) tells Jarvis a code word; this one starts
+    with `--session` on that session id: the tab shows both messages, fetched from the
+    backend's history when it keeps one, and a follow-up is answered from that context.
+    """
+    word = code_word()
+    async with data_dir() as other, AppRun(other, target.url, target.token, "OTHER-DEVICE") as run:
+        await run.connected()
+        await run.ask(f"The code word is {word}.")
+        session_id = run.tab().session_id
+    async with data_dir() as here:
+        history = bool((await target.features()).get("session_history"))
+        async with AppRun(here, target.url, target.token, open_session=session_id) as run:
+            await run.until(
+                lambda: run.tab().session_id == session_id, f"session {session_id} to be shown"
+            )
+            tab = run.tab()
+            if history:
+                await run.until(lambda: len(tab.messages) == 2, "its two messages from the backend")
+                shows(run, len(run.workspace.tabs) - 1, f"The code word is {word}.")
+            await run.connected()
+            reply = await run.ask("What was the code word?")
+            check(word in reply.text, f"the follow-up lost the session's context: {reply.text!r}")
+            await listed(target, tab, messages=4)

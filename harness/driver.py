@@ -196,7 +196,15 @@ class AppRun:
     ctrl+q would. Start another AppRun on the same data dir to "restart the app".
     """
 
-    def __init__(self, data_dir: Path, url: str, token: str, device_id: str | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        url: str,
+        token: str,
+        device_id: str | None = None,
+        open_session: str | None = None,
+    ):
+        """`open_session`: start as `builderos chat --session` does."""
         self.data_dir = data_dir
         store = ChatStore(data_dir / "history.db")
         self.device_id = device_id_of(store, device_id)
@@ -207,6 +215,7 @@ class AppRun:
                 url=url,
                 token=token,
                 backoff=fast_backoff,
+                open_session=open_session,
             )
         )
         # a pilot key press waits for every animation to end (scrolling, the palette)

@@ -83,6 +83,12 @@ class Target:
             body = None
         return response.status_code, body
 
+    async def features(self) -> dict[str, Any]:
+        """What `/api/status` says the backend offers (empty if it says nothing)."""
+        status, body = await self.json("GET", "/api/status", headers={"X-API-Key": self.token})
+        features = body.get("features") if status == 200 and isinstance(body, dict) else None
+        return features if isinstance(features, dict) else {}
+
     async def sessions(self) -> dict[str, dict[str, Any]]:
         """The sessions `/api/sessions` lists, by id."""
         status, body = await self.json("GET", "/api/sessions")
