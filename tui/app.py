@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -26,15 +29,17 @@ from textual.widgets import ContentSwitcher, Footer, Header
 
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
-from tui.client.history import HistoryError, fetch_history
+from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
 from tui.clipboard import copy_text
-from tui.export import from_backend
+from tui.export import from_backend, local_conversation, write
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
-from tui.store import ChatStore, StoreError
+from tui.session_list import SessionRow, merge
+from tui.store import ChatStore, LocalSession, SearchHit, StoreError
 from tui.updates import Outstanding
-from tui.widgets.chat_view import ChatView, LoadEarlier, Shown, TabChanged
+from tui.widgets.chat_view import ChatView, LoadEarlier, Reveal, Shown, TabChanged
 from tui.widgets.conversation import ConversationLog
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
+from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
 from tui.widgets.tab_bar import TabBar
 from tui.workspace import (
     Change,
@@ -120,6 +125,17 @@ class ChatApp(App[None]):
         ),
         Binding("f2", "rename_tab", "Rename", priority=True, tooltip="Rename tab"),
         Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),
+        Binding("ctrl+f", "find", "Find", priority=True, tooltip="Find in this tab"),
+        Binding(
+            "f4",
+            "sessions",
+            "Sessions",
+            priority=True,
+            tooltip="Sessions: the backend's and this machine's; open one in a tab",
+        ),
+        Binding(
+            "f6", "search_all", "Search", priority=True, tooltip="Search all history (every tab)"
+        ),
         Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
         Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
         # the conversation scrolls while the composer keeps the focus (its own page keys
@@ -140,6 +156,7 @@ class ChatApp(App[None]):
         """Every notice shown, in order (the harness and the tests read them)."""
         self._notice_observers: list[NoticeObserver] = []
         self._views: dict[str, ChatView] = {}
+        self._last_search = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -344,13 +361,16 @@ class ChatApp(App[None]):
         self.workspace.select(tab.tab_id)
 
     @work(exclusive=False)
-    async def _open_session(self, session_id: str, url: str, token: str) -> None:
+    async def _open_session(
+        self, session_id: str, url: str, token: str, fetch: bool = True
+    ) -> None:
         """Show the session in a tab, with the backend's history of it if it keeps one (a
-        session made on another device); without it, what this machine has."""
+        session made on another device); without it (or `fetch` False), what this machine
+        has."""
+        remote = None
         try:
-            remote = await fetch_history(url, token, session_id)
+            remote = await fetch_history(url, token, session_id) if fetch else None
         except HistoryError as exc:
-            remote = None
             self.notify(f"Session history not fetched: {exc}", severity="warning", timeout=8)
         if self.workspace is None:
             return
@@ -363,6 +383,112 @@ class ChatApp(App[None]):
         source = "from the backend" if remote else "from this machine's history"
         count = len(tab.messages) + tab.earlier
         self.notify(f"Opened session {session_id}: {count} messages {source}.", timeout=5)
+
+    # sessions, search, export --------------------------------------------------------------
+
+    def action_sessions(self) -> None:
+        """The session browser: this machine's sessions at once, the backend's when it
+        answers."""
+        workspace = self.workspace
+        if workspace is None or self._in_dialog():
+            return
+        store = workspace.store
+
+        def local() -> list[LocalSession]:
+            try:
+                every = store.sessions()
+            except StoreError as exc:
+                self.notify(str(exc), severity="error")
+                return []
+            return [s for s in every if s.backend in ("", workspace.backend)]
+
+        me = workspace.device_id
+        browser = SessionBrowser(merge([], local(), me), "Asking the backend for its sessions…")
+
+        def chosen(row: SessionRow | None) -> None:
+            if row is None:
+                return
+            if tab := next((t for t in workspace.tabs if t.session_id == row.session_id), None):
+                workspace.select(tab.tab_id)
+                return
+            self._open_session(row.session_id, workspace.base_url, workspace.token, row.on_backend)
+
+        self.push_screen(browser, chosen)
+        self._list_sessions(browser, lambda remote: merge(remote, local(), me))
+
+    @work(exclusive=True, group="sessions")
+    async def _list_sessions(
+        self, browser: SessionBrowser, rows: Callable[[list[RemoteSession]], list[SessionRow]]
+    ) -> None:
+        assert self.workspace is not None
+        try:
+            remote = await list_sessions(self.workspace.base_url)
+        except HistoryError as exc:
+            note = f"Only this machine's sessions: {exc}"
+            remote = []
+        else:
+            others = sum(1 for r in rows(remote) if r.other_device)
+            note = f"{len(remote)} on the backend, {others} from other devices"
+        if browser.is_attached:
+            browser.update(rows(remote), note)
+
+    def action_search_all(self) -> None:
+        if self.workspace is None or self._in_dialog():
+            return
+        store = self.workspace.store
+        dialog = SearchHistory(store.search, self._last_search)
+
+        def chosen(hit: SearchHit | None) -> None:
+            self._last_search = dialog.text
+            if hit is not None:
+                self._open_hit(hit, dialog.text)
+
+        self.push_screen(dialog, chosen)
+
+    @work(exclusive=False)
+    async def _open_hit(self, hit: SearchHit, text: str) -> None:
+        """Open the result's session in its tab (this machine's history) and show the
+        message there, found."""
+        assert self.workspace is not None
+        try:
+            tab = self.workspace.open_session(hit.session_id)
+        except TabLimitReached as exc:
+            self.notify(f"Not opened: {exc}", severity="warning")
+            return
+        await self.settled()  # the tab is shown: its conversation has a size
+        if (view := self.view(tab.tab_id)) is not None:
+            view.enqueue(Reveal(hit.msg_id, hit.row, text))
+
+    def action_find(self) -> None:
+        workspace = self.workspace
+        if workspace and not self._in_dialog() and (view := self.view(workspace.selected_id)):
+            view.open_find()
+
+    def action_export(self, format: str) -> None:
+        if self.workspace is None or self._in_dialog():
+            return
+        tab, store = self.workspace.selected, self.workspace.store
+        stamp = datetime.now().strftime("%Y-%m-%d-%H%M")
+        name = re.sub(r"[^\w.-]+", "-", tab.title).strip("-") or tab.provider
+        suggested = Path.cwd() / f"{name}-{stamp}.{format}"
+        what = f"“{tab.title}” as {'JSON' if format == 'json' else 'Markdown'}"
+
+        def write_to(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                conversation = local_conversation(store, tab.session_id)
+                if conversation is None:
+                    self.notify("Nothing to export yet: no message in this tab.")
+                    return
+                write(conversation, format, path)
+            except (StoreError, OSError) as exc:
+                self.notify(f"Not exported: {exc}", severity="error")
+                return
+            count = len(conversation.messages)
+            self.notify(f"Exported {count} messages to {path}.", timeout=6)
+
+        self.push_screen(ExportTo(what, suggested), write_to)
 
     def _in_dialog(self) -> bool:
         """A dialog is open: its keys are its own (the dialog keys are priority bindings)."""
@@ -489,6 +615,12 @@ class ChatApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        for format, name in (("md", "Markdown"), ("json", "JSON (lossless)")):
+            yield SystemCommand(
+                f"Export this conversation as {name}",
+                "Write the tab's whole history to a file",
+                self._runner(f"export('{format}')"),
+            )
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             if binding.action != "quit":

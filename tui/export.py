@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tui.client.history import RemoteMessage
-from tui.store import StoredMessage
+from tui.private_files import private_file
+from tui.store import ChatStore, StoredMessage
 
 FORMAT = "builderos-conversation"
 VERSION = 1
@@ -39,6 +41,28 @@ def from_backend(messages: list[RemoteMessage]) -> list[StoredMessage]:
     """The backend's history of a session as this machine stores messages (ids as the app
     gives them, where the backend kept the client's)."""
     return [StoredMessage(m.msg_id, m.role, m.content, m.status, m.timestamp) for m in messages]
+
+
+def local_conversation(store: ChatStore, session_id: str) -> Conversation | None:
+    """The session as this machine stored it (None: no message of it here). May raise
+    StoreError."""
+    messages = store.session_messages(session_id)
+    known = next((s for s in store.sessions() if s.session_id == session_id), None)
+    if not messages or known is None:
+        return None
+    return Conversation(session_id, messages, known.title, known.provider)
+
+
+def render(conversation: Conversation, format: str) -> str:
+    """`md` or `json`."""
+    return to_json(conversation) if format == "json" else to_markdown(conversation)
+
+
+def write(conversation: Conversation, format: str, path: Path) -> None:
+    """Write it to `path`, readable by the user only (it holds a conversation). May raise
+    OSError."""
+    with private_file(path).open("w", encoding="utf-8") as out:
+        out.write(render(conversation, format))
 
 
 def to_markdown(conversation: Conversation) -> str:

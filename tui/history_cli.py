@@ -15,8 +15,8 @@ from rich.console import Console
 
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
 from tui.config import ConfigError, data_dir_of, default_config_path, resolve
-from tui.export import Conversation, from_backend, to_json, to_markdown
-from tui.private_files import private_file
+from tui.export import Conversation, from_backend, local_conversation, render, write
+from tui.session_list import merge
 from tui.store import ChatStore, StoreError
 
 Opt = typer.Option
@@ -105,7 +105,7 @@ def sessions(
     base, _, folder = _backend(url, token, data_dir, config)
     store = _open(folder, None)
     try:
-        local = {s.session_id: s for s in store.sessions()}
+        local = store.sessions()
         me = store.setting("device_id") or ""
     finally:
         store.close()
@@ -116,53 +116,18 @@ def sessions(
             remote = asyncio.run(list_sessions(base))
         except HistoryError as exc:
             problem = str(exc)
-    rows = []
-    for r in remote:
-        here = local.pop(r.session_id, None)
-        where = (
-            "open here"
-            if here and here.open
-            else "closed here"
-            if here
-            else ("this device" if r.device_id == me else f"device {r.device_id or '?'}")
-        )
-        rows.append(
-            {
-                "session_id": r.session_id,
-                "provider": r.provider,
-                "device_id": r.device_id,
-                "messages": r.messages,
-                "last_activity": r.last_activity,
-                "where": where,
-                "title": here.title if here else "",
-                "on_backend": True,
-            }
-        )
-    for here in local.values():
-        rows.append(
-            {
-                "session_id": here.session_id,
-                "provider": here.provider,
-                "device_id": me,
-                "messages": here.messages,
-                "last_activity": here.last_activity,
-                "where": "open here" if here.open else "closed here",
-                "title": here.title,
-                "on_backend": False,
-            }
-        )
-    rows.sort(key=lambda row: str(row["last_activity"]), reverse=True)
+    rows = merge(remote, local, me)
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
     else:
         out = Console(highlight=False, soft_wrap=True)
         for row in rows:
-            stamp = str(row["last_activity"])[:16].replace("T", " ")
-            title = f" “{row['title']}”" if row["title"] else ""
-            backend = "" if row["on_backend"] or base is None else " (not on the backend)"
+            stamp = row.last_activity[:16].replace("T", " ")
+            title = f" “{row.title}”" if row.title else ""
+            backend = "" if row.on_backend or base is None else " (not on the backend)"
             out.print(
-                f"{stamp}  {row['provider'] or '?':6} {row['messages']:>5} msgs  "
-                f"{row['where']}{title}{backend}  {row['session_id']}",
+                f"{stamp}  {row.provider or '?':6} {row.messages:>5} msgs  "
+                f"{row.where}{title}{backend}  {row.session_id}",
                 markup=False,
             )
         if not rows:
@@ -199,23 +164,19 @@ def export(
     if conversation is None:
         store = _open(folder, None)
         try:
-            messages = store.session_messages(session)
-            known = next((s for s in store.sessions() if s.session_id == session), None)
+            conversation = local_conversation(store, session)
         except StoreError as exc:
             raise _fail(str(exc)) from None
         finally:
             store.close()
-        if not messages or known is None:
+        if conversation is None:
             where = " or on the backend" if base else ""
             raise _fail(f"no session {session} in this history{where}")
-        conversation = Conversation(session, messages, known.title, known.provider)
-    text = to_json(conversation) if format == "json" else to_markdown(conversation)
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(render(conversation, format))
         return
     try:
-        with private_file(output).open("w", encoding="utf-8") as out:
-            out.write(text)
+        write(conversation, format, output)
     except OSError as exc:
         raise _fail(f"cannot write {output}: {exc}") from None
     console.print(

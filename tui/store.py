@@ -8,11 +8,13 @@ A closed tab's row and messages stay on disk.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +123,9 @@ class ChatStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.recovered: str | None = None
+        """Set when the history was damaged: what happened and where the old file is."""
         self.fulltext = False
         """Search uses the FTS5 index (False: this SQLite has no FTS5; search scans)."""
-        """Set when the history was damaged: what happened and where the old file is."""
         try:
             private_dir(path.parent)
             try:
@@ -155,6 +157,7 @@ class ChatStore:
             db.executescript(_SCHEMA)
             self.fulltext = _add_fulltext(db)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.create_function("holds", 2, _holds, deterministic=True)
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
             db.close()
             raise _Damaged(str(exc)) from exc
@@ -338,7 +341,7 @@ class ChatStore:
         if self.fulltext:
             query = " ".join(_phrase(word) for word in words) + "*"
             sql = select.format(
-                snippet="snippet(messages_fts, 0, '[', ']', '…', 16)",
+                snippet="snippet(messages_fts, 0, char(2), char(3), '…', 16)",
                 source="messages_fts f JOIN messages m ON m.id = f.rowid",
             )
             params: tuple[Any, ...] = (query, limit)
@@ -350,9 +353,30 @@ class ChatStore:
             params = (*(f"%{_like(word)}%" for word in words), limit)
         rows = self._run(sql, params).fetchall()
         return [
-            SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), snippet)
+            SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), *marked)
             for sid, msg_id, role, status, stamp, row, tab_id, title, open_, snippet in rows
+            for marked in [_marked(snippet, self.fulltext, words)]
         ]
+
+    def containing(self, session_id: str, text: str) -> list[StoredMessage]:
+        """The session's messages that show `text` (any case, anywhere, as typed), oldest
+        first: find in a tab, over the whole history and not only what is loaded."""
+        rows = self._run(
+            "SELECT msg_id, role, text, status, timestamp, id FROM messages WHERE session_id = ?"
+            " AND holds(CASE role WHEN 'error' THEN 'Error: ' || text ELSE text END, ?)"
+            " ORDER BY id",
+            (session_id, text),
+        ).fetchall()
+        return [StoredMessage(*row) for row in rows]
+
+    def since(self, session_id: str, first_row: int, before_row: int) -> list[StoredMessage]:
+        """The session's messages from `first_row` up to (not including) `before_row`."""
+        rows = self._run(
+            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
+            " WHERE session_id = ? AND id >= ? AND id < ? ORDER BY id",
+            (session_id, first_row, before_row),
+        ).fetchall()
+        return [StoredMessage(*row) for row in rows]
 
     def session_messages(self, session_id: str) -> list[StoredMessage]:
         """All of a session's messages, oldest first (export)."""
@@ -393,6 +417,10 @@ class SearchHit:
     """Its tab is open."""
     snippet: str
     """The words around the match, the match in [brackets]."""
+    excerpt: str = ""
+    """The same words without the brackets (a screen marks the match its own way)."""
+    marks: tuple[tuple[int, int], ...] = ()
+    """Where the words found are in `excerpt`: (start, end) pairs."""
 
 
 @dataclass(frozen=True)
@@ -405,6 +433,46 @@ class LocalSession:
     tab_id: str
     backend: str
     open: bool
+
+
+@lru_cache(maxsize=8)
+def text_pattern(term: str) -> re.Pattern[str]:
+    """The text as typed, any case; nothing in it is a regular expression."""
+    return re.compile(re.escape(term), re.IGNORECASE)
+
+
+def _holds(text: object, term: object) -> bool:
+    """SQLite's `holds(text, term)`: case-insensitive for every script (LIKE and lower() fold
+    ASCII only), the way tui.find counts occurrences."""
+    if not isinstance(text, str) or not isinstance(term, str) or not term:
+        return False
+    return text_pattern(term).search(text) is not None
+
+
+def _marked(
+    raw: str, fulltext: bool, words: list[str]
+) -> tuple[str, str, tuple[tuple[int, int], ...]]:
+    """A search result's snippet bracketed, plain, and where its matches are. The index marks
+    them (ASCII STX and ETX); a scan finds the words again."""
+    raw = " ".join(raw.split())
+    marks: list[tuple[int, int]] = []
+    if fulltext:
+        plain = ""
+        for number, piece in enumerate(raw.replace("\x03", "\x02").split("\x02")):
+            if number % 2:
+                marks.append((len(plain), len(plain) + len(piece)))
+            plain += piece
+    else:
+        plain = raw
+        for word in words:
+            marks.extend(m.span() for m in text_pattern(word).finditer(plain))
+        marks.sort()
+    snippet, done = "", 0
+    for start, end in marks:
+        if start >= done:
+            snippet += f"{plain[done:start]}[{plain[start:end]}]"
+            done = end
+    return snippet + plain[done:], plain, tuple(marks)
 
 
 def _phrase(word: str) -> str:

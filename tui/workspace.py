@@ -22,6 +22,7 @@ from tui.client.frames import DISPLAY_NAMES, BadURL, Provider, normalise_base_ur
 from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
+from tui.find import Find
 from tui.store import ChatStore, StoredMessage, StoreError, TabRow
 
 log = logging.getLogger(__name__)
@@ -400,6 +401,27 @@ class Workspace:
         tab = self._tab(tab_id)
         first = tab.messages[0].row if tab.messages else None
         older = self.store.recent(tab.session_id, count, before_row=first)
+        tab.messages[:0] = older
+        tab.earlier = max(0, tab.earlier - len(older))
+        return older
+
+    def find(self, tab_id: str, term: str) -> Find:
+        """Every occurrence of `term` in the tab's history, loaded or not (ctrl+f)."""
+        tab = self._tab(tab_id)
+        try:
+            holding = self.store.containing(tab.session_id, term) if term else []
+        except StoreError as exc:  # searched what is loaded: better than nothing, and said
+            self._tell(TabNotice(tab_id, f"Searched the loaded messages only: {exc}", "error"))
+            holding = tab.messages
+        return Find(term, holding)
+
+    def load_through(self, tab_id: str, row: int) -> list[StoredMessage]:
+        """Page older history into the tab down to the message at `row` (a find hit, a search
+        result); returns the messages added at its top."""
+        tab = self._tab(tab_id)
+        if not tab.messages or row >= tab.messages[0].row:
+            return []
+        older = self.store.since(tab.session_id, row, tab.messages[0].row)
         tab.messages[:0] = older
         tab.earlier = max(0, tab.earlier - len(older))
         return older

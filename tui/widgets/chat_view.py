@@ -22,9 +22,11 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
+from tui.find import Find
 from tui.updates import Outstanding
 from tui.widgets.composer import Composer
 from tui.widgets.conversation import ConversationLog
+from tui.widgets.find_bar import FindBar
 from tui.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,15 @@ class LoadEarlier(Message):
     """Page in earlier history (F3)."""
 
 
-ViewUpdate = TabChanged | Shown | LoadEarlier
+class Reveal(Message):
+    """Show this message (a search result), with `term` found in the tab."""
+
+    def __init__(self, msg_id: str, row: int, term: str) -> None:
+        super().__init__()
+        self.msg_id, self.row, self.term = msg_id, row, term
+
+
+ViewUpdate = TabChanged | Shown | LoadEarlier | Reveal
 
 
 class ChatView(Vertical):
@@ -67,10 +77,15 @@ class ChatView(Vertical):
         reply as it is then: the app posts no other."""
         self._streaming_for: str | None = None
         """The reply the conversation is painting as it streams."""
+        self._find: Find | None = None
+        """What ctrl+f found, while the find bar is open."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="earlier")
         yield ConversationLog(self.agent_name, live_text=self._take_live, id="log")
+        bar = FindBar(id="find")
+        bar.display = False
+        yield bar
         yield Static("", id="status")
         yield Composer(self.tab.draft, id="composer")
 
@@ -128,6 +143,60 @@ class ChatView(Vertical):
 
     async def on_load_earlier(self, message: LoadEarlier) -> None:
         await self._drawing(self._load_earlier())
+
+    async def on_reveal(self, message: Reveal) -> None:
+        await self._drawing(self._reveal(message))
+
+    # find in the tab -------------------------------------------------------------------------
+
+    def open_find(self) -> None:
+        """ctrl+f: the find bar, with what was found last still found; pressed again in the
+        bar, the older match."""
+        bar = self.query_one(FindBar)
+        if bar.display and bar.input.has_focus:
+            bar.action_step(-1)
+        else:
+            bar.open()
+
+    def on_find_bar_changed(self, event: FindBar.Changed) -> None:
+        event.stop()
+        self._find_term(event.term)
+        if self._find is not None and (hit := self._find.current) is not None:
+            self._go_to(hit.msg_id, hit.row, hit.occurrence)
+
+    def on_find_bar_step(self, event: FindBar.Step) -> None:
+        event.stop()
+        if self._find is not None and (hit := self._find.step(event.delta)) is not None:
+            self._go_to(hit.msg_id, hit.row, hit.occurrence)
+            self.query_one(FindBar).show_count(self._find.summary)
+
+    def on_find_bar_closed(self, event: FindBar.Closed) -> None:
+        event.stop()
+        self._find = None
+        self.log.mark(None)
+        self.composer.focus()
+
+    def _find_term(self, term: str) -> None:
+        self._find = self.workspace.find(self.tab.tab_id, term) if term else None
+        self.log.mark(term or None)
+        self.query_one(FindBar).show_count(self._find.summary if self._find else "")
+
+    def _go_to(self, msg_id: str, row: int, occurrence: int) -> None:
+        """Scroll to the message, loading the history down to it if it is not loaded."""
+        older = self.workspace.load_through(self.tab.tab_id, row)
+        if older:
+            self.log.add(older, at_top=True)
+            self._rendered += len(older)
+            self._update_earlier()
+        self.log.reveal(msg_id, occurrence)
+
+    async def _reveal(self, message: Reveal) -> None:
+        self.query_one(FindBar).open(message.term)
+        self._find_term(message.term)
+        hit = self._find.go_to(message.msg_id) if self._find else None
+        self._go_to(message.msg_id, message.row, hit.occurrence if hit else 0)
+        if self._find is not None:
+            self.query_one(FindBar).show_count(self._find.summary)
 
     async def _drawing(self, work: Coroutine[Any, Any, None]) -> None:
         try:

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markdown import CodeBlock
 from rich.markdown import Markdown as RichMarkdown
@@ -27,6 +28,7 @@ from rich.style import Style
 from rich.styled import Styled
 from rich.text import Text
 from textual import events
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -35,7 +37,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.markdown_split import safe_cut
-from tui.store import StoredMessage
+from tui.store import StoredMessage, text_pattern
 
 FRAME_RATE = 8
 """Most repaints a second of a streaming reply; chunks in between are coalesced."""
@@ -68,6 +70,12 @@ class Palette:
     assistant: Style = field(default_factory=lambda: Style(color="magenta"))
     error: Style = field(default_factory=lambda: Style(color="red"))
     note: Style = field(default_factory=lambda: Style(color="yellow"))
+    match: Style = field(default_factory=lambda: Style(color="black", bgcolor="yellow"))
+    """A text found (ctrl+f)."""
+    current: Style = field(
+        default_factory=lambda: Style(color="black", bgcolor="dark_orange", bold=True)
+    )
+    """The found text the cursor is on."""
 
 
 def split_parts(text: str) -> list[str]:
@@ -298,6 +306,17 @@ _BODY = re.compile(r"^(\s*│ )(.*)( │\s*)$")
 """A line inside a box: border, content, border."""
 
 
+def _tint(base: str | None, colour: str | None, amount: float) -> str:
+    """`colour` laid over `base` at `amount` (a found text stands out, the current more)."""
+    under = Color.parse(base or "#000000")
+    return under.blend(Color.parse(colour or "yellow"), amount).hex
+
+
+def _over(strip: Strip, style: Style) -> Strip:
+    """The strip with `style` over its own colours (`apply_style` goes under them)."""
+    return Strip(Segment.apply_style(iter(strip), post_style=style), strip.cell_length)
+
+
 def _render(renderable: RenderableType, width: int, look: Look) -> list[list[Segment]]:
     segments = look.console.render(renderable, look.options.update(width=width, height=None))
     return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=True))
@@ -352,6 +371,12 @@ class ConversationLog(ScrollView, can_focus=False):
         self.follow = True
         """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
         self._look: Look | None = None
+        self._marking: re.Pattern[str] | None = None
+        """What is found (ctrl+f) is marked wherever it shows."""
+        self._current: tuple[Entry, int, int] | None = None
+        """The found text the cursor is on: its entry, line in the entry, start in the line."""
+        self._reveal_due: tuple[str, int] | None = None
+        """A message to reveal once the conversation has a size (it was hidden)."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -361,6 +386,8 @@ class ConversationLog(ScrollView, can_focus=False):
             Style(color=theme.secondary or theme.primary),
             Style(color=theme.error or "red"),
             Style(color=theme.warning or "yellow"),
+            Style(bgcolor=_tint(theme.background, theme.warning, 0.4)),
+            Style(color="black", bgcolor=theme.warning or "yellow", bold=True),
         )
 
     # what is shown ------------------------------------------------------------------------------
@@ -516,24 +543,34 @@ class ConversationLog(ScrollView, can_focus=False):
 
     def on_resize(self, event: events.Resize) -> None:
         self._reflow()
+        if self._reveal_due is not None and self._look is not None:
+            self.reveal(*self._reveal_due)
 
     def render_line(self, y: int) -> Strip:
         """A cached line of the entry under this row: nothing is rendered while painting.
         Each cell carries its place in the conversation, for selecting with the mouse."""
         line = round(self.scroll_offset.y) + y
-        strip = self._line(line)
-        if strip is None:
+        found = self._locate(line)
+        if found is None:
             return Strip.blank(self.scrollable_content_region.width)
+        entry, offset, strip = found
+        if self._marking is not None:
+            strip = self._marked(strip, entry, offset, self._marking)
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(line)) is not None:
             start, end = span
             end = strip.cell_length if end == -1 else end
             before, chosen, after = strip.divide([start, end, strip.cell_length])
             style = self.screen.get_component_rich_style("screen--selection")
-            strip = Strip.join([before, chosen.apply_style(style), after])
+            strip = Strip.join([before, _over(chosen, style), after])
         return strip.apply_offsets(0, line)
 
     def _line(self, line: int) -> Strip | None:
+        found = self._locate(line)
+        return found[2] if found is not None else None
+
+    def _locate(self, line: int) -> tuple[Entry, int, Strip] | None:
+        """The entry under this line of the conversation, the line's place in it, the line."""
         look = self._look
         if not self._starts or line < 0 or look is None:
             return None
@@ -542,7 +579,67 @@ class ConversationLog(ScrollView, can_focus=False):
         lines = entry.lines(self._width, look)
         self._keep(entry)
         offset = line - self._starts[index]
-        return lines[offset] if offset < len(lines) else None
+        return (entry, offset, lines[offset]) if offset < len(lines) else None
+
+    def _marked(self, strip: Strip, entry: Entry, offset: int, found: re.Pattern[str]) -> Strip:
+        """The line with what is found marked (the current one apart); box edges never."""
+        text = strip.text
+        spans = [] if _EDGE.match(text) else [m.span() for m in found.finditer(text)]
+        if not spans:
+            return strip
+        cuts = [cell_len(text[:at]) for span in spans for at in span]
+        pieces = strip.divide([*cuts, strip.cell_length])
+        palette, current = self.palette, self._current
+        out = [pieces[0]]
+        for number, (start, _) in enumerate(spans):
+            here = current is not None and current == (entry, offset, start)
+            out.append(_over(pieces[2 * number + 1], palette.current if here else palette.match))
+            out.append(pieces[2 * number + 2])
+        return Strip.join(out)
+
+    # find ----------------------------------------------------------------------------------------
+
+    def mark(self, term: str | None) -> None:
+        """Mark every place `term` shows (any case); None: mark nothing."""
+        self._marking = text_pattern(term) if term else None
+        self._current = None
+        self.refresh()
+
+    def reveal(self, msg_id: str, occurrence: int = 0) -> bool:
+        """Scroll the message into view, at the `occurrence`-th marked text in it (the current
+        one) if it shows there; False if the message is not in the conversation."""
+        look = self._look
+        self._reveal_due = (msg_id, occurrence) if look is None else None
+        index = next(
+            (
+                number
+                for number, entry in enumerate(self.entries)
+                if entry.message is not None and entry.message.msg_id == msg_id
+            ),
+            None,
+        )
+        if index is None or look is None or index >= len(self._starts):
+            return False
+        entry = self.entries[index]
+        lines = entry.lines(self._width, look)
+        self._keep(entry)
+        found = self._marking
+        spots = [
+            (offset, match.start())
+            for offset, strip in enumerate(lines)
+            if found is not None and not _EDGE.match(text := strip.text)
+            for match in found.finditer(text)
+        ]
+        offset, start = spots[min(occurrence, len(spots) - 1)] if spots else (0, -1)
+        self._current = (entry, offset, start) if spots else None
+        line = self._starts[index] + offset
+        view = self.scrollable_content_region.height
+        if self.follow:  # what comes in now must not take the found message out of view
+            self.follow = False
+            self.post_message(self.Following(False))
+        self.scroll_y = max(0, line - view // 3)  # at once (scroll_to may wait for a layout)
+        self.refresh()
+        return True
 
     def _keep(self, entry: Entry) -> None:
         """Keep the lines of the entries painted or measured last; forget those of the

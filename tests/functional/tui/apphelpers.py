@@ -3,9 +3,14 @@ with the test token and a fixed device id."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from harness.driver import (
+    WAIT,
     Watch,
     blocks,
     fast_backoff,
@@ -19,11 +24,14 @@ from harness.driver import (
 from tests.conftest import TOKEN
 from tui.app import ChatApp, ChatSetup
 from tui.cli import bundled_mock
-from tui.store import ChatStore
+from tui.store import ChatStore, StoredMessage
+from tui.widgets.chat_view import Shown
+from tui.workspace import ChatTab
 
 __all__ = [
     "Watch",
     "blocks",
+    "drawn",
     "make_app",
     "open_tab",
     "pick_tab",
@@ -31,6 +39,7 @@ __all__ = [
     "started",
     "type_and_send",
     "view",
+    "with_history",
 ]
 
 
@@ -47,3 +56,33 @@ def make_app(
             start_backend=bundled_mock(data_dir, chunk_delay=0) if url is None else None,
         )
     )
+
+
+async def with_history(app: ChatApp, count: int, earlier: int = 0) -> ChatTab:
+    """The selected tab with `count` stored messages ("earlier message N"), the last 100 of
+    them loaded, `earlier` said to be above."""
+    assert app.workspace is not None
+    tab = app.workspace.selected
+    for n in range(count):
+        role = "user" if n % 2 == 0 else "assistant"
+        message = StoredMessage(f"old{n}", role, f"earlier message {n}", "complete", "2026")
+        app.setup.store.save(tab.session_id, message)
+    tab.messages = app.setup.store.recent(tab.session_id, 100)
+    tab.earlier = earlier
+    view(app).enqueue(Shown())
+    await app.settled()
+    return tab
+
+
+async def drawn(pilot: Pilot[None], predicate: Callable[[], bool], limit: float = WAIT) -> None:
+    """Wait until the screen shows it (what no workspace change announces: a dialog's list,
+    the find bar): the app handles its messages between two checks."""
+    async with asyncio.timeout(limit):
+        while not predicate():
+            await pilot.pause()
+
+
+async def type_into(pilot: Pilot[None], text: str) -> None:
+    """Key by key into the focused field (a dialog's, the find bar's)."""
+    for key in text:
+        await pilot.press("space" if key == " " else key)

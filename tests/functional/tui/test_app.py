@@ -26,16 +26,15 @@ from tests.functional.tui.apphelpers import (
     started,
     type_and_send,
     view,
+    with_history,
 )
 from tui.app import ChatApp
 from tui.client import protocol as wire
 from tui.client.state import Phase
-from tui.store import ChatStore, StoredMessage
-from tui.widgets.chat_view import Shown
+from tui.store import ChatStore
 from tui.widgets.conversation import LIVE_LIMIT
 from tui.widgets.dialogs import ConfirmClose
 from tui.widgets.tab_bar import TabBar, label_id
-from tui.workspace import ChatTab
 
 SIZE = (120, 40)
 
@@ -43,8 +42,6 @@ SIZE = (120, 40)
 def selected_on_screen(app: object) -> tuple[str | None, str | None, list[str]]:
     """What the screen says is selected: the switcher's pane, the bar's mark, active views."""
     from textual.widgets import ContentSwitcher
-
-    from tui.app import ChatApp
 
     assert isinstance(app, ChatApp) and app.workspace is not None
     marked = [label.id for label in app.query(".tab-label.-selected")]
@@ -54,7 +51,6 @@ def selected_on_screen(app: object) -> tuple[str | None, str | None, list[str]]:
 
 
 def assert_screen_follows(app: object) -> None:
-    from tui.app import ChatApp
 
     assert isinstance(app, ChatApp) and app.workspace is not None
     tab_id = app.workspace.selected.tab_id
@@ -305,21 +301,6 @@ async def test_quitting_while_a_reply_streams_is_clean(
     assert saved[-1].role == "assistant" and saved[-1].status in ("interrupted", "complete")
 
 
-async def _with_history(app: ChatApp, count: int, earlier: int = 0) -> ChatTab:
-    """The selected tab with `count` stored messages, the last 100 of them shown."""
-    assert app.workspace is not None
-    tab = app.workspace.selected
-    for n in range(count):
-        role = "user" if n % 2 == 0 else "assistant"
-        message = StoredMessage(f"old{n}", role, f"earlier message {n}", "complete", "2026")
-        app.setup.store.save(tab.session_id, message)
-    tab.messages = app.setup.store.recent(tab.session_id, 100)
-    tab.earlier = earlier
-    view(app).enqueue(Shown())
-    await app.settled()
-    return tab
-
-
 async def test_f3_keeps_the_lines_in_view_where_they_were(tmp_path: Path) -> None:
     """Loading earlier messages above used to move the view from message 44 to 39."""
     store = ChatStore(tmp_path / "history.db")
@@ -327,7 +308,7 @@ async def test_f3_keeps_the_lines_in_view_where_they_were(tmp_path: Path) -> Non
     app = make_app(tmp_path, None)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        tab = await _with_history(app, 250, earlier=150)
+        tab = await with_history(app, 250, earlier=150)
         log = view(app).log
         log.scroll_y = 40
         await pilot.pause()
@@ -346,7 +327,7 @@ async def test_sending_while_scrolled_up_shows_the_message_and_its_reply(
     app = make_app(tmp_path, backend.url)
     async with app.run_test(size=SIZE) as pilot:
         watch = await started(pilot)
-        await _with_history(app, 60)
+        await with_history(app, 60)
         log = view(app).log
         log.scroll_y = 0
         await pilot.pause()
@@ -384,7 +365,7 @@ async def test_page_keys_scroll_and_end_returns_to_the_newest(tmp_path: Path) ->
     app = make_app(tmp_path, None)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        tab = await _with_history(app, 60)
+        tab = await with_history(app, 60)
         log = view(app).log
         assert log.follow
         await pilot.press("pageup")

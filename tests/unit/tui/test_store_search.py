@@ -98,3 +98,17 @@ def test_a_schema_2_store_is_indexed_when_opened(tmp_path: Path) -> None:
     reopened = ChatStore(path)  # opening again neither fails nor indexes twice
     assert len(reopened.search("pelican")) == 2
     assert [s.session_id for s in reopened.sessions()] == ["s1", "s2"]
+
+
+def test_a_result_says_where_its_words_are(store: ChatStore) -> None:
+    hit = store.search("pelican")[0]
+    start, end = hit.marks[0]
+    assert hit.excerpt[start:end] == "pelican"
+    assert "[" not in hit.excerpt
+
+
+def test_without_fts5_the_scan_marks_the_words_too(store: ChatStore) -> None:
+    store.fulltext = False
+    hit = store.search("PELICAN")[0]
+    assert [hit.excerpt[a:b] for a, b in hit.marks] == ["pelican"]
+    assert "[pelican]" in hit.snippet

@@ -1,0 +1,81 @@
+"""Every session within reach, as one list: the backend's (`GET /api/sessions`) and this
+machine's (closed tabs included), with where each is open. Plain data: `builderos sessions`
+prints it and the app's session browser draws it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.client.history import RemoteSession
+from tui.store import LocalSession
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: str
+    provider: str
+    device_id: str
+    messages: int
+    last_activity: str
+    where: str
+    """`open here`, `closed here`, `this device` or `device <id>`."""
+    title: str
+    on_backend: bool
+
+    @property
+    def open_here(self) -> bool:
+        return self.where == "open here"
+
+    @property
+    def other_device(self) -> bool:
+        return self.where.startswith("device ")
+
+    def matches(self, text: str) -> bool:
+        """Every word of `text` is in the row as shown (filter as you type)."""
+        shown = f"{self.provider} {self.title} {self.where} {self.session_id}".casefold()
+        return all(word in shown for word in text.casefold().split())
+
+
+def merge(remote: list[RemoteSession], local: list[LocalSession], me: str) -> list[SessionRow]:
+    """One row per session, the most recent first: the backend's count and device where it
+    keeps the session, this machine's title and tab where it has one."""
+    here = {s.session_id: s for s in local}
+    rows = []
+    for r in remote:
+        mine = here.pop(r.session_id, None)
+        if mine is not None:
+            where = "open here" if mine.open else "closed here"
+        else:
+            where = "this device" if r.device_id == me else f"device {r.device_id or '?'}"
+        title = mine.title if mine else ""
+        rows.append(
+            SessionRow(
+                r.session_id,
+                r.provider,
+                r.device_id,
+                r.messages,
+                r.last_activity,
+                where,
+                title,
+                True,
+            )
+        )
+    for mine in here.values():
+        rows.append(
+            SessionRow(
+                mine.session_id,
+                mine.provider or _provider_of(mine.session_id),
+                me,
+                mine.messages,
+                mine.last_activity,
+                "open here" if mine.open else "closed here",
+                mine.title,
+                False,
+            )
+        )
+    rows.sort(key=lambda row: row.last_activity, reverse=True)
+    return rows
+
+
+def _provider_of(session_id: str) -> str:
+    return "codex" if "-codex-" in session_id else "claude"
