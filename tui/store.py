@@ -157,7 +157,7 @@ class ChatStore:
             db.executescript(_SCHEMA)
             self.fulltext = _add_fulltext(db)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            db.create_function("holds", 2, _holds, deterministic=True)
+            db.create_function("occurrences", 2, _occurrences, deterministic=True)
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
             db.close()
             raise _Damaged(str(exc)) from exc
@@ -358,16 +358,27 @@ class ChatStore:
             for marked in [_marked(snippet, self.fulltext, words)]
         ]
 
-    def containing(self, session_id: str, text: str) -> list[StoredMessage]:
-        """The session's messages that show `text` (any case, anywhere, as typed), oldest
-        first: find in a tab, over the whole history and not only what is loaded."""
-        rows = self._run(
-            "SELECT msg_id, role, text, status, timestamp, id FROM messages WHERE session_id = ?"
-            " AND holds(CASE role WHEN 'error' THEN 'Error: ' || text ELSE text END, ?)"
-            " ORDER BY id",
-            (session_id, text),
-        ).fetchall()
-        return [StoredMessage(*row) for row in rows]
+    def occurrences(self, session_id: str, text: str) -> list[tuple[str, int, int]]:
+        """Where the session shows `text` (any case, anywhere, as typed): (msg_id, row, how
+        many times) for each message that does, oldest first. Find in a tab, over the whole
+        history and not only what is loaded."""
+        if not text:
+            return []
+        shown = (
+            "SELECT msg_id, id, CASE role WHEN 'error' THEN 'Error: ' || text ELSE text END AS s"
+            " FROM messages WHERE session_id = ?"
+        )
+        if text.isascii():  # LIKE and lower() fold ASCII only, at C speed: enough here
+            sql = (
+                "SELECT msg_id, id, (length(s) - length(replace(lower(s), ?, ''))) / ?"
+                f" FROM ({shown}) WHERE s LIKE ? ESCAPE '\\' ORDER BY id"
+            )
+            params: tuple[Any, ...] = (text.lower(), len(text), session_id, f"%{_like(text)}%")
+        else:  # any other script: Python's folding, a function call per message
+            sql = f"SELECT * FROM (SELECT msg_id, id, occurrences(s, ?) AS n FROM ({shown}))"
+            sql += " WHERE n > 0 ORDER BY id"
+            params = (text, session_id)
+        return [(msg_id, row, int(n)) for msg_id, row, n in self._run(sql, params).fetchall()]
 
     def since(self, session_id: str, first_row: int, before_row: int) -> list[StoredMessage]:
         """The session's messages from `first_row` up to (not including) `before_row`."""
@@ -441,12 +452,12 @@ def text_pattern(term: str) -> re.Pattern[str]:
     return re.compile(re.escape(term), re.IGNORECASE)
 
 
-def _holds(text: object, term: object) -> bool:
-    """SQLite's `holds(text, term)`: case-insensitive for every script (LIKE and lower() fold
-    ASCII only), the way tui.find counts occurrences."""
+def _occurrences(text: object, term: object) -> int:
+    """SQLite's `occurrences(text, term)`: case-insensitive in every script (LIKE and lower()
+    fold ASCII only)."""
     if not isinstance(text, str) or not isinstance(term, str) or not term:
-        return False
-    return text_pattern(term).search(text) is not None
+        return 0
+    return sum(1 for _ in text_pattern(term).finditer(text))
 
 
 def _marked(

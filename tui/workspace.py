@@ -35,6 +35,8 @@ SAVE_EVERY = 0.5
 resume brings it back)."""
 RETRYABLE = ("interrupted", "stopped", "error")
 """How a reply may have ended for ctrl+r to ask again."""
+WHOLE = ("complete", "stopped", "error")
+"""A reply stored in one of these states is whole: a replay of its frames adds nothing."""
 
 
 def reply_id(msg_id: str) -> str:
@@ -80,6 +82,9 @@ class ChatTab:
     save_due: asyncio.TimerHandle | None = None
     reopened: StoredMessage | None = None
     """A reply cut when the app closed that the resumed stream is finishing."""
+    replaying_all: bool = False
+    """The first resume asks for the session's every frame (no number saved yet: a session
+    whose history came from the backend): a reply cut short is streamed again from its start."""
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
     connection: conn.TabConnection | None = None
 
@@ -332,6 +337,7 @@ class Workspace:
         return tab
 
     def _attach(self, tab: ChatTab) -> None:
+        tab.replaying_all = tab.seq is None
         tab.connection = conn.TabConnection(
             base_url=self.base_url,
             token=self.token,
@@ -409,11 +415,10 @@ class Workspace:
         """Every occurrence of `term` in the tab's history, loaded or not (ctrl+f)."""
         tab = self._tab(tab_id)
         try:
-            holding = self.store.containing(tab.session_id, term) if term else []
+            return Find(term, self.store.occurrences(tab.session_id, term))
         except StoreError as exc:  # searched what is loaded: better than nothing, and said
             self._tell(TabNotice(tab_id, f"Searched the loaded messages only: {exc}", "error"))
-            holding = tab.messages
-        return Find(term, holding)
+            return Find.among(term, tab.messages)
 
     def load_through(self, tab_id: str, row: int) -> list[StoredMessage]:
         """Page older history into the tab down to the message at `row` (a find hit, a search
@@ -496,7 +501,11 @@ class Workspace:
     def _chunk(self, tab: ChatTab, reply_to: str | None, text: str) -> None:
         if tab.live is None:
             stored = self._find(tab, reply_id(reply_to)) if reply_to else None
+            if stored is not None and stored.status in WHOLE:
+                return  # replayed (a first resume from 0): this reply is here whole
             if stored is not None:  # cut when the app closed; the resumed stream goes on
+                if tab.replaying_all and tab.reopened is not stored:
+                    stored.text = ""  # every chunk of it is coming again
                 stored.text += text
                 stored.status = "replying"
                 tab.reopened = stored  # saved and redrawn with each batch, not each chunk
@@ -518,6 +527,8 @@ class Workspace:
         """The reply to `reply_to` ended: save it whole with the frame number it ends at."""
         if tab.live is None and reply_to is not None:
             stored = self._find(tab, reply_id(reply_to))
+            if stored is not None and stored.status in WHOLE:
+                return  # replayed: it ended here already
             if stored is not None:
                 stored.status = status
                 tab.reopened = None
@@ -585,6 +596,7 @@ class Workspace:
             case wire.ReplyStopped(reply_to):
                 self._end(tab, reply_to, "stopped")
             case wire.ResumeDone():
+                tab.replaying_all = False
                 self._save_progress(tab)
             case conn.Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))

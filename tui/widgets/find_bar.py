@@ -7,7 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Label
+
+SETTLE = 0.1
+"""Seconds of no typing before the text is looked for: finding in 10,000 messages takes up to
+~0.1 s, once for the word typed rather than once per letter."""
 
 
 class FindBar(Horizontal):
@@ -34,6 +39,10 @@ class FindBar(Horizontal):
     class Closed(Message):
         """The user is done finding."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._typing: Timer | None = None
+
     def compose(self) -> ComposeResult:
         yield Label("Find ", classes="find-label")
         yield Input(placeholder="text in this tab", compact=True, id="find-input")
@@ -59,11 +68,21 @@ class FindBar(Horizontal):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(event.value))
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(SETTLE, self._settled)
+
+    def _settled(self) -> None:
+        self._typing = None
+        self.post_message(self.Changed(self.input.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Step(-1))
+        if self._typing is not None:  # Enter before the text was looked for: look now
+            self._typing.stop()
+            self._settled()
+        else:
+            self.post_message(self.Step(-1))
 
     def action_step(self, delta: int) -> None:
         self.post_message(self.Step(delta))

@@ -50,7 +50,7 @@ class _FilteredList(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.TITLE, classes="dialog-title")
-            yield Input(placeholder=self.PLACEHOLDER, id="filter")
+            yield Input(placeholder=self.PLACEHOLDER, id="filter", compact=True)
             yield OptionList(id="rows")
             yield Label("", id="note", classes="dialog-hint")
             yield Label(self.HINT, classes="dialog-hint")

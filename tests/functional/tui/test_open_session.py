@@ -17,13 +17,16 @@ from tui.store import ChatStore
 OTHER = "OTHER-claude-tab9"
 
 
-async def made_on_another_device(backend: MockBackend) -> None:
+async def made_on_another_device(backend: MockBackend) -> str:
+    """The session OTHER, one exchange long; returns the reply's text."""
     client = await open_chat(backend)
     frame = {"content": "The code word is albatross.", "session_id": OTHER, "device_id": "OTHER"}
     await client.send(json.dumps({**frame, "id": "x1"}))
-    while json.loads(await client.recv()).get("type") != "complete":
-        pass
+    reply = ""
+    while (answer := json.loads(await client.recv())).get("type") != "complete":
+        reply += answer["content"] if answer.get("type") == "message" else ""
     await client.close()
+    return reply
 
 
 def app_opening(tmp_path: Path, url: str, session: str) -> ChatApp:
@@ -42,7 +45,7 @@ def app_opening(tmp_path: Path, url: str, session: str) -> ChatApp:
 async def test_a_session_from_another_device_opens_with_its_history(
     backend: MockBackend, tmp_path: Path
 ) -> None:
-    await made_on_another_device(backend)
+    reply = await made_on_another_device(backend)
     app = app_opening(tmp_path, backend.url, OTHER)
     async with app.run_test() as pilot:
         watch = await started(pilot)
@@ -59,6 +62,11 @@ async def test_a_session_from_another_device_opens_with_its_history(
         await type_and_send(pilot, "What was the code word?")
         await watch.until(lambda: len(replies(tab)) == 2 and tab.live is None)
         assert "albatross" in replies(tab)[-1].text, "the follow-up kept the session's context"
+        # the first resume replayed the session's every frame: the reply kept from the
+        # backend's history was not streamed into again (it was shown twice over)
+        assert replies(tab)[0].text == reply
+        saved = app.setup.store.session_messages(OTHER)
+        assert [m.text for m in saved if m.msg_id == "x1:reply"] == [reply]
     reopened = app_opening(tmp_path, backend.url, OTHER)
     async with reopened.run_test() as pilot:  # already a tab here: shown, not opened twice
         watch = await started(pilot)

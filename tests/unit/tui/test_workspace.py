@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.store import ChatStore
+from tui.client import protocol as wire
+from tui.client.connection import ClientEvent
+from tui.store import ChatStore, StoredMessage
 from tui.workspace import (
     MAX_TABS,
     Change,
@@ -148,3 +150,42 @@ def test_tabs_belong_to_their_backend(store: ChatStore) -> None:
     )
     again.restore()
     assert [t.title for t in again.tabs] == ["Demo chat"], "demo mode keeps its own, any port"
+
+
+async def test_a_first_resume_of_a_fetched_session_streams_nothing_twice(store: ChatStore) -> None:
+    """A session opened with the backend's history has no frame number saved: its first
+    resume replays every frame. A reply kept whole is not streamed into again; one the server
+    cut is streamed again from its start, not appended to."""
+    ws, _ = workspace(store)
+    ws.restore()
+    history = [
+        StoredMessage("a", "user", "first", "acknowledged", "2026"),
+        StoredMessage("a:reply", "assistant", "whole answer", "complete", "2026"),
+        StoredMessage("b", "user", "second", "acknowledged", "2026"),
+        StoredMessage("b:reply", "assistant", "cut ans", "interrupted", "2026"),
+    ]
+    tab = ws.open_session("PHONE-claude-1", history)
+    assert tab.replaying_all
+    replay: list[ClientEvent] = [
+        wire.ReplyChunk("a", "whole "),
+        wire.ReplyChunk("a", "answer"),
+        wire.ReplyDone("a", "whole answer", 2, 2, None),
+        wire.ReplyChunk("b", "cut ans"),
+        wire.ReplyChunk("b", "wer, now whole"),
+        wire.ReplyDone("b", "cut answer, now whole", 2, 4, None),
+        wire.ResumeDone(12),
+    ]
+    for event in replay:
+        ws._on_event(tab, event)
+    assert [m.text for m in tab.messages] == [
+        "first",
+        "whole answer",
+        "second",
+        "cut answer, now whole",
+    ]
+    assert not tab.replaying_all, "later resumes carry only what was missed"
+    saved = store.session_messages("PHONE-claude-1")
+    assert [(m.text, m.status) for m in saved][1::2] == [
+        ("whole answer", "complete"),
+        ("cut answer, now whole", "complete"),
+    ]
