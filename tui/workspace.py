@@ -316,12 +316,11 @@ class Workspace:
         provider: Provider = "codex" if "-codex-" in session_id else "claude"
         known = next((s for s in self.store.sessions() if s.session_id == session_id), None)
         tab_id = new_id()
-        tab = ChatTab(
-            tab_id,
-            provider,
-            known.title if known and known.title else DISPLAY_NAMES[provider],
-            session_id,
-        )
+        device = session_id.partition(f"-{provider}-")[0]
+        title = DISPLAY_NAMES[provider]
+        if device and device != self.device_id:
+            title = f"{title} · {device[:10]}"  # made on another device: say which
+        tab = ChatTab(tab_id, provider, known.title if known and known.title else title, session_id)
         tab.messages = self.store.recent(session_id, WINDOW)
         tab.earlier = max(0, self.store.count(session_id) - len(tab.messages))
         tab.seq = self.store.last_seq(session_id)

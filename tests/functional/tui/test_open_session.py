@@ -59,6 +59,7 @@ async def test_a_session_from_another_device_opens_with_its_history(
             ("x1:reply", "assistant"),
         ]
         assert len(app.workspace.tabs) == 2, "beside the tab this machine starts with"
+        assert tab.title == "Claude · OTHER", "the tab says which device the session is from"
         await type_and_send(pilot, "What was the code word?")
         await watch.until(lambda: len(replies(tab)) == 2 and tab.live is None)
         assert "albatross" in replies(tab)[-1].text, "the follow-up kept the session's context"
