@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tui import instance_lock
 from tui.config import ENV_TOKEN, ConfigError, default_config_path, resolve, write_config_file
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.private_files import private_file
@@ -90,6 +91,7 @@ def chat(
         settings = resolve(
             url=url, token=token, device_id=device_id, data_dir=data_dir, config_path=config_path
         )
+        lock = instance_lock.hold(settings.data_dir)  # held until the process ends
         store = open_store(settings.data_dir)
         setup = ChatSetup(
             store=store,
@@ -100,7 +102,7 @@ def chat(
             open_session=session,
             freeze_startup_objects=True,
         )
-    except (ConfigError, StoreError, OSError) as exc:
+    except (ConfigError, StoreError, OSError, instance_lock.AlreadyRunning) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     logging.basicConfig(
@@ -110,5 +112,6 @@ def chat(
     )
     app = ChatApp(setup)
     app.run()
+    lock.close()
     if app.return_code:
         raise typer.Exit(app.return_code)
