@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Footer, Header
 
 from tui.client.backoff import Backoff
@@ -84,6 +85,7 @@ class ChatSetup:
     benchmarks): frozen objects are never collected, so a test run of many apps would keep all."""
 
 
+THEME_SETTING = "theme"
 DEMO_BACKEND = "demo"
 """Whose tabs demo mode shows: its own, whatever port the bundled mock got."""
 
@@ -178,6 +180,7 @@ class ChatApp(App[None]):
                 return
             url, token = self.backend.url, self.backend.token
         self.sub_title = DEMO_SUBTITLE if setup.url is None else url
+        self._restore_theme()
         workspace = Workspace(
             setup.store,
             base_url=url,
@@ -202,6 +205,25 @@ class ChatApp(App[None]):
         self.set_interval(1.0, self._tick)
         if setup.freeze_startup_objects:
             gc.freeze()
+
+    def _restore_theme(self) -> None:
+        """The theme picked last time (ctrl+p, "theme"), and from now on each one picked is
+        kept."""
+        store = self.setup.store
+        try:
+            saved = store.setting(THEME_SETTING)
+        except StoreError:
+            saved = None
+        if saved and saved in self.available_themes:
+            self.theme = saved
+
+        def keep(theme: Theme) -> None:
+            try:
+                store.set_setting(THEME_SETTING, theme.name)
+            except StoreError as exc:
+                self.notify(f"Theme not kept: {exc}", severity="warning")
+
+        self.theme_changed_signal.subscribe(self, keep)
 
     async def on_unmount(self) -> None:
         if self.workspace is not None:

@@ -87,7 +87,7 @@ class ChatView(Vertical):
         bar.display = False
         yield bar
         yield Static("", id="status")
-        yield Composer(self.tab.draft, id="composer")
+        yield Composer(self.tab.draft, sent=self._sent, id="composer")
 
     @property
     def log(self) -> ConversationLog:  # type: ignore[override]
@@ -116,6 +116,15 @@ class ChatView(Vertical):
         self.workspace.send(self.tab.tab_id, event.text.rstrip())
         self.composer.clear()
         self.log.follow = True  # you see what you sent, and the reply to it
+
+    def _sent(self) -> list[str]:
+        """The messages sent in this tab (those loaded), newest first, without repeats in a
+        row."""
+        sent: list[str] = []
+        for message in reversed(self.tab.messages):
+            if message.role == "user" and (not sent or sent[-1] != message.text):
+                sent.append(message.text)
+        return sent
 
     def on_composer_to_newest(self, event: Composer.ToNewest) -> None:
         event.stop()

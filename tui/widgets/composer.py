@@ -10,6 +10,8 @@ and send a cut message. `prevent_default()` is Textual's public way to keep the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
@@ -23,17 +25,30 @@ class Composer(TextArea):
             super().__init__()
             self.text = text
 
-    def __init__(self, draft: str = "", *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        draft: str = "",
+        *,
+        sent: Callable[[], list[str]] | None = None,
+        id: str | None = None,
+    ) -> None:
+        """`sent`: the messages sent in this tab, newest first (Up and Down recall them)."""
         super().__init__(
             draft, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", id=id
         )
-        self.placeholder = "Message — Enter sends, ctrl+j adds a line"
+        self.placeholder = "Message — Enter sends, ctrl+j adds a line, ↑ recalls"
+        self._sent = sent or list
+        self._recalled: tuple[int, str] | None = None
+        """Which sent message is shown (0: the newest) and its text, while recalling."""
 
     class ToNewest(Message):
         """End in an empty composer: back to the newest message."""
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "end" and not self.text:
+        if event.key in ("up", "down") and self._recall(-1 if event.key == "up" else 1):
+            event.stop()
+            event.prevent_default()
+        elif event.key == "end" and not self.text:
             event.stop()
             event.prevent_default()
             self.post_message(self.ToNewest())
@@ -46,3 +61,25 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.insert("\n")
+
+    def _recall(self, direction: int) -> bool:
+        """Up in an empty composer shows the last message sent, Up again the one before, Down
+        a newer one, and past the newest an empty composer again. Only while the composer is
+        empty or shows a recalled message untouched, with the cursor on its first (Up) or
+        last (Down) line: otherwise the arrows move the cursor."""
+        recalled = self._recalled
+        untouched = recalled is not None and self.text == recalled[1]
+        row, last = self.cursor_location[0], self.document.line_count - 1
+        if direction < 0 and not (not self.text or (untouched and row == 0)):
+            return False
+        if direction > 0 and not (untouched and row == last):
+            return False
+        index = (recalled[0] if untouched and recalled else -1) - direction
+        sent = self._sent()
+        if index >= len(sent):
+            return True  # the oldest is shown: stay
+        text = sent[index] if index >= 0 else ""
+        self._recalled = (index, text) if index >= 0 else None
+        self.text = text
+        self.move_cursor(self.document.end)
+        return True

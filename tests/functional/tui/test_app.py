@@ -381,3 +381,15 @@ async def test_page_keys_scroll_and_end_returns_to_the_newest(tmp_path: Path) ->
         assert log.follow and log.scroll_y == log.max_scroll_y
         assert "new text below" not in str(view(app).query_one("#status", Static).render())
         assert view(app).composer.text == ""
+
+
+async def test_the_theme_picked_is_kept_across_restarts(tmp_path: Path) -> None:
+    app = make_app(tmp_path, None)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        app.theme = "nord"
+        await pilot.pause()  # the theme's signal is published on the next message
+    again = make_app(tmp_path, None)
+    async with again.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert again.theme == "nord"
