@@ -40,6 +40,7 @@ from tui.updates import Outstanding
 from tui.widgets.chat_view import ChatView, LoadEarlier, Reveal, Shown, TabChanged
 from tui.widgets.conversation import ConversationLog
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
+from tui.widgets.help import HelpScreen
 from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
 from tui.widgets.tab_bar import TabBar
 from tui.workspace import (
@@ -106,6 +107,7 @@ class ChatApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "BuilderOS Terminal"
     BINDINGS = [
+        Binding("f1", "help", "Help", priority=True, tooltip="Help: keys, data, backend"),
         Binding(
             "ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (tabs, drafts, history kept)"
         ),
@@ -511,6 +513,18 @@ class ChatApp(App[None]):
             self.notify(f"Exported {count} messages to {path}.", timeout=6)
 
         self.push_screen(ExportTo(what, suggested), write_to)
+
+    def action_help(self) -> None:
+        if self._in_dialog():
+            return
+        workspace = self.workspace
+        backend = "not connected yet"
+        if workspace is not None:
+            backend = workspace.base_url
+            if self.setup.url is None:
+                backend += " (demo: the bundled mock backend, in this process)"
+        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        self.push_screen(HelpScreen(bindings, str(self.setup.store.path.parent), backend))
 
     def _in_dialog(self) -> bool:
         """A dialog is open: its keys are its own (the dialog keys are priority bindings)."""

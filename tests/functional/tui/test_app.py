@@ -7,10 +7,13 @@ tests/functional/harness. These tests pin the app's own rules and past bugs.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual import events
+from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -19,6 +22,7 @@ from mock_backend import MockBackend
 from tests.conftest import BackendFactory
 from tests.functional.tui.apphelpers import (
     blocks,
+    drawn,
     make_app,
     open_tab,
     pick_tab,
@@ -34,6 +38,7 @@ from tui.client.state import Phase
 from tui.store import ChatStore
 from tui.widgets.conversation import LIVE_LIMIT
 from tui.widgets.dialogs import ConfirmClose
+from tui.widgets.help import HelpScreen, keys_table
 from tui.widgets.tab_bar import TabBar, label_id
 
 SIZE = (120, 40)
@@ -393,3 +398,23 @@ async def test_the_theme_picked_is_kept_across_restarts(tmp_path: Path) -> None:
     async with again.run_test(size=SIZE) as pilot:
         await started(pilot)
         assert again.theme == "nord"
+
+
+async def test_f1_shows_every_key_the_data_dir_and_the_backend(tmp_path: Path) -> None:
+    app = make_app(tmp_path, None)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await started(pilot)
+        await pilot.press("f1")
+        await drawn(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        console = Console(width=200, file=io.StringIO(), record=True)
+        console.print(keys_table(help_screen.bindings))
+        shown = console.export_text()
+        for binding in ChatApp.BINDINGS:
+            assert isinstance(binding, Binding)
+            assert (binding.tooltip or binding.description) in shown, binding.action
+        assert "recall" in shown
+        assert help_screen.data_dir == str(tmp_path) and "demo" in help_screen.backend
+        await pilot.press("escape")
+        await drawn(pilot, lambda: not isinstance(app.screen, HelpScreen))
