@@ -425,7 +425,11 @@ class Workspace:
         tab = self._tab(tab_id)
         if not tab.messages or row >= tab.messages[0].row:
             return []
-        older = self.store.since(tab.session_id, row, tab.messages[0].row)
+        try:
+            older = self.store.since(tab.session_id, row, tab.messages[0].row)
+        except StoreError as exc:  # shown where it is: the rest of the tab is unharmed
+            self._tell(TabNotice(tab_id, f"Earlier messages not read: {exc}", "error"))
+            return []
         tab.messages[:0] = older
         tab.earlier = max(0, tab.earlier - len(older))
         return older
