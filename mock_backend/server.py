@@ -17,6 +17,7 @@ from types import TracebackType
 from aiohttp import web
 
 from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
+from mock_backend.bridgehub.simulated import PREVIEW_BYTES
 from mock_backend.config import MockConfig
 from mock_backend.delivery import Deliveries
 from mock_backend.faults import Faults
@@ -47,12 +48,12 @@ class MockBackend:
         self.config = config
         self._sock = sock
         self._host = sock.getsockname()[0] if sock is not None else config.host
+        self.uploads = UploadDir(config.resolved_uploads_dir())
         self.bridgehub: BridgeHub = (
             CommandBridgeHub(config.bridgehub_command, timeout=config.bridgehub_timeout)
             if config.bridgehub_command
-            else SimulatedBridgeHub()
+            else SimulatedBridgeHub(lambda url: self.uploads.head(url, PREVIEW_BYTES))
         )
-        self.uploads = UploadDir(config.resolved_uploads_dir())
         self.throttle = FailureThrottle(base=config.failure_delay)
         self.faults = Faults()
         self.faults.set(config.faults)

@@ -8,6 +8,7 @@ import os
 import re
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import BodyPartReader
 
@@ -86,6 +87,19 @@ class UploadDir:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
         return stored, size
+
+    def head(self, url: str, limit: int) -> bytes | None:
+        """The first `limit` bytes of the upload a url of this server names (`…/uploads/x`);
+        None for any other url or a file that is gone."""
+        prefix, _, name = urlsplit(url).path.rpartition("/")
+        path = self.file(unquote(name)) if prefix.endswith("/uploads") else None
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as source:
+                return source.read(limit)
+        except OSError:
+            return None
 
     def file(self, name: str) -> Path | None:
         if not is_stored_name(name):

@@ -140,6 +140,9 @@ class ChatApp(App[None]):
         Binding(
             "f6", "search_all", "Search", priority=True, tooltip="Search all history (every tab)"
         ),
+        Binding(
+            "ctrl+t", "attach", "Attach", priority=True, tooltip="Attach a file to the message"
+        ),
         Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
         Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
         # the conversation scrolls while the composer keeps the focus (its own page keys
@@ -487,6 +490,11 @@ class ChatApp(App[None]):
         workspace = self.workspace
         if workspace and not self._in_dialog() and (view := self.view(workspace.selected_id)):
             view.open_find()
+
+    def action_attach(self) -> None:
+        workspace = self.workspace
+        if workspace and not self._in_dialog() and (view := self.view(workspace.selected_id)):
+            view.open_attach()
 
     def action_export(self, format: str) -> None:
         if self.workspace is None or self._in_dialog():

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tui.client import attachments as files
 from tui.client.history import RemoteMessage
 from tui.private_files import private_file
 from tui.store import ChatStore, StoredMessage
@@ -40,7 +41,17 @@ def agent_name(provider: str) -> str:
 def from_backend(messages: list[RemoteMessage]) -> list[StoredMessage]:
     """The backend's history of a session as this machine stores messages (ids as the app
     gives them, where the backend kept the client's)."""
-    return [StoredMessage(m.msg_id, m.role, m.content, m.status, m.timestamp) for m in messages]
+    return [
+        StoredMessage(
+            m.msg_id,
+            m.role,
+            m.content,
+            m.status,
+            m.timestamp,
+            attachments=files.from_list(m.metadata.get("attachments")),
+        )
+        for m in messages
+    ]
 
 
 def local_conversation(store: ChatStore, session_id: str) -> Conversation | None:
@@ -82,7 +93,14 @@ def to_markdown(conversation: Conversation) -> str:
         when = message.timestamp[:19].replace("T", " ")
         heading = f"## {author} · {when}" + (f" · {note}" if note else "")
         lines += [heading, "", message.text.rstrip(), ""]
+        if message.attachments:  # links to where the backend keeps them
+            lines += [f"- 📎 [{_escaped(a.label)}](<{a.url}>)" for a in message.attachments]
+            lines.append("")
     return "\n".join(lines)
+
+
+def _escaped(label: str) -> str:
+    return label.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
 def to_json(conversation: Conversation) -> str:
@@ -110,6 +128,7 @@ def from_json(text: str) -> Conversation:
                 str(m["text"]),
                 str(m["status"]),
                 str(m["timestamp"]),
+                attachments=files.from_list(m.get("attachments")),
             )
             for m in document["messages"]
         ]

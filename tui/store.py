@@ -18,11 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tui.client import attachments as files
+from tui.client.attachments import Attachment
 from tui.client.frames import clean_text
 from tui.client.ids import new_id
 from tui.private_files import private_dir, private_file, tighten
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tabs (
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS tabs (
     draft      TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     closed_at  TEXT,
-    backend    TEXT NOT NULL DEFAULT ''
+    backend    TEXT NOT NULL DEFAULT '',
+    draft_attachments TEXT
 );
 CREATE TABLE IF NOT EXISTS messages (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -43,7 +46,8 @@ CREATE TABLE IF NOT EXISTS messages (
     role       TEXT NOT NULL,
     text       TEXT NOT NULL,
     status     TEXT NOT NULL,
-    timestamp  TEXT NOT NULL
+    timestamp  TEXT NOT NULL,
+    attachments TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
 CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
@@ -56,6 +60,11 @@ _UPGRADES = {
         "UPDATE messages SET status = 'acknowledged' WHERE role = 'user' AND status = 'sent'",
     ),
     3: (),  # 2 → 3: the full-text index, built by `_add_fulltext` from what is stored
+    # 3 → 4: files attached to a message, and to a tab's draft (JSON lists, NULL for none)
+    4: (
+        "ALTER TABLE messages ADD COLUMN attachments TEXT",
+        "ALTER TABLE tabs ADD COLUMN draft_attachments TEXT",
+    ),
 }
 """Steps from each older schema, run in order in one transaction before `_SCHEMA`. Schema 3 (a
 full-text index of the messages) is `_FULLTEXT`, built by `_open`: SQLite may lack FTS5."""
@@ -91,6 +100,7 @@ class TabRow:
     title: str
     session_id: str
     draft: str
+    draft_attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -105,6 +115,17 @@ class StoredMessage:
     assistant: `replying` → `complete`, `interrupted` or `stopped`; error: `error`."""
     timestamp: str
     row: int = 0
+    attachments: tuple[Attachment, ...] = ()
+    """Files uploaded with a user message."""
+
+
+_MESSAGE = "msg_id, role, text, status, timestamp, id, attachments"
+"""The columns `_message` reads, in its order."""
+
+
+def _message(row: tuple[Any, ...]) -> StoredMessage:
+    msg_id, role, text, status, timestamp, number, attached = row
+    return StoredMessage(msg_id, role, text, status, timestamp, number, files.loads(attached))
 
 
 class _Damaged(Exception):
@@ -205,11 +226,14 @@ class ChatStore:
         """The open tabs of one backend (tabs from before backends were recorded are adopted
         by the first backend that asks; the caller tells the user)."""
         rows = self._run(
-            "SELECT tab_id, position, provider, title, session_id, draft FROM tabs"
-            " WHERE closed_at IS NULL AND backend = ? ORDER BY position",
+            "SELECT tab_id, position, provider, title, session_id, draft, draft_attachments"
+            " FROM tabs WHERE closed_at IS NULL AND backend = ? ORDER BY position",
             (backend,),
         ).fetchall()
-        return [TabRow(*row) for row in rows]
+        return [
+            TabRow(tab_id, position, provider, title, session_id, draft, files.loads(attached))
+            for tab_id, position, provider, title, session_id, draft, attached in rows
+        ]
 
     def adopt_unowned_tabs(self, backend: str) -> int:
         """Give tabs made before schema 2 to `backend`; returns how many."""
@@ -234,8 +258,8 @@ class ChatStore:
             ),
         )
 
-    def update_tab(self, tab_id: str, **fields: str | int) -> None:
-        allowed = {"title", "draft", "position"}
+    def update_tab(self, tab_id: str, **fields: str | int | None) -> None:
+        allowed = {"title", "draft", "position", "draft_attachments"}
         assert set(fields) <= allowed, fields
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self._run(f"UPDATE tabs SET {assignments} WHERE tab_id = ?", (*fields.values(), tab_id))
@@ -252,8 +276,8 @@ class ChatStore:
         """Insert the message, or update its text and status where it stands (a reply saved
         while it streams keeps its place)."""
         cursor = self._run(
-            "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
+            "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp, attachments)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
             " text = excluded.text, status = excluded.status RETURNING id",
             (
                 message.msg_id,
@@ -262,6 +286,7 @@ class ChatStore:
                 message.text,
                 message.status,
                 message.timestamp,
+                files.dumps(message.attachments),
             ),
         )
         message.row = cursor.fetchone()[0]
@@ -297,11 +322,11 @@ class ChatStore:
         ones are sent, `sent` ones were never answered)."""
         marks = ", ".join("?" * len(statuses))
         rows = self._run(
-            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
+            f"SELECT {_MESSAGE} FROM messages"
             f" WHERE session_id = ? AND status IN ({marks}) ORDER BY id",
             (session_id, *statuses),
         ).fetchall()
-        return [StoredMessage(*row) for row in rows]
+        return [_message(row) for row in rows]
 
     def pending(self, session_id: str) -> list[StoredMessage]:
         """The session's messages never written to a socket, oldest first."""
@@ -317,11 +342,11 @@ class ChatStore:
     ) -> list[StoredMessage]:
         """Up to `limit` messages before `before_row` (default: the newest), oldest first."""
         rows = self._run(
-            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
+            f"SELECT {_MESSAGE} FROM messages"
             " WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
             (session_id, before_row if before_row is not None else 2**62, limit),
         ).fetchall()
-        return [StoredMessage(*row) for row in reversed(rows)]
+        return [_message(row) for row in reversed(rows)]
 
     # search ------------------------------------------------------------------------------------
 
@@ -383,20 +408,19 @@ class ChatStore:
     def since(self, session_id: str, first_row: int, before_row: int) -> list[StoredMessage]:
         """The session's messages from `first_row` up to (not including) `before_row`."""
         rows = self._run(
-            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
+            f"SELECT {_MESSAGE} FROM messages"
             " WHERE session_id = ? AND id >= ? AND id < ? ORDER BY id",
             (session_id, first_row, before_row),
         ).fetchall()
-        return [StoredMessage(*row) for row in rows]
+        return [_message(row) for row in rows]
 
     def session_messages(self, session_id: str) -> list[StoredMessage]:
         """All of a session's messages, oldest first (export)."""
         rows = self._run(
-            "SELECT msg_id, role, text, status, timestamp, id FROM messages"
-            " WHERE session_id = ? ORDER BY id",
+            f"SELECT {_MESSAGE} FROM messages WHERE session_id = ? ORDER BY id",
             (session_id,),
         ).fetchall()
-        return [StoredMessage(*row) for row in rows]
+        return [_message(row) for row in rows]
 
     def sessions(self) -> list[LocalSession]:
         """Every session this machine has history for, most recent first, with its tab."""

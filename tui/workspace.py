@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tui.client import attachments as files
 from tui.client import connection as conn
 from tui.client import protocol as wire
+from tui.client.attachments import Attachment
 from tui.client.backoff import Backoff
 from tui.client.frames import DISPLAY_NAMES, BadURL, Provider, normalise_base_url
 from tui.client.http import CloseResult, close_session
@@ -63,6 +65,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _outgoing(message: StoredMessage) -> tuple[str, str, tuple[dict[str, Any], ...]]:
+    """A stored message as the connection sends it."""
+    return message.msg_id, message.text, tuple(a.wire() for a in message.attachments)
+
+
 @dataclass
 class ChatTab:
     tab_id: str
@@ -70,6 +77,8 @@ class ChatTab:
     title: str
     session_id: str
     draft: str = ""
+    draft_attachments: tuple[Attachment, ...] = ()
+    """Files uploaded for the message being written, kept with the draft."""
     messages: list[StoredMessage] = field(default_factory=list)
     earlier: int = 0
     """Stored messages older than the loaded window."""
@@ -232,7 +241,9 @@ class Workspace:
             )
         for row in self.store.open_tabs(self.backend):
             provider: Provider = "codex" if row.provider == "codex" else "claude"
-            tab = ChatTab(row.tab_id, provider, row.title, row.session_id, row.draft)
+            tab = ChatTab(
+                row.tab_id, provider, row.title, row.session_id, row.draft, row.draft_attachments
+            )
             tab.messages = self.store.recent(tab.session_id, WINDOW)
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
             tab.seq = self.store.last_seq(tab.session_id)
@@ -242,9 +253,9 @@ class Workspace:
             self._attach(tab)
             assert tab.connection is not None
             for waiting in self.store.pending(tab.session_id):
-                tab.connection.send(waiting.msg_id, waiting.text)  # never written: send now
+                tab.connection.send(*_outgoing(waiting))  # never written: send now
             tab.connection.unconfirmed = [
-                (m.msg_id, m.text) for m in self.store.with_status(tab.session_id, "sent")
+                conn.Outgoing(*_outgoing(m)) for m in self.store.with_status(tab.session_id, "sent")
             ]
         if not self.tabs:
             self.add_tab("claude")
@@ -436,14 +447,25 @@ class Workspace:
 
     # chatting ----------------------------------------------------------------------------------
 
-    def send(self, tab_id: str, text: str) -> StoredMessage:
-        """Store the message and queue it: sent now if connected, else once reconnected."""
+    def set_draft_attachments(self, tab_id: str, attached: tuple[Attachment, ...]) -> None:
         tab = self._tab(tab_id)
-        message = StoredMessage(new_id(), "user", text, "pending", _now())
+        if tab.draft_attachments != attached:
+            tab.draft_attachments = attached
+            stored = files.dumps(attached)
+            self._save(lambda: self.store.update_tab(tab_id, draft_attachments=stored), tab_id)
+
+    def send(
+        self, tab_id: str, text: str, attachments: tuple[Attachment, ...] = ()
+    ) -> StoredMessage:
+        """Store the message and queue it: sent now if connected, else once reconnected.
+        `attachments`: files already uploaded (see tui.attachment_tray)."""
+        tab = self._tab(tab_id)
+        message = StoredMessage(new_id(), "user", text, "pending", _now(), attachments=attachments)
         self._add(tab, message)
         assert tab.connection is not None
-        tab.connection.send(message.msg_id, text)
+        tab.connection.send(*_outgoing(message))
         self.set_draft(tab_id, "")
+        self.set_draft_attachments(tab_id, ())
         return message
 
     def stop_reply(self, tab_id: str) -> bool:
@@ -469,11 +491,11 @@ class Workspace:
         if last_user.status == "not_confirmed":
             self._set_status(tab, last_user.msg_id, "pending")
             assert tab.connection is not None
-            tab.connection.send(last_user.msg_id, last_user.text)
+            tab.connection.send(*_outgoing(last_user))
             return last_user
         after = tab.messages[tab.messages.index(last_user) + 1 :]
         if tab.live is None and any(m.status in RETRYABLE for m in after):
-            return self.send(tab_id, last_user.text)
+            return self.send(tab_id, last_user.text, last_user.attachments)
         return None
 
     def _add(self, tab: ChatTab, message: StoredMessage) -> None:

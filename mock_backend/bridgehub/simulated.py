@@ -3,7 +3,9 @@
 It sees exactly what a real BridgeHub sees (the request of CONTRACT.md §4), so its memory is
 the request's conversation history: it can only recall what was said in the same session.
 Commands: `/long N` (about N words, to stress clients), `/fail [reason]` (an ok:false payload),
-`/help`.
+`/help`. Files attached to the message are acknowledged by name and size, with the first lines
+of a text file when the server can read it (`read_upload`), so attachments are testable end to
+end.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from mock_backend.bridgehub.protocol import answer_from_payload, context_item
@@ -69,18 +72,26 @@ def _history(request: dict[str, Any]) -> list[dict[str, str]]:
     return [m for m in items if isinstance(m, dict) and isinstance(m.get("content"), str)]
 
 
+def _is_question(message: str) -> bool:
+    return bool(_RECALL_START.search(message)) or message.rstrip().endswith("?")
+
+
 def _recall(question: str, earlier: list[dict[str, str]], name: str) -> str | None:
+    """The earlier user message that best answers the question: what the user *stated*
+    ("the code word is amber") before what they asked ("what was the code word?"), and among
+    equals the most recent."""
     asked = _keywords(question)
-    best: tuple[int, int] | None = None  # (score, index)
+    best: tuple[bool, int, int] | None = None  # (a statement, score, index)
     for index, message in enumerate(earlier):
         if message.get("role") != "user":
             continue
         score = len(asked & _keywords(message["content"]))
-        if score and (best is None or score >= best[0]):
-            best = (score, index)
+        candidate = (not _is_question(message["content"]), score, index)
+        if score and (best is None or candidate >= best):
+            best = candidate
     if best is None:
         return None
-    said = earlier[best[1]]["content"].strip()
+    said = earlier[best[2]]["content"].strip()
     answer = [w for w in _WORD.findall(said) if _norm(w) not in asked and w.lower() not in _STOP]
     lines = [
         f"**{name}** — from earlier in this conversation",
@@ -90,7 +101,7 @@ def _recall(question: str, earlier: list[dict[str, str]], name: str) -> str | No
     ]
     if answer:
         lines.append(f"- So the answer is **{' '.join(answer)}**.")
-    position = sum(1 for m in earlier[: best[1] + 1] if m.get("role") == "user")
+    position = sum(1 for m in earlier[: best[2] + 1] if m.get("role") == "user")
     lines.append(f"- That was your message {position} in this session.")
     return "\n".join(lines)
 
@@ -182,7 +193,50 @@ def _is_memo(message: str) -> bool:
     ) and not message.rstrip().endswith("?")
 
 
-def respond(request: dict[str, Any]) -> dict[str, Any]:
+PREVIEW_BYTES = 4096
+PREVIEW_LINES = 3
+ReadUpload = Callable[[str], bytes | None]
+"""The start of an uploaded file, from its url (None: not an upload of this server)."""
+
+
+def _attached(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    metadata = payload.get("metadata")
+    items = metadata.get("attachments") if isinstance(metadata, dict) else None
+    return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
+
+
+def _preview(content: bytes | None) -> list[str]:
+    """The first lines of a text file, in a code block; a note for anything else."""
+    if content is None:
+        return ["  (not found among this server's uploads)"]
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(content) - 3:  # not a character cut at the end of the sample
+            return ["  (binary: no text to quote)"]
+        text = content[: exc.start].decode("utf-8")
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()][:PREVIEW_LINES]
+    if not lines:
+        return ["  (empty)"]
+    return ["", "  It begins:", "", "  ```text", *(f"  {line[:120]}" for line in lines), "  ```"]
+
+
+def _acknowledge(attachments: list[dict[str, Any]], read: ReadUpload | None) -> list[str]:
+    count = len(attachments)
+    lines = [f"**{count} file{'s' if count != 1 else ''} attached:**", ""]
+    for item in attachments:
+        name = item.get("filename") if isinstance(item.get("filename"), str) else "(no name)"
+        size = item.get("size") if isinstance(item.get("size"), int) else None
+        mime = item.get("mime_type") if isinstance(item.get("mime_type"), str) else "unknown type"
+        sized = f"{size:,} bytes" if size is not None else "size unknown"
+        lines.append(f"- `{name}` — {mime}, {sized}")
+        url = item.get("url")
+        if read is not None and isinstance(url, str):
+            lines += _preview(read(url))
+    return [*lines, ""]
+
+
+def respond(request: dict[str, Any], read_upload: ReadUpload | None = None) -> dict[str, Any]:
     """The `JARVIS_PAYLOAD` object a BridgeHub would print for this request."""
     raw_payload = request.get("payload")
     payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
@@ -211,6 +265,8 @@ def respond(request: dict[str, Any]) -> dict[str, Any]:
         output = _code_reply(message, name)
     else:
         output = _plain_reply(message, name, len(history))
+    if attachments := _attached(payload):
+        output = "\n".join(_acknowledge(attachments, read_upload)) + "\n" + output
     return {
         "ok": True,
         "summary": output.splitlines()[0],
@@ -218,17 +274,19 @@ def respond(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _answer(request: dict[str, Any]) -> str:
-    return answer_from_payload(json.dumps(respond(request)))
-
-
 class SimulatedBridgeHub:
     """The default BridgeHub: answers in-process, no subprocess, no network."""
 
+    def __init__(self, read_upload: ReadUpload | None = None) -> None:
+        self.read_upload = read_upload
+
+    def _answer(self, request: dict[str, Any]) -> str:
+        return answer_from_payload(json.dumps(respond(request, self.read_upload)))
+
     async def ask(self, request: dict[str, Any]) -> str:
-        """Answered in a worker thread: reading a long history is CPU work that would
-        otherwise stall every other client of the server."""
-        return await asyncio.to_thread(_answer, request)
+        """Answered in a worker thread: reading a long history (or an upload) is work that
+        would otherwise stall every other client of the server."""
+        return await asyncio.to_thread(self._answer, request)
 
     def health(self) -> dict[str, Any]:
         return {"ready": True, "mode": "simulated"}

@@ -82,6 +82,15 @@ DeliveryEvent = Acknowledged | NotConfirmed | Requeued | ResumeDone
 ClientEvent = StateChanged | Delivered | ReplyEvent | DeliveryEvent | Notice
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message waiting in the outbox, with the files uploaded for it (wire dicts)."""
+
+    msg_id: str
+    text: str
+    attachments: tuple[dict[str, Any], ...] = ()
+
+
 class _Drop(Exception):
     """End this socket and reconnect, for the reason given."""
 
@@ -128,8 +137,8 @@ class TabConnection:
         self.probe_timeout = probe_timeout
         self.last_seq = last_seq
         self.state = ConnectionState(Phase.STOPPED)
-        self.outbox: deque[tuple[str, str]] = deque()
-        self.unconfirmed: list[tuple[str, str]] = []
+        self.outbox: deque[Outgoing] = deque()
+        self.unconfirmed: list[Outgoing] = []
         """Messages written before a restart with no answer seen: sent again to a server that
         recognises ids, else reported as not confirmed."""
         self.protocol = ClientProtocol(token, last_seq=last_seq)
@@ -172,9 +181,9 @@ class TabConnection:
             self._emit(lost)
         self._set(ConnectionState(Phase.STOPPED))
 
-    def send(self, msg_id: str, text: str) -> None:
+    def send(self, msg_id: str, text: str, attachments: tuple[dict[str, Any], ...] = ()) -> None:
         """Queue a message; it is written as soon as the tab is connected."""
-        self.outbox.append((msg_id, text))
+        self.outbox.append(Outgoing(msg_id, text, attachments))
         self._outbox_ready.set()
 
     def stop_reply(self, msg_id: str) -> bool:
@@ -296,10 +305,10 @@ class TabConnection:
     def _lost(self, protocol: ClientProtocol) -> None:
         """The socket is gone: messages never acknowledged go back to the front of the
         outbox, in order; replies acknowledged are carried to the next socket."""
-        requeued: list[tuple[str, str]] = []
+        requeued: list[Outgoing] = []
         for event in protocol.connection_lost():
             if isinstance(event, Requeued):
-                requeued.append((event.msg_id, event.text))
+                requeued.append(Outgoing(event.msg_id, event.text, event.attachments))
             self._emit(event)
         self.outbox.extendleft(reversed(requeued))
         self._carried = protocol.carry()
@@ -312,8 +321,8 @@ class TabConnection:
             await ws.send(protocol.resume(self.session_id))
             self.outbox.extendleft(reversed(self.unconfirmed))
         else:
-            for msg_id, _ in self.unconfirmed:
-                self._emit(NotConfirmed(msg_id))
+            for message in self.unconfirmed:
+                self._emit(NotConfirmed(message.msg_id))
         self.unconfirmed = []
         tasks = {
             asyncio.create_task(self._read(ws, protocol)),
@@ -364,13 +373,15 @@ class TabConnection:
                 await ws.send(self._control[0])
                 self._control.popleft()
             while self.outbox:
-                msg_id, text = self.outbox[0]
+                outgoing = self.outbox[0]
+                msg_id = outgoing.msg_id
                 frame = protocol.chat(
                     msg_id,
-                    text,
+                    outgoing.text,
                     session_id=self.session_id,
                     device_id=self.device_id,
                     provider=self.provider,
+                    attachments=list(outgoing.attachments) or None,
                 )
                 try:
                     await ws.send(frame)

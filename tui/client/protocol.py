@@ -165,6 +165,7 @@ class Requeued:
 
     msg_id: str
     text: str
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ class Awaited:
     msg_id: str
     text_sent: str = ""
     """The message itself, to send it again if it was never acknowledged."""
+    attachments_sent: tuple[dict[str, Any], ...] = ()
     acknowledged: bool = False
     chunks: list[str] = field(default_factory=list)
     held: str = ""
@@ -318,7 +320,7 @@ class ClientProtocol:
             attachments,
             msg_id if self.delivery else None,
         )
-        self.expect_reply(msg_id, content)
+        self.expect_reply(msg_id, content, attachments)
         return frame
 
     def resume(self, session_id: str) -> str:
@@ -337,9 +339,11 @@ class ClientProtocol:
         awaited.discard = True
         return None, [ReplyStopped(msg_id, awaited.text)]
 
-    def expect_reply(self, msg_id: str, text: str = "") -> None:
+    def expect_reply(
+        self, msg_id: str, text: str = "", attachments: list[dict[str, Any]] | None = None
+    ) -> None:
         """Await a reply to a frame sent by other means (a hand-made frame in a check)."""
-        self._awaiting[msg_id] = Awaited(msg_id, text)
+        self._awaiting[msg_id] = Awaited(msg_id, text, tuple(attachments or ()))
 
     def withdraw(self, msg_id: str) -> None:
         """The frame for `msg_id` could not be written after all: await no reply to it."""
@@ -372,7 +376,7 @@ class ClientProtocol:
             if awaited.discard:
                 del self._awaiting[awaited.msg_id]
             elif self.delivery and not awaited.acknowledged:
-                lost.append(Requeued(awaited.msg_id, awaited.text_sent))
+                lost.append(Requeued(awaited.msg_id, awaited.text_sent, awaited.attachments_sent))
                 del self._awaiting[awaited.msg_id]
             elif self.delivery and not final:
                 continue

@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+TOKEN_FIX = "restart with --token or BUILDEROS_TOKEN, or save one: builderos chat --save"
+"""How to fix a refused token: the token is read at start, so F5 alone retries the same one."""
+
 
 class Phase(StrEnum):
     CONNECTING = "connecting"
@@ -50,7 +53,7 @@ class ConnectionState:
             case Phase.NO_ANSWER:
                 return f"{self.detail} took the connection but never answered — {retry}"
             case Phase.AUTH_FAILED:
-                return f"authentication failed ({self.detail}) — check the token, then F5"
+                return f"token refused ({self.detail}) — {TOKEN_FIX}; F5 retries the same one"
             case Phase.STOPPED:
                 return "disconnected"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from textual import events
@@ -21,9 +22,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from tui.attachment_tray import AttachmentTray, mentioned
 from tui.client.frames import DISPLAY_NAMES
 from tui.find import Find
 from tui.updates import Outstanding
+from tui.widgets.attach_dialog import AttachFile
+from tui.widgets.attachment_chips import AttachmentChips, Chip
 from tui.widgets.composer import Composer
 from tui.widgets.conversation import ConversationLog
 from tui.widgets.find_bar import FindBar
@@ -57,6 +61,8 @@ class Reveal(Message):
 
 
 ViewUpdate = TabChanged | Shown | LoadEarlier | Reveal
+CHIPS_EVERY = 0.1
+"""Seconds between redraws of the chips while files upload."""
 
 
 class ChatView(Vertical):
@@ -79,6 +85,16 @@ class ChatView(Vertical):
         """The reply the conversation is painting as it streams."""
         self._find: Find | None = None
         """What ctrl+f found, while the find bar is open."""
+        self.tray = AttachmentTray(
+            workspace.base_url,
+            workspace.token,
+            on_change=self._tray_changed,
+            restored=tab.draft_attachments,
+        )
+        """The files attached to the message being written."""
+        self._chips_due = False
+        self._send_when_uploaded = False
+        """Enter was pressed while files were uploading: the message goes once they are."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="earlier")
@@ -87,6 +103,9 @@ class ChatView(Vertical):
         bar.display = False
         yield bar
         yield Static("", id="status")
+        chips = AttachmentChips(id="chips")
+        chips.display = False
+        yield chips
         yield Composer(self.tab.draft, sent=self._sent, id="composer")
 
     @property
@@ -98,11 +117,14 @@ class ChatView(Vertical):
         return self.query_one(Composer)
 
     async def on_mount(self) -> None:
+        if self.tray:
+            await self._draw_chips()
         if self.active:
             await self._sync()  # hidden views render when first shown
 
     def on_unmount(self) -> None:
         self.updates.forget(self)
+        self.tray.cancel()
 
     def enqueue(self, message: ViewUpdate) -> None:
         """Queue an update; `ChatApp.settled()` waits until it is drawn."""
@@ -113,9 +135,82 @@ class ChatView(Vertical):
 
     def on_composer_submitted(self, event: Composer.Submitted) -> None:
         event.stop()
-        self.workspace.send(self.tab.tab_id, event.text.rstrip())
+        for path in mentioned(event.text):  # `@notes.txt` attaches the file
+            if self.tray.wants(path):
+                self.tray.add(path)
+        self._send_when_uploaded = True
+        self._send_if_ready()
+
+    def _send_if_ready(self) -> None:
+        """Send what the composer holds, with its files, unless one is still uploading (then
+        once it is) or failed (then not: the user decides)."""
+        tray = self.tray
+        if not self._send_when_uploaded or tray.uploading:
+            self.update_status()  # "sends once uploaded"
+            return
+        self._send_when_uploaded = False
+        if failed := tray.failed:
+            names = ", ".join(item.name for item in failed)
+            self.notify(
+                f"Not sent: {names} is not attached. Click its chip to try again; ✕ (or "
+                "Backspace in an empty composer) takes it off.",
+                severity="warning",
+                timeout=10,
+            )
+            self.update_status()
+            return
+        text = self.composer.text.rstrip()
+        if not text.strip():
+            return  # emptied while the files uploaded
+        self.workspace.send(self.tab.tab_id, text, tray.ready)
+        tray.clear()
         self.composer.clear()
         self.log.follow = True  # you see what you sent, and the reply to it
+
+    # attachments -------------------------------------------------------------------------------
+
+    def open_attach(self) -> None:
+        """ctrl+t: pick a file to attach."""
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.tray.add(path)
+            self.composer.focus()
+
+        self.app.push_screen(AttachFile(Path.cwd()), chosen)
+
+    def on_composer_pasted_file(self, event: Composer.PastedFile) -> None:
+        event.stop()
+        if not self.tray.attached(event.path):
+            self.tray.add(event.path)
+            self.notify(f"Attached {event.path.name} (its path was pasted).", timeout=4)
+
+    def on_composer_backspace_when_empty(self, event: Composer.BackspaceWhenEmpty) -> None:
+        event.stop()
+        self.tray.remove_last()
+
+    def on_chip_remove(self, event: Chip.Remove) -> None:
+        event.stop()
+        self.tray.remove(event.key)
+
+    def on_chip_retry(self, event: Chip.Retry) -> None:
+        event.stop()
+        self.tray.retry(event.key)
+
+    def _tray_changed(self) -> None:
+        """Called by the tray (on every change, progress included): keep the draft's files,
+        redraw the chips at most every CHIPS_EVERY, send once the uploads are done."""
+        self.workspace.set_draft_attachments(self.tab.tab_id, self.tray.ready)
+        if not self._chips_due:
+            self._chips_due = True
+            self.set_timer(CHIPS_EVERY, self._draw_chips)
+        if self._send_when_uploaded and not self.tray.uploading:
+            self.call_later(self._send_if_ready)
+
+    async def _draw_chips(self) -> None:
+        self._chips_due = False
+        if self.is_attached:
+            await self.query_one(AttachmentChips).show(self.tray.items)
 
     def _sent(self) -> list[str]:
         """The messages sent in this tab (those loaded), newest first, without repeats in a
@@ -310,6 +405,9 @@ class ChatView(Vertical):
         unsure = sum(1 for m in recent if m.status == "not_confirmed")
         unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
         below = " · ▼ new text below (End)" if not self.log.follow and tab.live is not None else ""
+        uploads = self.tray.uploading
+        if uploads and self._send_when_uploaded:
+            working += f" · sends once {uploads} upload{'s' if uploads != 1 else ''} finish"
         text = f"{tab.state.icon} {label}{working}{queued}{unconfirmed}{below}"
         if text != self._status_text:
             self._status_text = text

@@ -11,10 +11,13 @@ and send a cut message. `prevent_default()` is Textual's public way to keep the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
+
+from tui.attachment_tray import pasted_path
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
 
@@ -36,13 +39,29 @@ class Composer(TextArea):
         super().__init__(
             draft, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", id=id
         )
-        self.placeholder = "Message — Enter sends, ctrl+j adds a line, ↑ recalls"
+        self.placeholder = "Message — Enter sends, ctrl+j adds a line, ↑ recalls, ctrl+t attaches"
         self._sent = sent or list
         self._recalled: tuple[int, str] | None = None
         """Which sent message is shown (0: the newest) and its text, while recalling."""
 
     class ToNewest(Message):
         """End in an empty composer: back to the newest message."""
+
+    class BackspaceWhenEmpty(Message):
+        """Backspace with nothing to delete: the last attachment goes, as chips do elsewhere."""
+
+    class PastedFile(Message):
+        """A file's path was pasted (a file dropped on the terminal): attach it."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    def on_paste(self, event: events.Paste) -> None:
+        if (path := pasted_path(event.text)) is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PastedFile(path))
 
     def on_key(self, event: events.Key) -> None:
         if event.key in ("up", "down") and self._recall(-1 if event.key == "up" else 1):
@@ -52,6 +71,10 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.post_message(self.ToNewest())
+        elif event.key == "backspace" and not self.text:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.BackspaceWhenEmpty())
         elif event.key == "enter":
             event.stop()
             event.prevent_default()

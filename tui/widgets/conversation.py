@@ -197,8 +197,10 @@ class Entry:
         frame = _Frame(self.role, width, look)
         message = self.message
         if message is not None and message.role in ("user", "error"):
-            text = message.text if message.role == "user" else f"Error: {message.text}"
-            body = frame.box(_render(Text(text), frame.inner, look))
+            text = Text(message.text if message.role == "user" else f"Error: {message.text}")
+            for attached in message.attachments:  # where the backend keeps it, as a link
+                text.append(f"\n📎 {attached.label}", look.palette.note + Style(link=attached.url))
+            body = frame.box(_render(text, frame.inner, look))
         else:
             frozen = self._frozen_lines(frame)
             tail = self.tail or ("" if self.parts or message is None else _empty(message))

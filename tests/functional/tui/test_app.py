@@ -225,7 +225,7 @@ async def test_wrong_token_says_so(backend: MockBackend, tmp_path: Path) -> None
         tab = app.workspace.selected
         await watch.until(lambda: tab.state.phase == Phase.AUTH_FAILED)
         status = str(view(app).query_one("#status").render())
-        assert "authentication failed" in status and "token" in status
+        assert "token refused" in status and "BUILDEROS_TOKEN" in status
         assert "⚠" in app.query_one(TabBar).label_of(tab.tab_id)
 
 

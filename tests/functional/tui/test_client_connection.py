@@ -12,7 +12,7 @@ from mock_backend import MockBackend
 from tests.conftest import TOKEN, BackendFactory, url_of
 from tests.functional.tui.recorder import Recorder
 from tui.client.backoff import Backoff
-from tui.client.connection import Delivered, TabConnection
+from tui.client.connection import Delivered, Outgoing, TabConnection
 from tui.client.http import close_session
 from tui.client.protocol import ReplyChunk, ReplyDone, ReplyFailed, ReplyInterrupted
 from tui.client.state import Phase
@@ -73,7 +73,7 @@ async def test_wrong_token_stops_retrying_until_asked(backend: MockBackend) -> N
     conn.reconnect_now()
     await rec.wait_phase(Phase.CONNECTING, after=rec.events.index(refused) + 1)
     await rec.wait_phase(Phase.AUTH_FAILED, after=rec.events.index(refused) + 1)
-    assert conn.connects == 2 and list(conn.outbox) == [("m1", "kept for later")]
+    assert conn.connects == 2 and list(conn.outbox) == [Outgoing("m1", "kept for later")]
     await conn.stop()
 
 

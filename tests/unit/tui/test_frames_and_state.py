@@ -108,4 +108,6 @@ def test_state_labels_say_what_happens_next() -> None:
     assert ConnectionState(Phase.RECONNECTING, retry_at=103.2).label(100.0) == "reconnecting in 4 s"
     unreachable = ConnectionState(Phase.UNREACHABLE, "http://h:1", retry_at=101.0)
     assert unreachable.label(100.0) == "cannot reach http://h:1 — retrying in 1 s"
-    assert "authentication failed" in ConnectionState(Phase.AUTH_FAILED, "invalid_api_key").label(0)
+    refused = ConnectionState(Phase.AUTH_FAILED, "invalid_api_key").label(0)
+    for fix in ("token refused", "--token", "BUILDEROS_TOKEN", "--save", "F5 retries the same"):
+        assert fix in refused

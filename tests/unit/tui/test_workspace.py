@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.client import protocol as wire
-from tui.client.connection import ClientEvent
+from tui.client.connection import ClientEvent, Outgoing
 from tui.store import ChatStore, StoredMessage
 from tui.workspace import (
     MAX_TABS,
@@ -134,7 +134,7 @@ def test_a_message_still_pending_at_quit_is_sent_after_the_restart(store: ChatSt
     again.restore()
     connection = again.tabs[0].connection
     assert connection is not None
-    assert list(connection.outbox) == [(typed.msg_id, "typed while the backend was down")]
+    assert list(connection.outbox) == [Outgoing(typed.msg_id, "typed while the backend was down")]
 
 
 def test_tabs_belong_to_their_backend(store: ChatStore) -> None:
