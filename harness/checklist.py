@@ -18,6 +18,7 @@ from harness.driver import RESTART_WAIT, AppRun, blocks, data_dir, replies_done
 from harness.outcome import check
 from harness.scenario import ScenarioList
 from harness.target import Target
+from tui.client.history import fetch_history
 from tui.workspace import MAX_TABS, ChatTab
 
 SEED_000 = "seed 000, Testing Checklist"
@@ -589,3 +590,37 @@ async def session_from_another_device(target: Target) -> None:
             reply = await run.ask("What was the code word?")
             check(word in reply.text, f"the follow-up lost the session's context: {reply.text!r}")
             await listed(target, tab, messages=4)
+
+
+@CHECKLIST.add("attachment-reaches-the-agent", "issue 13; the iOS app's attachments")
+async def attachment_reaches_the_agent(target: Target) -> None:
+    """Attach a file, send: the agent sees it.
+
+    A text file is attached with ctrl+t (uploaded to `/api/files/upload`), the message goes with
+    it in the chat frame's `attachments`; the message on screen lists it, the reply names it,
+    and the backend's stored turn carries it (when the backend serves its history).
+    """
+    word = code_word()
+    async with data_dir() as directory, app_run(target, directory) as run:
+        await run.connected()
+        path = directory / f"notes-{word}.txt"
+        path.write_text(f"Shopping list for {word}\nmilk\neggs\n", encoding="utf-8")
+        attached = await run.attach(path)
+        check(attached.size == path.stat().st_size, f"uploaded {attached.size} bytes")
+        reply = await run.ask("What is the file I attached called? Answer with its name.")
+        sent = run.tab().messages[-2]
+        check(sent.attachments == (attached,), f"the message carries {sent.attachments}")
+        log = run.view().log
+        log.reveal(sent.msg_id)
+        await run.pilot.pause()
+        screen = "\n".join(log.render_line(y).text for y in range(log.size.height))
+        check(f"📎 {attached.label}" in screen, f"the message on screen lists no file:\n{screen}")
+        check(path.name in reply.text, f"the reply does not name the file: {reply.text[:300]}")
+        if (await target.features()).get("session_history"):
+            history = await fetch_history(target.url, target.token, run.tab().session_id)
+            turns = [m for m in history or [] if m.role == "user"]
+            stored = turns[-1].metadata.get("attachments") if turns else None
+            check(
+                isinstance(stored, list) and stored[:1] == [attached.wire()],
+                f"the backend's stored turn carries {stored!r}",
+            )

@@ -20,9 +20,11 @@ from textual.widgets import Input
 from harness.outcome import Failed
 from harness.timing import scaled
 from tui.app import ChatApp, ChatSetup
+from tui.client.attachments import Attachment
 from tui.client.backoff import Backoff
 from tui.client.state import Phase
 from tui.store import ChatStore, StoredMessage, device_id_of
+from tui.widgets.attach_dialog import AttachFile
 from tui.widgets.chat_view import ChatView
 from tui.widgets.composer import Composer
 from tui.widgets.conversation import Entry
@@ -128,6 +130,14 @@ async def dialog(pilot: Pilot[None], kind: type[Screen[Any]], limit: float = WAI
     so this waits for the app to go idle, not on the model)."""
     async with asyncio.timeout(limit):
         while not isinstance(pilot.app.screen, kind):
+            await pilot.pause()
+
+
+async def drawn(pilot: Pilot[None], predicate: Callable[[], bool], limit: float = WAIT) -> None:
+    """Wait until the screen shows it (what no workspace change announces: a dialog's list,
+    the find bar, a chip): the app handles its messages between two checks."""
+    async with asyncio.timeout(limit):
+        while not predicate():
             await pilot.pause()
 
 
@@ -344,6 +354,26 @@ class AppRun:
         self.app.screen.query_one(Input).value = title
         await self.pilot.press("enter")
         await self.until(lambda: tab.title == title, f"the tab to be renamed “{title}”")
+
+    async def attach(self, path: Path) -> Attachment:
+        """ctrl+t, the file's path, Enter; returns once it is uploaded (its chip says so)."""
+        view = self.view()
+        count = len(view.tray.items)
+        await self.pilot.press("ctrl+t")
+        await self.dialog(AttachFile, "the attach dialog")
+        self.app.screen.query_one(Input).value = str(path)
+        await self.pilot.press("enter")
+        try:
+            await drawn(self.pilot, lambda: len(view.tray.items) > count)
+            async with asyncio.timeout(WAIT):
+                await view.tray.settled()
+        except TimeoutError:
+            raise Failed(f"{path.name} was not attached within {WAIT:.0f} s") from None
+        item = view.tray.items[-1]
+        if item.attachment is None:
+            raise Failed(f"{path.name} was not attached: {item.error}")
+        await self.pilot.pause()  # the chip is drawn
+        return item.attachment
 
     async def goto(self, number: int) -> None:
         try:

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
-from textual.widgets import ContentSwitcher, Footer, Header
+from textual.widgets import ContentSwitcher, Header
 
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
@@ -42,6 +42,7 @@ from tui.widgets.conversation import ConversationLog
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.help import HelpScreen
 from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
+from tui.widgets.key_bar import KeyBar, KeyHint
 from tui.widgets.tab_bar import TabBar
 from tui.workspace import (
     Change,
@@ -86,6 +87,26 @@ class ChatSetup:
     benchmarks): frozen objects are never collected, so a test run of many apps would keep all."""
 
 
+FOOTER = (
+    "help",
+    "command_palette",
+    "attach",
+    "new_tab('claude')",
+    "new_tab('codex')",
+    "stop_reply",
+    "retry",
+    "quit",
+    "find",
+    "sessions",
+    "search_all",
+    "copy_last",
+    "close_tab",
+    "next_tab",
+    "pick_tab",
+    "rename_tab",
+    "reconnect",
+)
+"""The keys the bottom line shows, most important first: a narrow terminal keeps the first."""
 THEME_SETTING = "theme"
 DEMO_BACKEND = "demo"
 """Whose tabs demo mode shows: its own, whatever port the bundled mock got."""
@@ -169,7 +190,19 @@ class ChatApp(App[None]):
         yield Header()
         yield TabBar(id="tab-bar")
         yield ContentSwitcher(id="views")
-        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens it
+        yield KeyBar(self._key_hints(), id="keys")
+
+    def _key_hints(self) -> list[KeyHint]:
+        """The bottom line's keys, best first (F1 lists them all)."""
+        by_action = {b.action: b for b in self.BINDINGS if isinstance(b, Binding)}
+        hints = []
+        for action in FOOTER:
+            if action == "command_palette":
+                hints.append(KeyHint("^p", "Palette", action))
+            elif binding := by_action.get(action):
+                key = self.get_key_display(binding)
+                hints.append(KeyHint(key, binding.description, action))
+        return hints
 
     async def on_mount(self) -> None:
         setup = self.setup

@@ -71,7 +71,8 @@ class AttachmentTray:
         self.base_url = base_url
         self.token = token
         self.on_change = on_change
-        self._upload = uploader
+        self.uploader = uploader
+        """Uploads one file (tests hand in one they control)."""
         self._keys = itertools.count(1)
         self.items: list[TrayItem] = [
             TrayItem(next(self._keys), a.filename, None, a.size, a.size, a) for a in restored
@@ -186,7 +187,7 @@ class AttachmentTray:
             self.on_change()
 
         try:
-            item.attachment = await self._upload(
+            item.attachment = await self.uploader(
                 self.base_url, self.token, path, on_progress=progress
             )
         except UploadError as exc:
@@ -211,12 +212,15 @@ def mentioned(text: str, base: Path | None = None) -> list[Path]:
     found: list[Path] = []
     for match in _MENTION.finditer(text):
         raw = match.group(1)
-        path = Path(_unquoted(raw)).expanduser()
-        if not path.is_absolute():
-            path = (base or Path.cwd()) / path
-        with contextlib.suppress(OSError):
-            if path.is_file() and path not in found:
-                found.append(path)
+        for candidate in (raw, raw.rstrip(".,;:!?)]}")):  # "see @notes.txt, then…"
+            path = Path(_unquoted(candidate)).expanduser()
+            if not path.is_absolute():
+                path = (base or Path.cwd()) / path
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    if path not in found:
+                        found.append(path)
+                    break
     return found
 
 

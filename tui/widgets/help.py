@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 GROUPS: dict[str, tuple[str, ...]] = {
+    "Message box": ("attach",),
     "Tabs": (
         "new_tab('claude')",
         "new_tab('codex')",
@@ -34,6 +35,9 @@ EXTRA: dict[str, list[tuple[str, str]]] = {
         ("ctrl+j", "new line (shift+enter / alt+enter where the terminal reports them)"),
         ("↑ / ↓ (empty box)", "recall the messages sent in this tab"),
         ("End (empty box)", "back to the newest message"),
+        ("@path in the text", "attach that file (relative to where builderos runs)"),
+        ("paste a file's path", "attach the file (a file dropped on the terminal)"),
+        ("Backspace (empty box)", "take the last attachment off (or click its ✕)"),
     ],
     "Conversation": [
         ("click a message / code block", "copy it as Markdown / the code alone"),
@@ -56,7 +60,7 @@ def keys_table(bindings: list[Binding]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for group in ("Message box", *GROUPS):
+    for group in GROUPS:
         table.add_row(Text(group, style="bold underline"), "")
         for action in GROUPS.get(group, ()):
             if (binding := by_action.get(action)) is not None:

@@ -3,16 +3,14 @@ with the test token and a fixed device id."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from harness.driver import (
-    WAIT,
     Watch,
     blocks,
+    drawn,
     fast_backoff,
     open_tab,
     pick_tab,
@@ -72,14 +70,6 @@ async def with_history(app: ChatApp, count: int, earlier: int = 0) -> ChatTab:
     view(app).enqueue(Shown())
     await app.settled()
     return tab
-
-
-async def drawn(pilot: Pilot[None], predicate: Callable[[], bool], limit: float = WAIT) -> None:
-    """Wait until the screen shows it (what no workspace change announces: a dialog's list,
-    the find bar): the app handles its messages between two checks."""
-    async with asyncio.timeout(limit):
-        while not predicate():
-            await pilot.pause()
 
 
 async def type_into(pilot: Pilot[None], text: str) -> None:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from mock_backend.bridgehub.protocol import build_request
-from mock_backend.bridgehub.simulated import identity, respond
+from mock_backend.bridgehub.simulated import ReadUpload, identity, respond
 from mock_backend.config import sample_claude_md
 
 
 def _answer(
-    message: str, earlier: Sequence[str] = (), agent: str = "claude", context: str | None = None
+    message: str,
+    earlier: Sequence[str] = (),
+    agent: str = "claude",
+    context: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    read: ReadUpload | None = None,
 ) -> str:
     history = []
     for said in earlier:
@@ -24,8 +30,9 @@ def _answer(
         message_count=len(history),
         capsule=".",
         system_context=context,
+        attachments=attachments,
     )
-    payload = respond(request)
+    payload = respond(request, read)
     assert payload["ok"] is True
     return payload["data"]["output"]
 
@@ -48,6 +55,60 @@ def test_prefers_the_best_matching_message() -> None:
         ["My name is Ty", "My favourite colour is teal", "My dog is Rex"],
     )
     assert "teal" in answer and "Rex" not in answer
+
+
+def test_asked_again_it_quotes_the_statement_not_the_earlier_question() -> None:
+    """Asking "What was the code word?" a second and third time used to answer with the
+    first asking ('You told me: "What was the code word?"')."""
+    earlier = ["The code word is amber-7.", "What was the code word?", "What was the code word?"]
+    answer = _answer("What was the code word?", earlier)
+    assert 'You told me: "The code word is amber-7."' in answer
+    assert "amber-7" in answer
+
+
+def test_with_only_questions_earlier_it_still_quotes_the_closest() -> None:
+    answer = _answer("What was the plan?", ["What was the plan for Friday?"])
+    assert "plan for Friday" in answer
+
+
+def _attachment(name: str, size: int, mime: str = "text/plain") -> dict[str, Any]:
+    url = f"http://h/uploads/{name}"
+    return {
+        "id": "a",
+        "filename": name,
+        "mime_type": mime,
+        "size": size,
+        "type": "document",
+        "url": url,
+    }
+
+
+def test_attachments_are_acknowledged_with_the_start_of_a_text_file() -> None:
+    uploads = {
+        "http://h/uploads/notes.txt": b"\nShopping list\nmilk\neggs\nbread\n",
+        "http://h/uploads/photo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
+    }
+    answer = _answer(
+        "Here are my files.",
+        attachments=[
+            _attachment("notes.txt", 30),
+            _attachment("photo.png", 2048, "image/png"),
+            _attachment("gone.txt", 5),
+        ],
+        read=uploads.get,
+    )
+    assert "**3 files attached:**" in answer
+    assert "- `notes.txt` — text/plain, 30 bytes" in answer
+    assert "Shopping list\n  milk\n  eggs" in answer and "bread" not in answer, "three lines"
+    assert "- `photo.png` — image/png, 2,048 bytes" in answer and "binary" in answer
+    assert "not found among this server's uploads" in answer
+    assert 'You said: "Here are my files."' in answer, "the usual reply follows"
+
+
+def test_odd_attachment_entries_are_named_as_such_never_a_crash() -> None:
+    odd: list[dict[str, Any]] = [{"filename": 7, "size": "big"}, {"url": None}]
+    answer = _answer("Files.", attachments=odd, read=lambda url: None)
+    assert "**2 files attached:**" in answer and "(no name)" in answer
 
 
 def test_knows_nothing_outside_its_request() -> None:

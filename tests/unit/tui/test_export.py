@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tui.client.attachments import Attachment
 from tui.export import Conversation, NotAConversation, from_json, to_json, to_markdown
 from tui.store import StoredMessage
 
@@ -20,7 +21,16 @@ MESSAGES = [
         "2026-11-22T10:00:05+00:00",
     ),
     StoredMessage(
-        "m2", "user", "And then? “quotes” \\ é 🐍", "acknowledged", "2026-11-22T10:01:00+00:00"
+        "m2",
+        "user",
+        "And then? “quotes” \\ é 🐍",
+        "acknowledged",
+        "2026-11-22T10:01:00+00:00",
+        attachments=(
+            Attachment(
+                "a1", "notes [v2].txt", "text/plain", 1200, "document", "http://h/uploads/n.txt"
+            ),
+        ),
     ),
     StoredMessage(
         "m2:reply", "assistant", "Half an answer", "interrupted", "2026-11-22T10:01:02+00:00"
@@ -35,9 +45,9 @@ def conversation() -> Conversation:
 
 def test_json_reads_back_into_the_same_messages() -> None:
     back = from_json(to_json(conversation()))
-    assert [(m.msg_id, m.role, m.text, m.status, m.timestamp) for m in back.messages] == [
-        (m.msg_id, m.role, m.text, m.status, m.timestamp) for m in MESSAGES
-    ]
+    assert [
+        (m.msg_id, m.role, m.text, m.status, m.timestamp, m.attachments) for m in back.messages
+    ] == [(m.msg_id, m.role, m.text, m.status, m.timestamp, m.attachments) for m in MESSAGES]
     assert (back.session_id, back.title, back.provider) == ("DEV-claude-T1", "Reviews", "claude")
     original = conversation()
     assert to_json(from_json(to_json(original))) == to_json(original)
@@ -49,6 +59,7 @@ def test_markdown_says_who_wrote_what_and_when() -> None:
     assert "## You · 2026-11-22 10:00:00\n\nShow me a **function**" in text
     assert "## Jarvis · 2026-11-22 10:00:05\n\n```python" in text
     assert "## Jarvis · 2026-11-22 10:01:02 · interrupted" in text
+    assert "- 📎 [notes \\[v2\\].txt · 1.2 KB](<http://h/uploads/n.txt>)" in text
     assert "## Error · 2026-11-22 10:01:03\n\nBridgeHub failed" in text
 
 

@@ -233,6 +233,18 @@ def test_a_drop_requeues_unacknowledged_messages_and_carries_acknowledged_replie
     assert again.receive(numbered(4, "complete")) == [ReplyDone("m1", "half more", 2, None, None)]
 
 
+def test_a_requeued_message_keeps_its_attachments() -> None:
+    protocol = delivering(last_seq=0)
+    files = [{"id": "a1", "filename": "notes.txt", "url": "http://h/uploads/notes.txt"}]
+    frame = json.loads(
+        protocol.chat(
+            "m1", "see file", session_id="s", device_id="d", provider="claude", attachments=files
+        )
+    )
+    assert frame["attachments"] == files
+    assert protocol.connection_lost() == [Requeued("m1", "see file", tuple(files))]
+
+
 def test_resumed_ends_replies_the_server_no_longer_has() -> None:
     protocol = delivering(last_seq=0)
     ask(protocol, "m1")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tui.store import SCHEMA_VERSION, ChatStore
+from tui.client.attachments import Attachment, dumps
+from tui.store import SCHEMA_VERSION, ChatStore, StoredMessage
 
 SCHEMA_1 = """
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,3 +48,45 @@ def test_a_schema_1_history_is_upgraded_and_kept(tmp_path: Path) -> None:
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+SCHEMA_3 = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tabs (
+    tab_id TEXT PRIMARY KEY, position INTEGER NOT NULL, provider TEXT NOT NULL,
+    title TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, closed_at TEXT, backend TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE, session_id TEXT NOT NULL,
+    role TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL, timestamp TEXT NOT NULL
+);
+CREATE TABLE sessions (session_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+INSERT INTO tabs VALUES ('t1', 0, 'claude', 'Tab', 's1', 'draft', '2026', NULL, 'demo');
+INSERT INTO messages(msg_id, session_id, role, text, status, timestamp) VALUES
+    ('m1', 's1', 'user', 'before attachments', 'acknowledged', '2026');
+PRAGMA user_version = 3;
+"""
+
+
+def test_a_schema_3_history_gains_attachments_and_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(SCHEMA_3)
+    store = ChatStore(path)
+    [tab] = store.open_tabs("demo")
+    assert (tab.draft, tab.draft_attachments) == ("draft", ())
+    [old_message] = store.recent("s1", 10)
+    assert (old_message.text, old_message.attachments) == ("before attachments", ())
+    notes = Attachment("a1", "notes.txt", "text/plain", 3, "document", "http://h/uploads/notes.txt")
+    store.save(
+        "s1", StoredMessage("m2", "user", "with a file", "pending", "2026", attachments=(notes,))
+    )
+    store.update_tab("t1", draft_attachments=dumps([notes]))
+    store.close()
+    again = ChatStore(path)
+    assert [m.attachments for m in again.recent("s1", 10)] == [(), (notes,)]
+    assert again.pending("s1")[0].attachments == (notes,)
+    assert again.open_tabs("demo")[0].draft_attachments == (notes,)
+    assert [hit.msg_id for hit in again.search("before")] == ["m1"], "indexed at the upgrade"
+    again.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.client import protocol as wire
+from tui.client.attachments import Attachment
 from tui.client.connection import ClientEvent, Outgoing
 from tui.store import ChatStore, StoredMessage
 from tui.workspace import (
@@ -135,6 +136,25 @@ def test_a_message_still_pending_at_quit_is_sent_after_the_restart(store: ChatSt
     connection = again.tabs[0].connection
     assert connection is not None
     assert list(connection.outbox) == [Outgoing(typed.msg_id, "typed while the backend was down")]
+
+
+def test_a_message_with_files_goes_again_with_them_after_a_restart(store: ChatStore) -> None:
+    ws, _ = workspace(store)
+    ws.restore()
+    tab = ws.tabs[0]
+    notes = Attachment("a1", "notes.txt", "text/plain", 3, "document", "http://h/uploads/notes.txt")
+    ws.set_draft_attachments(tab.tab_id, (notes,))
+    again, _ = workspace(store)
+    again.restore()
+    assert again.tabs[0].draft_attachments == (notes,), "kept with the draft"
+    typed = again.send(tab.tab_id, "see the file", (notes,))
+    assert not again.tabs[0].draft_attachments, "sent with the message"
+    third, _ = workspace(store)
+    third.restore()
+    connection = third.tabs[0].connection
+    assert connection is not None
+    assert list(connection.outbox) == [Outgoing(typed.msg_id, "see the file", (notes.wire(),))]
+    assert third.tabs[0].messages[-1].attachments == (notes,)
 
 
 def test_tabs_belong_to_their_backend(store: ChatStore) -> None:
