@@ -28,14 +28,15 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Header
 
+from tui import alerts
 from tui.client.backoff import Backoff
-from tui.client.frames import Provider
+from tui.client.frames import DISPLAY_NAMES, Provider
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
 from tui.clipboard import copy_text
 from tui.export import from_backend, local_conversation, write
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.session_list import SessionRow, merge
-from tui.store import ChatStore, LocalSession, SearchHit, StoreError
+from tui.store import ChatStore, LocalSession, SearchHit, StoredMessage, StoreError
 from tui.updates import Outstanding
 from tui.widgets.chat_view import ChatView, LoadEarlier, Reveal, Shown, TabChanged
 from tui.widgets.conversation import ConversationLog
@@ -50,6 +51,7 @@ from tui.workspace import (
     LastTab,
     LiveChunk,
     SelectionChanged,
+    TabActivity,
     TabClosed,
     TabLimitReached,
     TabNotice,
@@ -108,6 +110,7 @@ FOOTER = (
 )
 """The keys the bottom line shows, most important first: a narrow terminal keeps the first."""
 THEME_SETTING = "theme"
+TIMES_SETTING = "show_times"
 DEMO_BACKEND = "demo"
 """Whose tabs demo mode shows: its own, whatever port the bundled mock got."""
 
@@ -166,6 +169,7 @@ class ChatApp(App[None]):
         ),
         Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
         Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
+        Binding("f9", "toggle_times", "Times", tooltip="Show or hide the messages' times"),
         # the conversation scrolls while the composer keeps the focus (its own page keys
         # matter little in a few lines)
         Binding("pageup", "scroll_page(-1)", "Page up", priority=True, show=False),
@@ -185,6 +189,8 @@ class ChatApp(App[None]):
         self._notice_observers: list[NoticeObserver] = []
         self._views: dict[str, ChatView] = {}
         self._last_search = ""
+        self._told_no_notifier = False
+        self._times = self._setting(TIMES_SETTING) == "on"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -310,11 +316,15 @@ class ChatApp(App[None]):
                 assert tab is not None
                 # made now, so changes for the tab queue in its view until it is mounted
                 self._views[tab_id] = ChatView(
-                    self.workspace, tab, self.updates, id=pane_id(tab_id)
+                    self.workspace, tab, self.updates, times=self._times, id=pane_id(tab_id)
                 )
                 self._draw_tabs(change)
             case TabClosed() | TabRenamed() | SelectionChanged():
                 self._draw_tabs(change)
+            case TabActivity(tab_id, ended):
+                self._draw_tabs(change)
+                if ended is not None:
+                    self._alert(tab_id, ended)
             case TabStateChanged(tab_id):
                 self._draw_tabs(change)
                 self._to_view(tab_id, change)
@@ -363,10 +373,13 @@ class ChatApp(App[None]):
                 await bar.remove_tab(tab_id)
                 if view is not None:
                     await view.remove()
-            case TabRenamed(tab_id) | TabStateChanged(tab_id):
+                for tab in self.workspace.tabs:  # the tabs after it moved up a number
+                    if bar.has(tab.tab_id):
+                        bar.relabel(tab.tab_id, self._label(tab), tab.unread)
+            case TabRenamed(tab_id) | TabStateChanged(tab_id) | TabActivity(tab_id):
                 tab = self.workspace.tab(tab_id)
-                if tab is not None and tab_id in self._views:
-                    bar.relabel(tab_id, self._label(tab))
+                if tab is not None and bar.has(tab_id):
+                    bar.relabel(tab_id, self._label(tab), tab.unread)
             case SelectionChanged():
                 self._show_selected()
 
@@ -389,7 +402,59 @@ class ChatApp(App[None]):
         return self._views.get(tab_id or "")
 
     def _label(self, tab: ChatTab) -> str:
-        return f"{tab.state.icon} {tab.title}"
+        """`2 ● Reviews · Codex ⋯`: its number (ctrl+g, then it), the connection, the title
+        (with the provider when a rename hid it), a reply being written (⋯) or unread (•)."""
+        assert self.workspace is not None
+        number = self.workspace.tabs.index(tab) + 1 if tab in self.workspace.tabs else 0
+        provider = DISPLAY_NAMES[tab.provider]
+        title = tab.title if provider in tab.title else f"{tab.title} · {provider}"
+        activity = " ⋯" if tab.live is not None else (" •" if tab.unread else "")
+        return f"{number} {tab.state.icon} {title}{activity}"
+
+    def _alert(self, tab_id: str, ended: StoredMessage) -> None:
+        """A reply ended in a tab not shown: the bell, a desktop notification, or both."""
+        assert self.workspace is not None
+        tab = self.workspace.tab(tab_id)
+        if tab is None:
+            return
+        alert = alerts.parse(self._setting(alerts.SETTING))
+        if alert in ("bell", "both"):
+            self.bell()
+        if alert in ("desktop", "both"):
+            how = "ended" if ended.status == "complete" else ended.status
+            problem = alerts.notify_desktop(
+                f"{tab.title}: reply {how}", ended.text.strip()[:200] or "(no text)"
+            )
+            if problem and not self._told_no_notifier:
+                self._told_no_notifier = True
+                self.notify(f"No desktop notification: {problem}.", severity="warning")
+
+    def _setting(self, key: str) -> str | None:
+        try:
+            return self.setup.store.setting(key)
+        except StoreError:
+            return None
+
+    def action_toggle_times(self) -> None:
+        """F9: each message's time beside its author, in every tab; kept across restarts."""
+        self._times = not self._times
+        for view in self._views.values():
+            view.times = self._times
+            if view.is_mounted:
+                view.log.show_times(self._times)
+        try:
+            self.setup.store.set_setting(TIMES_SETTING, "on" if self._times else "off")
+        except StoreError as exc:
+            self.notify(f"Not kept: {exc}", severity="warning")
+
+    def action_reply_alert(self, alert: str) -> None:
+        chosen = alerts.parse(alert)
+        try:
+            self.setup.store.set_setting(alerts.SETTING, chosen)
+        except StoreError as exc:
+            self.notify(f"Not kept: {exc}", severity="error")
+            return
+        self.notify(f"When a reply ends in another tab: {alerts.NAMES[chosen]}.", timeout=4)
 
     def _tick(self) -> None:
         """Once a second: the visible tab's countdown."""
@@ -683,7 +748,8 @@ class ChatApp(App[None]):
 
     def _copy(self, text: str, what: str = "selection") -> None:
         how = copy_text(text, fallback=super().copy_to_clipboard)
-        self.notify(f"Copied {what}: {len(text):,} characters ({how}).", timeout=3)
+        unsure = "OSC 52" in how  # said for longer: the user may have to copy another way
+        self.notify(f"Copied {what}: {len(text):,} characters ({how}).", timeout=8 if unsure else 3)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Textual's own copies (ctrl+c on text selected with the mouse, or in the composer)
@@ -692,6 +758,12 @@ class ChatApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        for alert in alerts.ALERTS:
+            yield SystemCommand(
+                f"When a reply ends in another tab: {alerts.NAMES[alert]}",
+                "Kept across restarts" + (" (the default)" if alert == alerts.DEFAULT else ""),
+                self._runner(f"reply_alert('{alert}')"),
+            )
         for format, name in (("md", "Markdown"), ("json", "JSON (lossless)")):
             yield SystemCommand(
                 f"Export this conversation as {name}",

@@ -96,6 +96,8 @@ class ChatTab:
     whose history came from the backend): a reply cut short is streamed again from its start."""
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
     connection: conn.TabConnection | None = None
+    unread: bool = False
+    """A reply ended while another tab was shown, and this tab has not been shown since."""
 
     @property
     def waiting(self) -> bool:
@@ -163,6 +165,15 @@ class TabRenamed:
 
 
 @dataclass(frozen=True)
+class TabActivity:
+    """A reply began or ended in the tab, or it was read: its label changes. `ended`: the reply
+    that just ended, in a tab not shown (the app may ring the bell)."""
+
+    tab_id: str
+    ended: StoredMessage | None = None
+
+
+@dataclass(frozen=True)
 class SelectionChanged:
     """`Workspace.selected_id` changed: the one place that decides which tab is shown."""
 
@@ -179,6 +190,7 @@ Change = (
     | TabOpened
     | TabClosed
     | TabRenamed
+    | TabActivity
     | SelectionChanged
 )
 Observer = Callable[[Change], Any]
@@ -395,6 +407,10 @@ class Workspace:
         self.selected_id = tab_id
         self._save(lambda: self.store.set_setting(self._selected_key, tab_id), tab_id)
         self._tell(SelectionChanged(tab_id))
+        tab = self._tab(tab_id)
+        if tab.unread:
+            tab.unread = False
+            self._tell(TabActivity(tab_id))
 
     def select_relative(self, delta: int) -> None:
         """The next (+1) or previous (-1) tab, wrapping around."""
@@ -538,6 +554,7 @@ class Workspace:
                 return
             tab.live, tab.live_for = "", reply_to
             self._received(tab, reply_to)
+            self._tell(TabActivity(tab.tab_id))
         tab.live += text
         self._tell(LiveChunk(tab.tab_id, text))
         self._save_soon(tab)
@@ -568,6 +585,9 @@ class Workspace:
         tab.messages.append(message)
         self._save_progress(tab, [message])
         self._tell(LiveEnded(tab.tab_id, message))
+        background = tab.tab_id != self.selected_id
+        tab.unread = tab.unread or background
+        self._tell(TabActivity(tab.tab_id, message if background else None))
 
     def _save_progress(self, tab: ChatTab, replies: list[StoredMessage] | None = None) -> None:
         """Save the reply being streamed (or the replies given) and the frame number they

@@ -67,9 +67,17 @@ CHIPS_EVERY = 0.1
 
 class ChatView(Vertical):
     def __init__(
-        self, workspace: Workspace, tab: ChatTab, updates: Outstanding, *, id: str | None = None
+        self,
+        workspace: Workspace,
+        tab: ChatTab,
+        updates: Outstanding,
+        *,
+        times: bool = False,
+        id: str | None = None,
     ) -> None:
+        """`times`: show each message's time (F9 toggles it in every tab)."""
         super().__init__(id=id)
+        self.times = times
         self.workspace = workspace
         self.tab = tab
         self.updates = updates
@@ -98,7 +106,9 @@ class ChatView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="earlier")
-        yield ConversationLog(self.agent_name, live_text=self._take_live, id="log")
+        yield ConversationLog(
+            self.agent_name, live_text=self._take_live, times=self.times, id="log"
+        )
         bar = FindBar(id="find")
         bar.display = False
         yield bar

@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -207,7 +208,10 @@ class Entry:
             tail_lines = frame.box(_render(_md(tail), frame.inner, look)) if tail else []
             gap = frame.box([[]]) if frozen and tail_lines else []
             body = [*frozen, *gap, *tail_lines]
-        return [frame.edge(True, self.title), *body, frame.edge(False, self.subtitle), frame.blank]
+        title = self.title
+        if look.times and message is not None and (when := shown_time(message.timestamp)):
+            title = f"{title} · {when}"
+        return [frame.edge(True, title), *body, frame.edge(False, self.subtitle), frame.blank]
 
     def _frozen_lines(self, frame: _Frame) -> list[Strip]:
         """The frozen parts, boxed at this width, each rendered once."""
@@ -230,6 +234,21 @@ class Look:
     options: ConsoleOptions
     palette: Palette
     base: Style
+    times: bool = False
+    """Each message's time beside its author (F9)."""
+
+
+def shown_time(stamp: str, now: datetime | None = None) -> str:
+    """`14:02` today, `Nov 21 14:02` before, in local time; '' for a stamp that is not one."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return when.strftime("%H:%M" if when.date() == today else "%b %d %H:%M")
 
 
 class _Frame:
@@ -299,7 +318,8 @@ class _Markdown(RichMarkdown):
 
 
 def _md(text: str) -> RichMarkdown:
-    return _Markdown(text, code_theme="monokai")
+    # hyperlinks off: a link shows its target, "text (url)", in every terminal
+    return _Markdown(text, code_theme="monokai", hyperlinks=False)
 
 
 _EDGE = re.compile(r"^\s*[╭╰]")
@@ -347,11 +367,14 @@ class ConversationLog(ScrollView, can_focus=False):
         agent_name: str,
         *,
         live_text: Callable[[], str | None] | None = None,
+        times: bool = False,
         id: str | None = None,
     ) -> None:
         """`live_text`: where a frame reads the reply being written, so the chunks that
-        arrive while a frame is due need not be handed over one by one."""
+        arrive while a frame is due need not be handed over one by one. `times`: show each
+        message's time."""
         super().__init__(id=id)
+        self.times = times
         self.agent_name = agent_name
         self._live_text = live_text
         self.entries: list[Entry] = []
@@ -408,6 +431,17 @@ class ConversationLog(ScrollView, can_focus=False):
             self.entries[index:index] = entries  # sent while a reply streams: above it
         else:
             self.entries.extend(entries)
+        self._reflow()
+
+    def show_times(self, on: bool) -> None:
+        """Times beside the authors, or not: every box's top edge is drawn again (its height
+        does not change, so the reading position holds)."""
+        if on == self.times:
+            return
+        self.times = on
+        self._look = None
+        for entry in self.entries:
+            entry.forget()  # its height is kept: only the boxes in view render again
         self._reflow()
 
     def changed(self, message: StoredMessage) -> None:
@@ -486,7 +520,11 @@ class ConversationLog(ScrollView, can_focus=False):
             return
         if self._look is None or width != self._width:
             self._look = Look(
-                self.app.console, self.app.console_options, self.palette, self.rich_style
+                self.app.console,
+                self.app.console_options,
+                self.palette,
+                self.rich_style,
+                self.times,
             )
         look = self._look
         entries, starts = self.entries, self._starts

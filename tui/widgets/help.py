@@ -25,7 +25,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "reconnect",
     ),
     "Replies": ("stop_reply", "retry", "copy_last"),
-    "Conversation": ("find", "scroll_page(-1)", "scroll_page(1)", "newest", "load_earlier"),
+    "Conversation": (
+        "find",
+        "scroll_page(-1)",
+        "scroll_page(1)",
+        "newest",
+        "load_earlier",
+        "toggle_times",
+    ),
     "History": ("sessions", "search_all"),
     "App": ("help", "quit"),
 }

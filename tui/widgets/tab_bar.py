@@ -47,8 +47,13 @@ class TabBar(Horizontal):
     def remove_tab(self, tab_id: str) -> AwaitComplete:
         return AwaitComplete(self._label(tab_id).remove())
 
-    def relabel(self, tab_id: str, label: str) -> None:
-        self._label(tab_id).update(label)
+    def relabel(self, tab_id: str, label: str, unread: bool = False) -> None:
+        tab_label = self._label(tab_id)
+        tab_label.update(label)
+        tab_label.set_class(unread, "-unread")
+
+    def has(self, tab_id: str) -> bool:
+        return bool(self.query(f"#{label_id(tab_id)}"))
 
     def label_of(self, tab_id: str) -> str:
         """The label as drawn (tests and the harness read it)."""
