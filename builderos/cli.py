@@ -9,6 +9,7 @@ from harness.cli import check
 from mock_backend.cli import mock
 from tui.cli import chat
 from tui.history_cli import export, search, sessions
+from tui.send_cli import send
 
 app = typer.Typer(
     name="builderos",
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="chat")(chat)
+app.command(name="send")(send)
 app.command(name="mock")(mock)
 app.command(name="check")(check)
 app.command(name="sessions")(sessions)

@@ -30,7 +30,7 @@ from textual.widgets import ContentSwitcher, Header
 
 from tui import alerts
 from tui.client.backoff import Backoff
-from tui.client.frames import DISPLAY_NAMES, Provider
+from tui.client.frames import Provider
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
 from tui.clipboard import copy_text
 from tui.export import from_backend, local_conversation, write
@@ -44,7 +44,7 @@ from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.help import HelpScreen
 from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
 from tui.widgets.key_bar import KeyBar, KeyHint
-from tui.widgets.tab_bar import TabBar
+from tui.widgets.tab_bar import TabBar, tab_label
 from tui.workspace import (
     Change,
     ChatTab,
@@ -402,14 +402,9 @@ class ChatApp(App[None]):
         return self._views.get(tab_id or "")
 
     def _label(self, tab: ChatTab) -> str:
-        """`2 ● Reviews · Codex ⋯`: its number (ctrl+g, then it), the connection, the title
-        (with the provider when a rename hid it), a reply being written (⋯) or unread (•)."""
         assert self.workspace is not None
-        number = self.workspace.tabs.index(tab) + 1 if tab in self.workspace.tabs else 0
-        provider = DISPLAY_NAMES[tab.provider]
-        title = tab.title if provider in tab.title else f"{tab.title} · {provider}"
-        activity = " ⋯" if tab.live is not None else (" •" if tab.unread else "")
-        return f"{number} {tab.state.icon} {title}{activity}"
+        tabs = self.workspace.tabs
+        return tab_label(tabs.index(tab) + 1 if tab in tabs else 0, tab)
 
     def _alert(self, tab_id: str, ended: StoredMessage) -> None:
         """A reply ended in a tab not shown: the bell, a desktop notification, or both."""

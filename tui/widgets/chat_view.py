@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from tui.attachment_tray import AttachmentTray, mentioned
 from tui.client.frames import DISPLAY_NAMES
+from tui.client.state import Phase
 from tui.find import Find
 from tui.updates import Outstanding
 from tui.widgets.attach_dialog import AttachFile
@@ -405,10 +406,15 @@ class ChatView(Vertical):
             return  # not composed yet, or being torn down
         tab = self.tab
         label = tab.state.label(time.monotonic())
-        if tab.live is not None:
+        connected = tab.state.phase is Phase.CONNECTED
+        if tab.live is not None and connected:
             working = " · replying…"
+        elif tab.live is not None or tab.waiting:  # only ever said while it can be true
+            working = (
+                " · waiting for the reply" if connected else " · the reply goes on once connected"
+            )
         else:
-            working = " · waiting for the reply" if tab.waiting else ""
+            working = ""
         recent = tab.messages[-20:]
         pending = sum(1 for m in recent if m.status == "pending")
         queued = f" · {pending} queued" if pending else ""

@@ -14,6 +14,18 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Static
 
+from tui.client.frames import DISPLAY_NAMES
+from tui.workspace import ChatTab
+
+
+def tab_label(number: int, tab: ChatTab) -> str:
+    """`2 ● Reviews · Codex ⋯`: its number (ctrl+g, then it), the connection, the title (with
+    the provider when a rename hid it), and a reply being written (⋯) or unread (•)."""
+    provider = DISPLAY_NAMES[tab.provider]
+    title = tab.title if provider in tab.title else f"{tab.title} · {provider}"
+    activity = " ⋯" if tab.live is not None else (" •" if tab.unread else "")
+    return f"{number} {tab.state.icon} {title}{activity}"
+
 
 class TabLabel(Static):
     def __init__(self, tab_id: str, label: str) -> None:

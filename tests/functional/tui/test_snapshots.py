@@ -7,9 +7,13 @@ simulated BridgeHub answers the same way every time and the header shows no port
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.pilot import Pilot
 
+import tui.app
 from tests.functional.tui.apphelpers import (
     drawn,
     make_app,
@@ -22,7 +26,13 @@ from tests.functional.tui.apphelpers import (
     with_history,
 )
 from tests.functional.tui.test_find_and_sessions import closed_tab_with, find_count
+from tui.app import ChatApp
+from tui.client.frames import Provider
+from tui.client.state import ConnectionState, Phase
 from tui.widgets.composer import Composer
+from tui.widgets.help import HelpScreen
+from tui.widgets.tab_bar import TabBar, tab_label
+from tui.workspace import ChatTab
 
 SIZE = (120, 40)
 
@@ -84,3 +94,70 @@ def test_search_all_history_lists_the_messages_found(snap_compare, tmp_path: Pat
         await drawn(pilot, lambda: len(getattr(pilot.app.screen, "rows", [])) == 1)
 
     assert snap_compare(make_app(tmp_path, None), terminal_size=SIZE, run_before=run_before)
+
+
+class HelpHost(App[None]):
+    """The help screen over an empty app, with a fixed data dir and backend (the real ones
+    differ on every run)."""
+
+    def on_mount(self) -> None:
+        bindings = [b for b in ChatApp.BINDINGS if isinstance(b, Binding)]
+        self.push_screen(
+            HelpScreen(bindings, "/home/you/.local/share/builderos", "http://mac.local:8080")
+        )
+
+
+def test_help_lists_the_keys_by_group(snap_compare) -> None:
+    assert snap_compare(HelpHost(), terminal_size=SIZE)
+
+
+class TabBarHost(App[None]):
+    """The tab bar in each state a tab can show: selected, a rename with its provider, a reply
+    being written, unread, reconnecting, a refused token."""
+
+    CSS_PATH = str(Path(tui.app.__file__).parent / "app.tcss")
+
+    def compose(self) -> ComposeResult:
+        yield TabBar(id="tab-bar")
+
+    async def on_mount(self) -> None:
+        def tab(title: str, provider: Provider, phase: Phase, **state: Any) -> ChatTab:
+            made = ChatTab(f"t{phase}{title}", provider, title, "s", state=ConnectionState(phase))
+            for name, value in state.items():
+                setattr(made, name, value)
+            return made
+
+        tabs = [
+            tab("Claude", "claude", Phase.CONNECTED),
+            tab("Reviews", "codex", Phase.CONNECTED, live="writing"),
+            tab("Codex", "codex", Phase.CONNECTED, unread=True),
+            tab("Notes", "claude", Phase.RECONNECTING),
+            tab("Claude", "claude", Phase.AUTH_FAILED),
+        ]
+        bar = self.query_one(TabBar)
+        for number, each in enumerate(tabs, start=1):
+            await bar.add(each.tab_id, tab_label(number, each))
+            bar.relabel(each.tab_id, tab_label(number, each), each.unread)
+        bar.show_selected(tabs[0].tab_id)
+
+
+def test_the_tab_bar_in_every_state(snap_compare) -> None:
+    assert snap_compare(TabBarHost(), terminal_size=(120, 4))
+
+
+def test_80_by_24_keeps_the_chat_the_chips_and_the_best_keys(snap_compare, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Shopping list\nmilk\n", encoding="utf-8")
+
+    async def run_before(pilot: Pilot) -> None:
+        watch = await started(pilot)
+        app = pilot.app
+        await type_and_send(pilot, "Hello there")
+        await watch.until(replies_done(app, 1))  # type: ignore[arg-type]
+        chat = view(app)  # type: ignore[arg-type]
+        chat.tray.add(notes)
+        await chat.tray.settled()
+        await drawn(pilot, lambda: len(chat.query("Chip")) == 1)
+        await _freeze(pilot)
+
+    assert snap_compare(make_app(tmp_path, None), terminal_size=(80, 24), run_before=run_before)
