@@ -100,6 +100,11 @@ class ChatTab:
     """A reply ended while another tab was shown, and this tab has not been shown since."""
 
     @property
+    def replying(self) -> bool:
+        """A reply is being written: a new one, or one cut at the last quit that resumes."""
+        return self.live is not None or self.reopened is not None
+
+    @property
     def waiting(self) -> bool:
         """A reply is on its way (the status line says so)."""
         return self.live is not None or bool(self.connection and self.connection.protocol.awaiting)
@@ -549,8 +554,11 @@ class Workspace:
                     stored.text = ""  # every chunk of it is coming again
                 stored.text += text
                 stored.status = "replying"
+                resuming = tab.reopened is None
                 tab.reopened = stored  # saved and redrawn with each batch, not each chunk
                 self._save_soon(tab)
+                if resuming:
+                    self._tell(TabActivity(tab.tab_id))
                 return
             tab.live, tab.live_for = "", reply_to
             self._received(tab, reply_to)
@@ -576,6 +584,7 @@ class Workspace:
                 tab.reopened = None
                 self._save_progress(tab, [stored])
                 self._tell(MessageChanged(tab.tab_id, stored))
+                self._ended(tab, stored)
                 return
         key = reply_to or tab.live_for
         text, tab.live, tab.live_for = tab.live or "", None, None
@@ -585,9 +594,13 @@ class Workspace:
         tab.messages.append(message)
         self._save_progress(tab, [message])
         self._tell(LiveEnded(tab.tab_id, message))
+        self._ended(tab, message)
+
+    def _ended(self, tab: ChatTab, reply: StoredMessage) -> None:
+        """A reply ended: the tab's label changes; in a tab not shown, it is unread."""
         background = tab.tab_id != self.selected_id
         tab.unread = tab.unread or background
-        self._tell(TabActivity(tab.tab_id, message if background else None))
+        self._tell(TabActivity(tab.tab_id, reply if background else None))
 
     def _save_progress(self, tab: ChatTab, replies: list[StoredMessage] | None = None) -> None:
         """Save the reply being streamed (or the replies given) and the frame number they

@@ -407,9 +407,9 @@ class ChatView(Vertical):
         tab = self.tab
         label = tab.state.label(time.monotonic())
         connected = tab.state.phase is Phase.CONNECTED
-        if tab.live is not None and connected:
+        if tab.replying and connected:
             working = " · replying…"
-        elif tab.live is not None or tab.waiting:  # only ever said while it can be true
+        elif tab.replying or tab.waiting:  # only ever said while it can be true
             working = (
                 " · waiting for the reply" if connected else " · the reply goes on once connected"
             )

@@ -23,7 +23,7 @@ def tab_label(number: int, tab: ChatTab) -> str:
     the provider when a rename hid it), and a reply being written (⋯) or unread (•)."""
     provider = DISPLAY_NAMES[tab.provider]
     title = tab.title if provider in tab.title else f"{tab.title} · {provider}"
-    activity = " ⋯" if tab.live is not None else (" •" if tab.unread else "")
+    activity = " ⋯" if tab.replying else (" •" if tab.unread else "")
     return f"{number} {tab.state.icon} {title}{activity}"
 
 
