@@ -3,10 +3,13 @@ streams and once complete (only its note changes), and a long reply re-renders o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from textual.app import App, ComposeResult
 
+from tui.client.attachments import Attachment
 from tui.store import StoredMessage
-from tui.widgets.conversation import KEEP_RENDERED, LIVE_LIMIT, ConversationLog
+from tui.widgets.conversation import KEEP_RENDERED, LIVE_LIMIT, ConversationLog, shown_time
 
 REPLY = "".join(
     f"## Part {n}\n\n"
@@ -139,3 +142,35 @@ async def test_a_long_conversation_keeps_the_lines_of_recent_messages_only() -> 
         first = log._line(1)
         assert first is not None and "message number 0" in first.text
         assert log.virtual_size.height == height, "forgotten lines were still counted"
+
+
+async def test_a_link_shows_its_target_and_a_user_message_its_files() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.query_one(ConversationLog)
+        notes = Attachment("a", "notes.txt", "text/plain", 1200, "document", "http://h/u/notes.txt")
+        log.add(
+            [
+                StoredMessage("m", "user", "Read this", "acknowledged", "t", attachments=(notes,)),
+                StoredMessage(
+                    "m:reply",
+                    "assistant",
+                    "See [the docs](https://example.com/docs).",
+                    "complete",
+                    "t",
+                ),
+            ]
+        )
+        await pilot.pause()
+        shown = "\n".join(log.render_line(y).text for y in range(log.size.height))
+        assert "📎 notes.txt · 1.2 KB" in shown
+        assert "the docs (https://example.com/docs)" in shown
+
+
+def test_times_read_as_people_say_them() -> None:
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    today = datetime(2026, 11, 22, 9, 5, tzinfo=UTC).astimezone()
+    assert shown_time(today.isoformat(), now) == today.strftime("%H:%M")
+    earlier = datetime(2026, 3, 1, 9, 5, tzinfo=UTC)
+    assert shown_time(earlier.isoformat(), now) == earlier.astimezone().strftime("%b %d %H:%M")
+    assert shown_time("2026", now) == "" and shown_time("not a time", now) == ""
