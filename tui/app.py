@@ -753,10 +753,14 @@ class ChatApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        current = alerts.parse(self._setting(alerts.SETTING))
         for alert in alerts.ALERTS:
+            notes = ["the current choice" if alert == current else "kept across restarts"]
+            if alert == alerts.DEFAULT:
+                notes.append("the default")
             yield SystemCommand(
                 f"When a reply ends in another tab: {alerts.NAMES[alert]}",
-                "Kept across restarts" + (" (the default)" if alert == alerts.DEFAULT else ""),
+                ", ".join(notes).capitalize(),
                 self._runner(f"reply_alert('{alert}')"),
             )
         for format, name in (("md", "Markdown"), ("json", "JSON (lossless)")):
