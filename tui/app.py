@@ -32,6 +32,7 @@ from tui import alerts
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
+from tui.client.inert import inert, inert_line
 from tui.clipboard import copy_text
 from tui.export import from_backend, local_conversation, write
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
@@ -297,12 +298,17 @@ class ChatApp(App[None]):
         title: str = "",
         severity: SeverityLevel = "information",
         timeout: float | None = None,
-        markup: bool = True,
+        markup: bool = False,
     ) -> None:
-        self.notices.append(str(message))
+        """Every toast. Plain text by default, made inert: a notice often quotes the server
+        (an odd frame, an error), and markup in it once crashed the app (`error:[/]`)."""
+        message = inert(str(message))
+        self.notices.append(message)
         for observer in list(self._notice_observers):
-            observer(str(message))
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+            observer(message)
+        super().notify(
+            message, title=inert_line(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     # the workspace talks -------------------------------------------------------------------
 

@@ -311,6 +311,14 @@ class ChatStore:
         """Several messages in one transaction (a session's history from the backend)."""
         self.save_progress(session_id, None, messages)
 
+    def has_message(self, session_id: str, msg_id: str) -> bool:
+        """This session holds a message with this id (a user turn, or its reply)."""
+        row = self._run(
+            "SELECT 1 FROM messages WHERE session_id = ? AND msg_id IN (?, ?)",
+            (session_id, msg_id, f"{msg_id}:reply"),
+        ).fetchone()
+        return row is not None
+
     def last_seq(self, session_id: str) -> int | None:
         row = self._run(
             "SELECT last_seq FROM sessions WHERE session_id = ?", (session_id,)

@@ -82,8 +82,9 @@ class ChatTab:
     messages: list[StoredMessage] = field(default_factory=list)
     earlier: int = 0
     """Stored messages older than the loaded window."""
-    live: str | None = None
-    """The reply being streamed, as received so far."""
+    live_parts: list[str] | None = None
+    """The reply being streamed, as received so far, in the pieces it came in (joined when
+    read: adding a chunk must not copy the whole reply, or a 10 MiB reply takes minutes)."""
     live_for: str | None = None
     """The message `live` answers."""
     seq: int | None = None
@@ -98,6 +99,16 @@ class ChatTab:
     connection: conn.TabConnection | None = None
     unread: bool = False
     """A reply ended while another tab was shown, and this tab has not been shown since."""
+
+    @property
+    def live(self) -> str | None:
+        """The reply being streamed as one text (None: none is)."""
+        parts = self.live_parts
+        if parts is None:
+            return None
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]  # read again, it costs nothing until more comes
+        return parts[0] if parts else ""
 
     @property
     def replying(self) -> bool:
@@ -374,6 +385,7 @@ class Workspace:
             on_event=lambda event: self._on_event(tab, event),
             backoff=self._backoff(),
             last_seq=tab.seq,
+            is_ours=lambda msg_id: self._is_ours(tab, msg_id),
             **self.connection_options,
         )
         self.tabs.append(tab)
@@ -545,14 +557,14 @@ class Workspace:
         return tab.connection.protocol.last_seq if tab.connection else None
 
     def _chunk(self, tab: ChatTab, reply_to: str | None, text: str) -> None:
-        if tab.live is None:
+        if tab.live_parts is None:
             stored = self._find(tab, reply_id(reply_to)) if reply_to else None
             if stored is not None and stored.status in WHOLE:
                 return  # replayed (a first resume from 0): this reply is here whole
             if stored is not None:  # cut when the app closed; the resumed stream goes on
                 if tab.replaying_all and tab.reopened is not stored:
                     stored.text = ""  # every chunk of it is coming again
-                stored.text += text
+                stored.text = stored.text + text  # (rare: a reply cut at the last quit)
                 stored.status = "replying"
                 resuming = tab.reopened is None
                 tab.reopened = stored  # saved and redrawn with each batch, not each chunk
@@ -560,10 +572,10 @@ class Workspace:
                 if resuming:
                     self._tell(TabActivity(tab.tab_id))
                 return
-            tab.live, tab.live_for = "", reply_to
+            tab.live_parts, tab.live_for = [], reply_to
             self._received(tab, reply_to)
             self._tell(TabActivity(tab.tab_id))
-        tab.live += text
+        tab.live_parts.append(text)
         self._tell(LiveChunk(tab.tab_id, text))
         self._save_soon(tab)
 
@@ -573,8 +585,11 @@ class Workspace:
                 SAVE_EVERY, self._save_progress, tab
             )
 
-    def _end(self, tab: ChatTab, reply_to: str | None, status: str) -> None:
-        """The reply to `reply_to` ended: save it whole with the frame number it ends at."""
+    def _end(
+        self, tab: ChatTab, reply_to: str | None, status: str, whole: str | None = None
+    ) -> None:
+        """The reply to `reply_to` ended: save it whole with the frame number it ends at.
+        `whole`: its text, for a reply that was not streamed (one no message asked for)."""
         if tab.live is None and reply_to is not None:
             stored = self._find(tab, reply_id(reply_to))
             if stored is not None and stored.status in WHOLE:
@@ -587,7 +602,8 @@ class Workspace:
                 self._ended(tab, stored)
                 return
         key = reply_to or tab.live_for
-        text, tab.live, tab.live_for = tab.live or "", None, None
+        text = tab.live if tab.live is not None else whole or ""
+        tab.live_parts, tab.live_for = None, None
         message = StoredMessage(
             reply_id(key) if key else new_id(), "assistant", text, status, _now()
         )
@@ -639,9 +655,9 @@ class Workspace:
                 self._set_status(tab, msg_id, "not_confirmed")
             case wire.ReplyChunk(reply_to, text):
                 self._chunk(tab, reply_to, text)
-            case wire.ReplyDone(reply_to):
+            case wire.ReplyDone(reply_to, text):
                 self._received(tab, reply_to)
-                self._end(tab, reply_to, "complete")
+                self._end(tab, reply_to, "complete", text)
             case wire.ReplyFailed(reply_to) as failed:
                 connection = tab.connection
                 if reply_to and connection is not None and not connection.protocol.delivery:
@@ -660,9 +676,24 @@ class Workspace:
                 self._tell(TabNotice(tab.tab_id, text))
 
     def _save(self, write: Callable[[], Any], tab_id: str | None) -> None:
-        """Write to the local history; a failure is shown, and nothing on screen is lost."""
+        """Write to the local history; a failure is shown, and nothing on screen is lost.
+        Total: whatever a write raises is reported here, so the state changed before it (the
+        reply shown, the frame number taken) stays, and the next frame is handled as usual."""
         try:
             write()
         except StoreError as exc:
             log.error("%s", exc)
             self._tell(TabNotice(tab_id, f"Not saved: {exc}", "error"))
+        except Exception as exc:
+            log.exception("saving to the history failed")
+            self._tell(TabNotice(tab_id, f"Not saved ({type(exc).__name__}): {exc}", "error"))
+
+    def _is_ours(self, tab: ChatTab, msg_id: str) -> bool:
+        """A message id the server names is one this tab sent (in memory or in its history):
+        a reply to any other id is reported by the protocol, not stored."""
+        if self._find(tab, msg_id) is not None:
+            return True
+        try:
+            return self.store.has_message(tab.session_id, msg_id)
+        except StoreError:
+            return True  # cannot tell: better shown than lost

@@ -20,9 +20,12 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.uri import parse_uri
 
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider, normalise_base_url, ws_url
+from tui.client.inert import inert_line
+from tui.client.notices import NoticeBudget
 from tui.client.protocol import (
     Acknowledged,
     Awaited,
@@ -53,6 +56,33 @@ TOO_BIG = 1009
 """The close code websockets sends when a frame is over `max_size`."""
 RESTART_DELAY = 1.0
 """Seconds before a connection task that died of a bug is started again."""
+STABLE_AFTER = 10.0
+"""Seconds a socket must stay open before the reconnect delay starts again from its shortest:
+a server that closes every socket just after the handshake is retried ever more slowly (it
+once got 159 connections a minute from one tab)."""
+GAP_WAIT = 5.0
+"""Seconds to wait for a missing frame number before going on without it."""
+
+
+class RedirectRefused(InvalidHandshake):
+    """The server answered the handshake with a redirect to another origin: not followed,
+    since the first frame on the socket is the API token."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"redirected to {location}")
+        self.location = location
+
+
+class _Connect(connect):
+    """websockets' `connect`, following a redirect only within the same origin."""
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        target = super().process_redirect(exc)
+        if isinstance(target, str):
+            old, new = self.ws_uri, parse_uri(target)
+            if (old.secure, old.host, old.port) != (new.secure, new.host, new.port):
+                return RedirectRefused(target)
+        return target
 
 
 # events ------------------------------------------------------------------------------------------
@@ -116,11 +146,16 @@ class TabConnection:
         probe_after: float = 4.0,
         probe_timeout: float = 3.0,
         last_seq: int | None = None,
+        is_ours: Callable[[str], bool] | None = None,
+        max_reply: int | None = None,
+        gap_wait: float = GAP_WAIT,
+        stable_after: float = STABLE_AFTER,
     ) -> None:
         """`probe_after`: with a message in flight and nothing heard for this long, the
         socket is probed (a ping that must be answered within `probe_timeout`), so a server
         that went away without closing is found in seconds, not at the next keep-alive.
-        `last_seq`: the last numbered reply frame already taken (kept across restarts)."""
+        `last_seq`: the last numbered reply frame already taken (kept across restarts).
+        `is_ours`, `max_reply`: see `ClientProtocol`."""
         self.base_url = normalise_base_url(base_url)
         self.url = ws_url(self.base_url, provider)
         self.token = token
@@ -136,17 +171,24 @@ class TabConnection:
         self.probe_after = probe_after
         self.probe_timeout = probe_timeout
         self.last_seq = last_seq
+        self.is_ours = is_ours
+        self.max_reply = max_reply
+        self.gap_wait = gap_wait
+        self.stable_after = stable_after
+        self.notices = NoticeBudget()
         self.state = ConnectionState(Phase.STOPPED)
         self.outbox: deque[Outgoing] = deque()
         self.unconfirmed: list[Outgoing] = []
         """Messages written before a restart with no answer seen: sent again to a server that
         recognises ids, else reported as not confirmed."""
-        self.protocol = ClientProtocol(token, last_seq=last_seq)
-        """The current socket's protocol (a new one per socket)."""
         self._carried: list[Awaited] = []
+        self.protocol = self._protocol()
+        """The current socket's protocol (a new one per socket)."""
         self._control: deque[str] = deque()
         self._heard = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._summary_timer: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._outbox_ready = asyncio.Event()
         self.connects = 0
@@ -179,6 +221,10 @@ class TabConnection:
                 await task
         for lost in self.protocol.connection_lost(final=True):
             self._emit(lost)
+        for timer in (self._gap_timer, self._summary_timer):
+            if timer is not None:
+                timer.cancel()
+        self._summarise()
         self._set(ConnectionState(Phase.STOPPED))
 
     def send(self, msg_id: str, text: str, attachments: tuple[dict[str, Any], ...] = ()) -> None:
@@ -218,6 +264,32 @@ class TabConnection:
             self.state = state
             self._emit(StateChanged(state))
 
+    def _protocol(self) -> ClientProtocol:
+        options: dict[str, Any] = {} if self.max_reply is None else {"max_reply": self.max_reply}
+        return ClientProtocol(
+            self.token,
+            last_seq=self.last_seq,
+            carried=self._carried,
+            session_id=self.session_id,
+            is_ours=self.is_ours,
+            **options,
+        )
+
+    def _notice(self, text: str) -> None:
+        """A notice, within the budget: a flood of odd frames shows a few, then one line
+        that counts the rest (20,000 of them once froze the screen for 47 s)."""
+        loop = asyncio.get_running_loop()
+        if self.notices.take(loop.time(), text):
+            self._emit(Notice(text))
+        elif self._summary_timer is None:
+            self._summary_timer = loop.call_later(self.notices.window, self._summarise)
+
+    def _summarise(self) -> None:
+        self._summary_timer = None
+        summary = self.notices.summary()
+        if summary:
+            self._emit(Notice(summary))
+
     def _emit(self, event: ClientEvent) -> None:
         """Hand an event to the owner. Whatever goes wrong there (a bug, a full disk) is
         reported and the socket goes on: nothing a frame causes may end the connection."""
@@ -233,12 +305,10 @@ class TabConnection:
         while True:
             self._set(ConnectionState(Phase.CONNECTING))
             phase, reason = Phase.RECONNECTING, "connection lost"
-            self.protocol = protocol = ClientProtocol(
-                self.token, last_seq=self.last_seq, carried=self._carried
-            )
-            opened = False
+            self.protocol = protocol = self._protocol()
+            opened, since = False, None
             try:
-                async with connect(
+                async with _Connect(
                     self.url,
                     open_timeout=self.open_timeout,
                     ping_interval=self.ping_interval,
@@ -253,15 +323,23 @@ class TabConnection:
                         self._set(ConnectionState(Phase.AUTH_FAILED, refused))
                         await self._wait_for_wake()
                         continue
-                    self.backoff.reset()
+                    since = loop.time()
                     self._set(ConnectionState(Phase.CONNECTED))
                     await self._serve(ws, protocol)
+                    reason = _closed(ws.close_code, ws.close_reason)
             except socket.gaierror as exc:
                 phase, reason = Phase.NOT_FOUND, _host(self.base_url)
                 log.info("cannot resolve %s: %s", self.url, exc)
             except TimeoutError:
                 phase, reason = (Phase.NO_ANSWER if opened else Phase.UNREACHABLE), self.base_url
                 log.info("no answer from %s (socket open: %s)", self.url, opened)
+            except RedirectRefused as exc:
+                phase = Phase.UNREACHABLE
+                reason = (
+                    f"{self.base_url}: it redirects to {inert_line(exc.location)[:200]}, "
+                    "another address; not followed, so the token stays here"
+                )
+                log.warning("%s redirected to %s: refused", self.url, exc.location)
             except (OSError, InvalidHandshake, InvalidURI) as exc:
                 phase, reason = Phase.UNREACHABLE, self.base_url
                 log.info("cannot reach %s: %s", self.url, exc)
@@ -269,6 +347,8 @@ class TabConnection:
                 if exc.sent is not None and exc.sent.code == TOO_BIG:
                     reason = "the server sent a frame over the 16 MiB limit"
                     self._emit(Notice(f"Reply cut: {reason}; the text before it is kept."))
+                elif exc.rcvd is not None:
+                    reason = _closed(exc.rcvd.code, exc.rcvd.reason)
             except _Drop as exc:
                 reason = str(exc)
                 self._emit(Notice(f"Connection reset: {exc}"))
@@ -277,6 +357,8 @@ class TabConnection:
                 reason = f"an error: {exc!r}"
                 self._emit(Notice(f"The connection hit an error ({exc!r}) and reconnects."))
             self._lost(protocol)
+            if since is not None and loop.time() - since >= self.stable_after:
+                self.backoff.reset()  # it stayed up: this is a new trouble, retried soon
             delay = self.backoff.next_delay()
             self._set(ConnectionState(phase, reason, retry_at=loop.time() + delay))
             with contextlib.suppress(TimeoutError):
@@ -345,6 +427,24 @@ class TabConnection:
             for event in protocol.receive(raw):
                 self._report(event)
             self.last_seq = protocol.last_seq
+            self._watch_gap(protocol)
+
+    def _watch_gap(self, protocol: ClientProtocol) -> None:
+        """A missing frame number is waited for `gap_wait` seconds, then given up (a server
+        that skips numbers would otherwise hold every later frame forever)."""
+        missing = protocol.missing
+        if missing is None or self._gap_timer is not None:
+            return
+
+        def give_up() -> None:
+            self._gap_timer = None
+            if protocol is self.protocol and protocol.missing == missing:
+                for event in protocol.skip_gap():
+                    self._report(event)
+                self.last_seq = protocol.last_seq
+            self._watch_gap(self.protocol)
+
+        self._gap_timer = asyncio.get_running_loop().call_later(self.gap_wait, give_up)
 
     async def _probe(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
         """Find a half-open socket: a message in flight and silence → a ping must be answered.
@@ -408,11 +508,19 @@ class TabConnection:
             ):
                 self._emit(event)
             case ServerSaid(what):
-                self._emit(Notice(f"Server said error:{what}"))
+                self._notice(f"Server said error:{what}")
             case Strange(frame, why):
-                self._emit(Notice(f"Ignored an unexpected frame ({why}): {frame}"))
+                self._notice(f"Ignored an unexpected frame ({why}): {frame}")
             case _:
                 pass
+
+
+def _closed(code: int | None, why: str | None) -> str:
+    """How the server ended the socket, for the status line."""
+    if code is None:
+        return "connection lost"
+    said = f": {inert_line(why)[:120]}" if why else ""
+    return f"the server closed the connection (code {code}{said})"
 
 
 def _host(base_url: str) -> str:

@@ -87,12 +87,20 @@ class Ready:
     features: dict[str, bool] = field(default_factory=dict)
 
 
+MAX_SEQ = 2**53 - 1
+"""The largest frame number taken: JSON's exact-integer range, and well inside SQLite's. A frame
+numbered outside 1…MAX_SEQ, or with a `seq` that is not a whole number, is reported and skipped
+(a number of 10**30 once lost every later reply of its tab)."""
+
+
 @dataclass(frozen=True)
 class Numbered:
-    """The delivery extension's marks on a reply frame (both None from a reference server)."""
+    """The delivery extension's marks on a reply frame (None from a reference server), and
+    the session a frame names, if it names one."""
 
     reply_to: str | None = field(default=None, kw_only=True)
     seq: int | None = field(default=None, kw_only=True)
+    session_id: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -172,13 +180,34 @@ Incoming = (
 )
 
 
+def valid_seq(value: object, *, lowest: int = 1) -> bool:
+    """A frame number the client can take: a whole number within lowest…MAX_SEQ."""
+    return isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= MAX_SEQ
+
+
+class _BadMarks(ValueError):
+    """A reply frame whose `seq` or `reply_to` cannot be trusted: the frame is skipped."""
+
+
 def _marks(data: dict[str, Any]) -> dict[str, Any]:
-    """`reply_to` and `seq` when well formed; anything else is as good as absent."""
-    reply_to, seq = data.get("reply_to"), data.get("seq")
+    """`reply_to`, `seq` and `session_id` as the frame gives them (absent: None); a `seq` or
+    `reply_to` that is present but not what docs/protocol.md says raises `_BadMarks`, since
+    taking such a frame as unnumbered would misplace it."""
+    reply_to, seq, session = data.get("reply_to"), data.get("seq"), data.get("session_id")
+    if seq is not None and not valid_seq(seq):
+        raise _BadMarks(f"sequence number {_short(seq)} is not a whole number in 1…{MAX_SEQ}")
+    if reply_to is not None and not (isinstance(reply_to, str) and reply_to):
+        raise _BadMarks(f"reply_to {_short(reply_to)} is not an id")
     return {
-        "reply_to": clean_text(reply_to) if isinstance(reply_to, str) and reply_to else None,
-        "seq": seq if isinstance(seq, int) and not isinstance(seq, bool) and seq > 0 else None,
+        "reply_to": clean_text(reply_to) if reply_to is not None else None,
+        "seq": seq,
+        "session_id": clean_text(session) if isinstance(session, str) else None,
     }
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -224,6 +253,13 @@ def decode(raw: str | bytes) -> Incoming:
         return Unexpected(excerpt(raw), "JSON nested too deeply")
     if not isinstance(data, dict):
         return Unexpected(excerpt(raw), "not a JSON object")
+    try:
+        return _decoded(data, raw)
+    except _BadMarks as exc:
+        return Unexpected(excerpt(raw), str(exc))
+
+
+def _decoded(data: dict[str, Any], raw: str) -> Incoming:
     kind, content = data.get("type"), data.get("content")
     if kind in ("message", "stream"):
         return (
@@ -269,6 +305,8 @@ def decode(raw: str | bytes) -> Incoming:
 
 def _delivery(kind: str, data: dict[str, Any], raw: str) -> Incoming:
     """The delivery extension's own frames (docs/protocol.md)."""
+    if kind == "resumed":
+        return _resumed(data, raw)
     marks = _marks(data)
     match kind:
         case "ack":
@@ -286,8 +324,13 @@ def _delivery(kind: str, data: dict[str, Any], raw: str) -> Incoming:
         case "interrupted":
             content = data.get("content")
             return Cut(clean_text(content) if isinstance(content, str) else "", **marks)
+    return Unexpected(excerpt(raw), f"unknown frame type {kind!r}")  # pragma: no cover
+
+
+def _resumed(data: dict[str, Any], raw: str) -> Incoming:
     seq, running = data.get("seq"), data.get("running")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+    if not valid_seq(seq, lowest=0):
         return Unexpected(excerpt(raw), "resumed without a sequence number")
+    assert isinstance(seq, int)
     ids = running if isinstance(running, list) else []
     return Resumed(seq, tuple(clean_text(i) for i in ids if isinstance(i, str)))

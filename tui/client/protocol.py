@@ -14,6 +14,7 @@ the tests' WebSocket client all drive this one object, so there is one reading o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -213,6 +214,11 @@ DELIVERY = ("message_ids", "resume")
 """The features the client needs to rely on acknowledgement and resume."""
 MAX_HELD = 200
 """Frames held while an earlier number is missing; past this the gap is given up."""
+MAX_HELD_CHARS = 16 * 1024 * 1024
+"""Reply text held while an earlier number is missing; past this the gap is given up too."""
+MAX_REPLY_CHARS = 64 * 1024 * 1024
+"""The longest reply kept (characters; `--max-reply`): what comes past it is dropped, said once,
+so a runaway or hostile stream cannot take the machine's memory."""
 
 
 # reply tracking ---------------------------------------------------------------------------------
@@ -230,19 +236,29 @@ class Awaited:
     """The first half of a character cut at the end of the last chunk, kept for the next."""
     discard: bool = False
     """Stopped here on a server that cannot stop: what still comes for it is dropped."""
+    size: int = 0
+    """Characters taken so far."""
+    dropped: int = 0
+    """Characters dropped past the reply limit."""
 
     @property
     def text(self) -> str:
         """The reply so far, clean (a half character still held is shown as U+FFFD)."""
         return "".join(self.chunks) + clean_text(self.held)
 
-    def add(self, raw: str) -> str:
-        """Take a chunk's text; returns what of it can be shown now, clean."""
+    def add(self, raw: str, limit: int = MAX_REPLY_CHARS) -> str:
+        """Take a chunk's text; returns what of it can be shown now, clean. Past `limit`
+        characters nothing more is kept (`dropped` counts it)."""
+        if self.dropped or self.size + len(raw) > limit:
+            kept = max(0, limit - self.size)
+            self.dropped += len(raw) - kept
+            raw = raw[:kept]
         text, self.held = self.held + raw, ""
         if ends_in_high_surrogate(text):
             text, self.held = text[:-1], text[-1]
         text = clean_text(text)
         self.chunks.append(text)
+        self.size += len(raw)
         return text
 
 
@@ -271,11 +287,20 @@ class ClientProtocol:
         last_seq: int | None = None,
         carried: list[Awaited] | None = None,
         use_delivery: bool = True,
+        session_id: str | None = None,
+        is_ours: Callable[[str], bool] | None = None,
+        max_reply: int = MAX_REPLY_CHARS,
     ) -> None:
         """`use_delivery=False` speaks the base contract even to a server offering more (the
-        contract suite checks what the iOS app sees)."""
+        contract suite checks what the iOS app sees). `session_id`: frames naming another
+        session are reported, not taken. `is_ours`: whether a message id this socket did not
+        send is this client's all the same (sent before a restart); a reply to any other id
+        is reported, not taken. `max_reply`: see MAX_REPLY_CHARS."""
         self.token = token
         self.use_delivery = use_delivery
+        self.session_id = session_id
+        self.is_ours = is_ours
+        self.max_reply = max_reply
         self.stage = Stage.NEW
         self.features: dict[str, bool] = {}
         self.last_seq = last_seq
@@ -284,6 +309,11 @@ class ClientProtocol:
         """Numbered frames dropped because they had been taken already."""
         self._awaiting: dict[str, Awaited] = {a.msg_id: a for a in carried or ()}
         self._held: dict[int, Incoming] = {}
+        self._held_chars = 0
+        self._orphan: Awaited | None = None
+        """Unnumbered reply text that came while no message awaited a reply."""
+        self._last_reply: str | None = None
+        """The text of the last reply ended, to recognise a server repeating it."""
 
     @property
     def delivery(self) -> bool:
@@ -408,6 +438,20 @@ class ClientProtocol:
         """The reply being written now (the oldest awaited), if any."""
         return next(iter(self._awaiting.values()), None)
 
+    @property
+    def missing(self) -> int | None:
+        """The frame number awaited while later ones are held (None: no gap)."""
+        return self.last_seq + 1 if self._held and self.last_seq is not None else None
+
+    def skip_gap(self) -> list[ProtocolEvent]:
+        """The missing frames did not come in time: go on from the first frame held."""
+        if self.missing is None:
+            return []
+        missing = self.missing
+        assert self.last_seq is not None
+        self.last_seq = min(self._held) - 1
+        return [Strange(f"frames {missing}–{self.last_seq}", "never came; skipped"), *self._flush()]
+
     # inside -------------------------------------------------------------------------------------
 
     def _handshake(self, frame: Incoming, raw: str | bytes) -> list[ProtocolEvent]:
@@ -433,28 +477,47 @@ class ClientProtocol:
 
     def _in_order(self, frame: Incoming) -> list[ProtocolEvent]:
         """Numbered frames are taken once each, in number order."""
-        seq = frame.seq if isinstance(frame, Numbered) else None
+        if not isinstance(frame, Numbered):
+            return self._open(frame)
+        if frame.session_id and self.session_id and frame.session_id != self.session_id:
+            return [Strange(_about(frame), f"a frame for another session ({frame.session_id})")]
+        seq = frame.seq
         if seq is None:
             return self._open(frame)
         if self.last_seq is not None and seq <= self.last_seq:
             self.duplicates += 1
             return []
         if self.last_seq is not None and seq > self.last_seq + 1:
-            self._held[seq] = frame
-            if len(self._held) <= MAX_HELD:
+            if seq not in self._held:
+                self._held[seq] = frame
+                self._held_chars += len(frame.text) if isinstance(frame, Chunk) else 0
+            if len(self._held) <= MAX_HELD and self._held_chars <= MAX_HELD_CHARS:
                 return []
-            missing = self.last_seq + 1
-            self.last_seq = min(self._held) - 1
-            events: list[ProtocolEvent] = [
-                Strange(f"frames {missing}–{self.last_seq}", "never came; skipped")
-            ]
-        else:
-            self.last_seq = seq
-            events = self._open(frame)
-        while self.last_seq + 1 in self._held:
+            return self.skip_gap()
+        self.last_seq = seq
+        return [*self._open(frame), *self._flush()]
+
+    def _flush(self) -> list[ProtocolEvent]:
+        """Take the held frames that now follow on."""
+        events: list[ProtocolEvent] = []
+        while self.last_seq is not None and self.last_seq + 1 in self._held:
             self.last_seq += 1
-            events += self._open(self._held.pop(self.last_seq))
+            frame = self._held.pop(self.last_seq)
+            self._held_chars -= len(frame.text) if isinstance(frame, Chunk) else 0
+            events += self._open(frame)
+        if not self._held:
+            self._held_chars = 0
         return events
+
+    def _stranger(self, frame: Numbered) -> bool:
+        """A reply frame naming a message this client never sent (nor carried)."""
+        reply_to = frame.reply_to
+        return (
+            reply_to is not None
+            and reply_to not in self._awaiting
+            and self.is_ours is not None
+            and not self.is_ours(reply_to)
+        )
 
     def _awaited(self, reply_to: str | None) -> Awaited | None:
         """The reply a frame belongs to: the one it names, else the oldest (reference)."""
@@ -466,9 +529,13 @@ class ClientProtocol:
         return awaited
 
     def _open(self, frame: Incoming) -> list[ProtocolEvent]:
+        if isinstance(frame, Numbered) and self._stranger(frame):
+            return [Strange(_about(frame), f"a reply to a message never sent ({frame.reply_to})")]
         match frame:
             case Ack(msg_id, state, duplicate):
                 awaited = self._awaiting.get(msg_id)
+                if awaited is None and self.is_ours is not None and not self.is_ours(msg_id):
+                    return [Strange(_about(frame), f"an ack for a message never sent ({msg_id})")]
                 if awaited is not None:
                     awaited.acknowledged = True
                     if state in ENDED:  # a repeat of a message whose reply has ended
@@ -476,25 +543,40 @@ class ClientProtocol:
                 return [Acknowledged(msg_id, state, duplicate)]
             case Chunk(text):
                 awaited = self._awaited(frame.reply_to)
-                if awaited is None:
-                    return [ReplyChunk(None, clean_text(text))]
+                if awaited is None:  # nothing asked: kept until it ends, then judged
+                    self._orphan = self._orphan or Awaited("")
+                    self._orphan.add(text, self.max_reply)
+                    return []
                 if awaited.discard:
                     return []
-                return [ReplyChunk(awaited.msg_id, awaited.add(text))]
+                over = awaited.dropped
+                shown = awaited.add(text, self.max_reply)
+                events: list[ProtocolEvent] = [ReplyChunk(awaited.msg_id, shown)]
+                if awaited.dropped and not over:
+                    events.append(_cut_notice(self.max_reply))
+                return events
             case Complete(count, usage):
+                if frame.reply_to is None and not self._awaiting:
+                    return self._orphan_done(count, usage)
                 ended = self._finish(frame.reply_to)
                 if ended is not None and ended.discard:
                     return []
+                text = ended.text if ended else ""
+                self._last_reply = text
                 return [
                     ReplyDone(
                         ended.msg_id if ended else None,
-                        ended.text if ended else "",
+                        text,
                         len(ended.chunks) if ended else 0,
                         count,
                         usage,
                     )
                 ]
             case ServerError(content, detail):
+                if frame.reply_to is None and not self._awaiting:
+                    self._orphan = None
+                    message = f"{content} ({detail})" if detail else content
+                    return [ServerSaid(f"an error with no message awaiting a reply: {message}")]
                 ended = self._finish(frame.reply_to)
                 return [
                     ReplyFailed(
@@ -515,6 +597,7 @@ class ClientProtocol:
                 if self.last_seq is not None and seq < self.last_seq:
                     self.last_seq = seq  # the server's numbering began again (a new database)
                     self._held.clear()
+                    self._held_chars = 0
                 # replies this client awaits that the server no longer has: they were lost
                 lost = [
                     a for a in self._awaiting.values() if a.acknowledged and a.msg_id not in running
@@ -536,12 +619,39 @@ class ClientProtocol:
                 return [Strange(raw, why)]
         return []  # pragma: no cover - every Incoming is matched above
 
+    def _orphan_done(self, count: int | None, usage: dict[str, int] | None) -> list[ProtocolEvent]:
+        """A reply ended that no message asked for (unnumbered, nothing awaited): a server
+        repeating its last answer is recognised; any other text is a reply to nothing, given
+        as such; an empty one is only reported."""
+        orphan, self._orphan = self._orphan, None
+        text = orphan.text if orphan else ""
+        if not text:
+            return [Strange("complete", "a reply ended that no message awaited")]
+        if text == self._last_reply:
+            return [Strange(excerpt(text), "the server sent its last reply again; shown once")]
+        self._last_reply = text
+        assert orphan is not None
+        return [ReplyDone(None, text, len(orphan.chunks), count, usage)]
+
     def _finish(self, reply_to: str | None) -> Awaited | None:
         if reply_to is not None:
             return self._awaiting.pop(reply_to, None) or Awaited(reply_to, acknowledged=True)
         if not self._awaiting:
             return None
         return self._awaiting.pop(next(iter(self._awaiting)))
+
+
+def _about(frame: Numbered) -> str:
+    """A frame, named for a notice."""
+    kind = type(frame).__name__.lower()
+    return f"{kind} frame" + (f" #{frame.seq}" if frame.seq is not None else "")
+
+
+def _cut_notice(limit: int) -> Strange:
+    return Strange(
+        f"a reply over {limit:,} characters",
+        "cut there: the text before it is kept, the rest is not (--max-reply)",
+    )
 
 
 ENDED = ("complete", "error", "interrupted", "stopped")

@@ -67,7 +67,7 @@ class AttachFile(ModalScreen[Path | None]):
                 id="path",
                 compact=True,
             )
-            yield Label("", id="problem", classes="dialog-hint")
+            yield Label("", id="problem", classes="dialog-hint", markup=False)
             yield _VisibleTree(self.base, id="tree")
             yield Label(
                 f"In {self.base} · Tab to the tree · Enter attaches · Esc cancels",

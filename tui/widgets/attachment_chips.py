@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.attachment_tray import TrayItem
+from tui.client.inert import inert_name
 
 REMOVE = " ✕"
 
@@ -32,7 +33,7 @@ class Chip(Static):
 
     def show(self, item: TrayItem) -> None:
         icon = "✗" if item.error else ("⇡" if item.uploading else "📎")
-        self.update(f"{icon} {item.label}{REMOVE}")
+        self.update(f"{icon} {inert_name(item.label)}{REMOVE}")
         self.set_class(item.error is not None, "-failed")
         self.set_class(item.uploading, "-uploading")
         self.tooltip = (

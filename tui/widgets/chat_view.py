@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from tui.attachment_tray import AttachmentTray, mentioned
 from tui.client.frames import DISPLAY_NAMES
+from tui.client.inert import inert_line
 from tui.client.state import Phase
 from tui.find import Find
 from tui.updates import Outstanding
@@ -113,7 +114,7 @@ class ChatView(Vertical):
         bar = FindBar(id="find")
         bar.display = False
         yield bar
-        yield Static("", id="status")
+        yield Static("", id="status", markup=False)
         chips = AttachmentChips(id="chips")
         chips.display = False
         yield chips
@@ -428,5 +429,5 @@ class ChatView(Vertical):
         if text != self._status_text:
             self._status_text = text
             status = statuses.first(Static)
-            status.update(text)
+            status.update(inert_line(text))  # it quotes what the server said
             status.set_class(tab.state.phase.value in ("unreachable", "auth_failed"), "-problem")

@@ -37,6 +37,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.client.inert import inert, inert_name
 from tui.markdown_split import safe_cut
 from tui.store import StoredMessage, text_pattern
 
@@ -198,9 +199,11 @@ class Entry:
         frame = _Frame(self.role, width, look)
         message = self.message
         if message is not None and message.role in ("user", "error"):
-            text = Text(message.text if message.role == "user" else f"Error: {message.text}")
+            shown = inert(message.text)  # from the server too: shown, never obeyed
+            text = Text(shown if message.role == "user" else f"Error: {shown}")
             for attached in message.attachments:  # where the backend keeps it, as a link
-                text.append(f"\n📎 {attached.label}", look.palette.note + Style(link=attached.url))
+                link = Style(link=attached.url) if _linkable(attached.url) else Style()
+                text.append(f"\n📎 {inert_name(attached.label)}", look.palette.note + link)
             body = frame.box(_render(text, frame.inner, look))
         else:
             frozen = self._frozen_lines(frame)
@@ -318,8 +321,18 @@ class _Markdown(RichMarkdown):
 
 
 def _md(text: str) -> RichMarkdown:
-    # hyperlinks off: a link shows its target, "text (url)", in every terminal
-    return _Markdown(text, code_theme="monokai", hyperlinks=False)
+    # hyperlinks off: a link shows its target, "text (url)", in every terminal; the text is
+    # made inert first (docs/safety.md): a reply quotes whatever the agent read
+    return _Markdown(inert(text), code_theme="monokai", hyperlinks=False)
+
+
+_LINKABLE = re.compile(r"[\x21-\x7e]+")
+
+
+def _linkable(url: str) -> bool:
+    """A target that can go in a terminal hyperlink (OSC 8) as it is: printable ASCII with no
+    space. Anything else (an ESC, an ST that would end the link early) is shown unlinked."""
+    return bool(_LINKABLE.fullmatch(url))
 
 
 _EDGE = re.compile(r"^\s*[╭╰]")

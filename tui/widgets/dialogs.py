@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 
+from tui.client.inert import inert_name
+
 
 class ConfirmClose(ModalScreen[bool]):
     BINDINGS = [
@@ -21,7 +23,9 @@ class ConfirmClose(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Close “{self.tab_title}”?", classes="dialog-title")
+            yield Label(
+                f"Close “{inert_name(self.tab_title)}”?", classes="dialog-title", markup=False
+            )
             yield Label("Its session is closed on the backend; its history stays on disk.")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close tab (y)", variant="error", id="yes")
@@ -72,7 +76,10 @@ class PickTab(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Go to tab", classes="dialog-title")
-            yield OptionList(*(f"{n}  {title}" for n, title in enumerate(self.titles, 1)))
+            yield OptionList(
+                *(f"{n}  {inert_name(title)}" for n, title in enumerate(self.titles, 1)),
+                markup=False,
+            )
             yield Label("1–5, or arrows and Enter; Escape to stay", classes="dialog-hint")
 
     def on_mount(self) -> None:

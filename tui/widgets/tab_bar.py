@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
+from tui.client.inert import inert_name
 from tui.workspace import ChatTab
 
 
@@ -22,7 +23,8 @@ def tab_label(number: int, tab: ChatTab) -> str:
     """`2 ● Reviews · Codex ⋯`: its number (ctrl+g, then it), the connection, the title (with
     the provider when a rename hid it), and a reply being written (⋯) or unread (•)."""
     provider = DISPLAY_NAMES[tab.provider]
-    title = tab.title if provider in tab.title else f"{tab.title} · {provider}"
+    shown = inert_name(tab.title)  # a title may carry another device's id
+    title = shown if provider in shown else f"{shown} · {provider}"
     activity = " ⋯" if tab.replying else (" •" if tab.unread else "")
     return f"{number} {tab.state.icon} {title}{activity}"
 

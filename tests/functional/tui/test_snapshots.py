@@ -129,7 +129,7 @@ class TabBarHost(App[None]):
 
         tabs = [
             tab("Claude", "claude", Phase.CONNECTED),
-            tab("Reviews", "codex", Phase.CONNECTED, live="writing"),
+            tab("Reviews", "codex", Phase.CONNECTED, live_parts=["writing"]),
             tab("Codex", "codex", Phase.CONNECTED, unread=True),
             tab("Notes", "claude", Phase.RECONNECTING),
             tab("Claude", "claude", Phase.AUTH_FAILED),

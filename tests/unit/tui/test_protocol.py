@@ -134,9 +134,16 @@ def test_a_withdrawn_message_awaits_no_reply() -> None:
 
 
 def test_frames_outside_a_reply_are_reported_not_lost() -> None:
+    """A reply nobody asked for is given whole when it ends (not streamed as if it answered
+    something); the same text again is recognised as a repeat; an empty one is reported."""
     protocol = opened()
-    assert protocol.receive(chunk("stray")) == [ReplyChunk(None, "stray")]
-    assert protocol.receive(complete()) == [ReplyDone(None, "", 0, 2, None)]
+    assert protocol.receive(chunk("stray")) == []
+    assert protocol.receive(complete()) == [ReplyDone(None, "stray", 1, 2, None)]
+    protocol.receive(chunk("stray"))
+    (again,) = protocol.receive(complete())
+    assert isinstance(again, Strange) and "again" in again.why
+    (empty,) = protocol.receive(complete())
+    assert isinstance(empty, Strange) and "no message awaited" in empty.why
     assert protocol.receive("error:rate_limited") == [ServerSaid("rate_limited")]
     (strange,) = protocol.receive('{"type": "telemetry"}')
     assert isinstance(strange, Strange) and "telemetry" in strange.why
