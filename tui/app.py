@@ -83,6 +83,8 @@ class ChatSetup:
     open_session: str | None = None
     """A session to show in a tab at start (`builderos chat --session`), with the backend's
     history of it when the backend keeps one."""
+    max_reply: int | None = None
+    """The longest reply kept, in characters (None: tui.client.protocol.MAX_REPLY_CHARS)."""
     freeze_startup_objects: bool = False
     """Move what startup allocated out of the garbage collector's sight (gc.freeze). Python's
     full collections scan every live object, and the app's own widgets and styles made pauses of
@@ -233,6 +235,7 @@ class ChatApp(App[None]):
             device_id=setup.device_id,
             backend=DEMO_BACKEND if setup.url is None else None,
             backoff=setup.backoff,
+            connection_options={"max_reply": setup.max_reply} if setup.max_reply else None,
         )
         self.workspace = workspace
         self._unobserve = workspace.observe(self._workspace_changed)

@@ -10,8 +10,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from tui import instance_lock
+from tui.client.protocol import MAX_REPLY_CHARS
 from tui.config import ENV_TOKEN, ConfigError, default_config_path, resolve, write_config_file
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.private_files import private_file
@@ -68,6 +70,14 @@ def chat(
         str | None,
         Opt(help="Open this session in a tab (see `builderos sessions`), with its history."),
     ] = None,
+    max_reply: Annotated[
+        int,
+        Opt(
+            min=1,
+            help="The longest reply kept, in MiB of text; what comes past it is dropped, and "
+            "the tab says so.",
+        ),
+    ] = MAX_REPLY_CHARS // 2**20,
     save: Annotated[
         bool,
         Opt(
@@ -100,10 +110,11 @@ def chat(
             token=settings.token,
             start_backend=bundled_mock(settings.data_dir),
             open_session=session,
+            max_reply=max_reply * 2**20,
             freeze_startup_objects=True,
         )
     except (ConfigError, StoreError, OSError, instance_lock.AlreadyRunning) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(Text.assemble(("error:", "red"), " ", str(exc)))
         raise typer.Exit(1) from None
     logging.basicConfig(
         filename=private_file(settings.data_dir / "chat.log"),

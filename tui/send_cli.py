@@ -11,10 +11,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from tui.cli import bundled_mock, open_store
 from tui.client.frames import PROVIDERS, Provider
 from tui.client.ids import new_id, session_id
+from tui.client.inert import for_stream, inert
 from tui.config import ConfigError, default_config_path, resolve
 from tui.local_backend import BackendDidNotStart
 from tui.one_shot import SendFailed, SendResult, send_once
@@ -83,8 +85,8 @@ def send(
         sys.stderr.write(f"session: {sid} (continue with --session {sid})\n")
 
     def stream(chunk: str) -> None:
-        if not as_json:
-            sys.stdout.write(chunk)
+        if not as_json:  # a terminal gets it inert, a pipe as the agent said it
+            sys.stdout.write(for_stream(chunk, sys.stdout))
             sys.stdout.flush()
 
     async def run() -> SendResult:
@@ -129,7 +131,7 @@ def send(
             )
         elif failed.partial:
             sys.stdout.write("\n")
-        console.print(f"[red]error:[/] {failed}", soft_wrap=True)
+        _error(str(failed))
         raise typer.Exit(failed.code) from None
     if as_json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
@@ -148,6 +150,11 @@ def _provider(given: str, session: str | None) -> Provider:
     raise _fail(f"--provider is claude or codex, not {given!r}")
 
 
+def _error(message: str) -> None:
+    """One line on stderr; it may quote the server, so it is plain text, made inert."""
+    console.print(Text.assemble(("error:", "red"), " ", inert(message)), soft_wrap=True)
+
+
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    _error(message)
     return typer.Exit(1)
