@@ -19,12 +19,25 @@ from harness.outcome import Failed
 from harness.timing import scaled
 
 START_LIMIT = scaled(20.0)
+POLL_LIMIT = scaled(2.0)
+"""Seconds one health poll may take, whole (httpx's own timeout restarts on every byte)."""
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def healthy(http: httpx.AsyncClient, url: str) -> bool:
+    """`/api/health` answers 200 within `POLL_LIMIT` (its status only: the body is not read)."""
+    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+        async with (
+            asyncio.timeout(POLL_LIMIT),
+            http.stream("GET", url + "/api/health") as answer,
+        ):
+            return answer.status_code == 200
+    return False
 
 
 class MockProcess:
@@ -62,15 +75,14 @@ class MockProcess:
             stderr=asyncio.subprocess.PIPE,
         )
         self.starts += 1
-        async with httpx.AsyncClient(timeout=2) as http:
+        async with httpx.AsyncClient(timeout=POLL_LIMIT) as http:
             try:
                 async with asyncio.timeout(START_LIMIT):
                     while True:
                         if self.process.returncode is not None:
                             raise Failed(f"the mock exited: {await self._stderr()}")
-                        with contextlib.suppress(httpx.HTTPError):
-                            if (await http.get(self.url + "/api/health")).status_code == 200:
-                                return
+                        if await healthy(http, self.url):
+                            return
                         await asyncio.sleep(0.05)  # polling a starting server: nothing to await
             except TimeoutError:
                 raise Failed(f"the mock did not start within {START_LIMIT:.0f} s") from None

@@ -21,7 +21,7 @@ import httpx
 
 from harness.driver import RESTART_WAIT, AppRun, blocks, data_dir
 from harness.mock_process import MockProcess
-from harness.outcome import Skipped, check
+from harness.outcome import Failed, Skipped, check
 from harness.scenario import ScenarioList
 from harness.target import BundledMock, Target
 from harness.timing import scaled
@@ -395,7 +395,20 @@ async def soak(target: Target) -> str:
             await mock.close()
 
 
+FAULTS_LIMIT = scaled(5.0)
+"""Seconds asking the mock for its fault count may take, the whole answer included."""
+
+
 async def faults_fired(mock: MockProcess) -> int:
-    async with httpx.AsyncClient(timeout=5) as http:
-        answer = await http.get(mock.url + "/api/admin/faults", headers={"X-API-Key": mock.token})
-    return sum(answer.json().get("fired", {}).values())
+    url = mock.url + "/api/admin/faults"
+    try:
+        async with asyncio.timeout(FAULTS_LIMIT), httpx.AsyncClient(timeout=FAULTS_LIMIT) as http:
+            answer = await http.get(url, headers={"X-API-Key": mock.token})
+    except TimeoutError:
+        raise Failed(f"GET {url}: no complete answer within {FAULTS_LIMIT:g} s") from None
+    except httpx.HTTPError as exc:
+        raise Failed(f"GET {url}: no answer ({exc.__class__.__name__})") from None
+    try:
+        return sum(answer.json().get("fired", {}).values())
+    except (ValueError, AttributeError, TypeError):
+        raise Failed(f"GET {url} answered {answer.status_code} {answer.text[:200]}") from None

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from harness.outcome import Failed, Skipped
+from harness.timing import scaled
 from mock_backend.config import MockConfig
 from mock_backend.server import MockBackend, StartError
 from tui.client.frames import normalise_base_url
@@ -27,6 +30,11 @@ WhileDown = Callable[[], Awaitable[None]]
 
 RESTART_LIMIT = 60.0
 """Seconds a restart (the command, then the health check) may take."""
+REQUEST_LIMIT = scaled(30.0)
+"""Seconds one HTTP call may take, its whole answer included (httpx's own timeout restarts on
+every byte: a body trickling a byte a second would hold a check forever)."""
+ANSWER_MAX_BYTES = 64 * 1024 * 1024
+"""An answer is read up to this; a backend that sends more fails the check that asked."""
 
 
 class Target:
@@ -60,9 +68,14 @@ class Target:
     async def wait_healthy(self, limit: float = RESTART_LIMIT) -> None:
         deadline = time.monotonic() + limit
         while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await self.http.get(self.url + "/api/health")).status_code == 200:
-                    return
+            left = max(0.1, min(REQUEST_LIMIT, deadline - time.monotonic()))
+            with contextlib.suppress(httpx.HTTPError, TimeoutError):
+                async with (
+                    asyncio.timeout(left),
+                    self.http.stream("GET", self.url + "/api/health") as answer,
+                ):
+                    if answer.status_code == 200:  # the status is enough: the body is not read
+                        return
             if time.monotonic() > deadline:
                 raise Failed(
                     f"the backend at {self.url} did not answer /api/health after {limit:.0f} s"
@@ -72,16 +85,33 @@ class Target:
     # what the backend says --------------------------------------------------------------------
 
     async def json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        """Status and JSON body (None when the body is not JSON)."""
+        """Status and JSON body (None when the body is not JSON), within `REQUEST_LIMIT`
+        seconds and `ANSWER_MAX_BYTES`; a backend that exceeds either fails the check."""
+        url = self.url + path
         try:
-            response = await self.http.request(method, self.url + path, **kwargs)
-        except httpx.HTTPError as exc:
+            async with (
+                asyncio.timeout(REQUEST_LIMIT),
+                self.http.stream(method, url, **kwargs) as response,
+            ):
+                raw = bytearray()
+                async for chunk in response.aiter_bytes():
+                    raw += chunk
+                    if len(raw) > ANSWER_MAX_BYTES:
+                        raise Failed(
+                            f"{method} {url}: the answer is over {ANSWER_MAX_BYTES:,} bytes"
+                        )
+                status = response.status_code
+        except TimeoutError:
+            raise Failed(f"{method} {url}: no complete answer within {REQUEST_LIMIT:g} s") from None
+        except Failed:
+            raise
+        except Exception as exc:  # httpx raises more than HTTPError for odd input
             raise Failed(f"{method} {path}: no answer ({exc.__class__.__name__}: {exc})") from None
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
             body = None
-        return response.status_code, body
+        return status, body
 
     async def features(self) -> dict[str, Any]:
         """What `/api/status` says the backend offers (empty if it says nothing)."""
@@ -102,7 +132,7 @@ class Target:
     ) -> tuple[int, Any]:
         headers = {"Authorization": self.token if token is None else token}
         return await self.json(
-            "DELETE", f"/api/{provider}/session/{session_id}/close", headers=headers
+            "DELETE", f"/api/{provider}/session/{quote(session_id, safe='')}/close", headers=headers
         )
 
 

@@ -31,8 +31,14 @@ from textual.widgets import ContentSwitcher, Header
 from tui import alerts
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
-from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
-from tui.client.inert import inert, inert_line
+from tui.client.history import (
+    HistoryError,
+    RemoteSession,
+    SessionListing,
+    fetch_history,
+    list_sessions,
+)
+from tui.client.inert import inert, inert_line, inert_name
 from tui.clipboard import copy_text
 from tui.export import from_backend, local_conversation, write
 from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
@@ -504,14 +510,17 @@ class ChatApp(App[None]):
         if self.workspace is None:
             return
         history = from_backend(remote) if remote else None
+        shown = inert_name(session_id)
         try:
             tab = self.workspace.open_session(session_id, history)
         except TabLimitReached as exc:
-            self.notify(f"Session {session_id} not opened: {exc}", severity="warning")
+            self.notify(f"Session {shown} not opened: {exc}", severity="warning")
             return
         source = "from the backend" if remote else "from this machine's history"
         count = len(tab.messages) + tab.earlier
-        self.notify(f"Opened session {session_id}: {count} messages {source}.", timeout=5)
+        self.notify(f"Opened session {shown}: {count} messages {source}.", timeout=5)
+        if remote is not None and remote.cut:
+            self.notify(f"Session history incomplete: {remote.cut}", severity="warning")
 
     # sessions, search, export --------------------------------------------------------------
 
@@ -550,16 +559,18 @@ class ChatApp(App[None]):
         self, browser: SessionBrowser, rows: Callable[[list[RemoteSession]], list[SessionRow]]
     ) -> None:
         assert self.workspace is not None
+        listing = SessionListing()
         try:
-            remote = await list_sessions(self.workspace.base_url)
+            listing = await list_sessions(self.workspace.base_url)
         except HistoryError as exc:
             note = f"Only this machine's sessions: {exc}"
-            remote = []
         else:
-            others = sum(1 for r in rows(remote) if r.other_device)
-            note = f"{len(remote)} on the backend, {others} from other devices"
+            others = sum(1 for r in rows(listing) if r.other_device)
+            note = f"{len(listing):,} on the backend, {others} from other devices"
+            if listing.note:
+                note += f"; {listing.note}"
         if browser.is_attached:
-            browser.update(rows(remote), note)
+            browser.update(rows(listing), note)
 
     def action_search_all(self) -> None:
         if self.workspace is None or self._in_dialog():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.client import attachments as files
+from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
 from tui.private_files import private_file
 from tui.store import ChatStore, StoredMessage
@@ -40,18 +41,30 @@ def agent_name(provider: str) -> str:
 
 def from_backend(messages: list[RemoteMessage]) -> list[StoredMessage]:
     """The backend's history of a session as this machine stores messages (ids as the app
-    gives them, where the backend kept the client's)."""
-    return [
-        StoredMessage(
-            m.msg_id,
-            m.role,
-            m.content,
-            m.status,
-            m.timestamp,
-            attachments=files.from_list(m.metadata.get("attachments")),
-        )
-        for m in messages
-    ]
+    gives them, where the backend kept the client's). The metadata is the server's and is
+    trusted for nothing: a role or status this client does not know becomes the plain one,
+    text that UTF-8 cannot hold is cleaned, and nothing in it can raise."""
+    return [_stored(m) for m in messages]
+
+
+REMOTE_STATUSES = frozenset({"complete", "error", "interrupted", "stopped"})
+"""The statuses an assistant turn can have in the backend's history (docs/protocol.md)."""
+
+
+def _stored(message: RemoteMessage) -> StoredMessage:
+    if message.role == "user":
+        role, status = "user", "acknowledged"
+    else:
+        role = "assistant"
+        status = message.status if message.status in REMOTE_STATUSES else "complete"
+    return StoredMessage(
+        clean_text(message.msg_id),
+        role,
+        clean_text(message.content),
+        status,
+        clean_text(message.timestamp),
+        attachments=files.from_list(message.metadata.get("attachments")),
+    )
 
 
 def local_conversation(store: ChatStore, session_id: str) -> Conversation | None:

@@ -1,26 +1,35 @@
 """`builderos sessions`, `search` and `export`: the history from the command line, for people
-and (with `--json`) for scripts. Errors are one line and a non-zero exit."""
+and (with `--json`) for scripts. Errors are one line and a non-zero exit, whatever the server
+sent. What the server wrote (titles, ids, messages) reaches a terminal inert
+(`tui.client.inert`) and a pipe or a file byte for byte."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, ParamSpec, TextIO
 
+import click
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
+from tui.client.inert import for_stream, inert_line, inert_name
 from tui.config import ConfigError, data_dir_of, default_config_path, resolve
 from tui.export import Conversation, from_backend, local_conversation, render, write
 from tui.session_list import merge
 from tui.store import ChatStore, StoreError
 
 Opt = typer.Option
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Messages for the person, on stderr: never markup (they quote ids and the server's words)."""
+P = ParamSpec("P")
 DataDir = Annotated[
     Path | None, Opt(help="Where tabs and history live. Default: the user data dir.")
 ]
@@ -28,8 +37,41 @@ ConfigPath = Annotated[Path | None, Opt(help=f"Config file. Default: {default_co
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/] {message}")
+    """One line on stderr, whatever `message` holds; raise what it returns."""
+    console.print(Text.assemble(("error:", "red"), " ", inert_line(message)))
     return typer.Exit(1)
+
+
+def _say(message: str) -> None:
+    """A line for the person on stderr (not the output a script reads)."""
+    console.print(Text(inert_line(message)))
+
+
+def _one_line(command: Callable[P, None]) -> Callable[P, None]:
+    """The command's unforeseen failures (odd data, a closed pipe) as one `error:` line and
+    exit 1, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            raise _fail(f"{exc.__class__.__name__}: {exc}") from None
+
+    return run
+
+
+def _on_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream is no terminal
+        return False
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _open(data_dir: Path | None, config: Path | None) -> ChatStore:
@@ -46,6 +88,7 @@ def _open(data_dir: Path | None, config: Path | None) -> ChatStore:
         raise _fail(str(exc)) from None
 
 
+@_one_line
 def search(
     text: Annotated[str, typer.Argument(help="Words to find (all of them; the last as a prefix).")],
     limit: Annotated[int, Opt(help="At most this many results.", min=1)] = 20,
@@ -65,17 +108,21 @@ def search(
         typer.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
         return
     if not hits:
-        console.print(f"No message contains “{text}”.")
+        _say(f"No message contains “{text}”.")
         raise typer.Exit(1)
+    tty = _on_terminal(sys.stdout)
+    line, name = (inert_line, inert_name) if tty else (_same, _same)
     out = Console(highlight=False, soft_wrap=True)
     for hit in hits:
         where = f"{hit.title} (tab {'open' if hit.open else 'closed'})" if hit.tab_id else "no tab"
-        out.print(
-            f"[bold]{hit.timestamp[:16].replace('T', ' ')}[/] {hit.role:<9} {where} · "
-            f"session {hit.session_id}",
-            markup=True,
-        )
-        out.print(f"    {' '.join(hit.snippet.split())}", markup=False)
+        stamp = line(hit.timestamp[:16].replace("T", " "))
+        rest = f" {hit.role:<9} {line(where)} · session {name(hit.session_id)}"
+        snippet = f"    {line(' '.join(hit.snippet.split()))}"
+        if tty:
+            out.print(Text.assemble((stamp, "bold"), rest))
+            out.print(Text(snippet))
+        else:
+            sys.stdout.write(f"{stamp}{rest}\n{snippet}\n")
 
 
 Url = Annotated[
@@ -94,6 +141,7 @@ def _backend(
     return settings.url, settings.token, settings.data_dir
 
 
+@_one_line
 def sessions(
     as_json: Annotated[bool, Opt("--json", help="One JSON array, for scripts.")] = False,
     url: Url = None,
@@ -101,7 +149,8 @@ def sessions(
     data_dir: DataDir = None,
     config: ConfigPath = None,
 ) -> None:
-    """The backend's sessions and this machine's, and where each is open."""
+    """The backend's sessions and this machine's, and where each is open. The backend's are
+    capped at its most recent 2,000; how many more there are is said on stderr."""
     base, _, folder = _backend(url, token, data_dir, config)
     store = _open(folder, None)
     try:
@@ -110,32 +159,39 @@ def sessions(
     finally:
         store.close()
     remote: list[RemoteSession] = []
-    problem = None
+    problem = more = None
     if base is not None:
         try:
-            remote = asyncio.run(list_sessions(base))
+            listing = asyncio.run(list_sessions(base))
         except HistoryError as exc:
             problem = str(exc)
+        else:
+            remote = listing
+            if listing.note:
+                more = f"the backend's {len(listing):,} most recent sessions; {listing.note}"
     rows = merge(remote, local, me)
     if as_json:
         typer.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
     else:
-        out = Console(highlight=False, soft_wrap=True)
+        tty = _on_terminal(sys.stdout)
+        line, name = (inert_line, inert_name) if tty else (_same, _same)
         for row in rows:
             stamp = row.last_activity[:16].replace("T", " ")
             title = f" “{row.title}”" if row.title else ""
             backend = "" if row.on_backend or base is None else " (not on the backend)"
-            out.print(
-                f"{stamp}  {row.provider or '?':6} {row.messages:>5} msgs  "
-                f"{row.where}{title}{backend}  {row.session_id}",
-                markup=False,
+            sys.stdout.write(
+                f"{line(stamp)}  {line(row.provider) or '?':6} {row.messages:>5} msgs  "
+                f"{name(row.where)}{line(title)}{backend}  {name(row.session_id)}\n"
             )
         if not rows:
-            console.print("No sessions yet.")
+            _say("No sessions yet.")
+    if more:
+        _say(f"Shown: {more}.")
     if problem:
         raise _fail(f"{problem}; shown: this machine's sessions only")
 
 
+@_one_line
 def export(
     session: Annotated[str, Opt(help="The session id (see `builderos sessions`).")],
     format: Annotated[
@@ -150,9 +206,12 @@ def export(
     config: ConfigPath = None,
 ) -> None:
     """Export one conversation as Markdown or JSON: from the backend when it keeps the
-    session's history (delivery extension), else from this machine's history."""
+    session's history (delivery extension), else from this machine's history. A history
+    the client had to cut (too long, or paging that went in a loop) is exported as far as it
+    goes, with a warning on stderr."""
     base, key, folder = _backend(url, token, data_dir, config)
     conversation = None
+    cut = ""
     if base is not None and key is not None:
         try:
             remote = asyncio.run(fetch_history(base, key, session))
@@ -161,6 +220,7 @@ def export(
         if remote:
             provider = "codex" if "-codex-" in session else "claude"
             conversation = Conversation(session, from_backend(remote), "", provider, source=base)
+            cut = remote.cut
     if conversation is None:
         store = _open(folder, None)
         try:
@@ -173,12 +233,12 @@ def export(
             where = " or on the backend" if base else ""
             raise _fail(f"no session {session} in this history{where}")
     if output is None:
-        sys.stdout.write(render(conversation, format))
-        return
-    try:
-        write(conversation, format, output)
-    except OSError as exc:
-        raise _fail(f"cannot write {output}: {exc}") from None
-    console.print(
-        f"Wrote {len(conversation.messages)} messages from {conversation.source} to {output}."
-    )
+        sys.stdout.write(for_stream(render(conversation, format), sys.stdout))
+    else:
+        try:
+            write(conversation, format, output)
+        except (OSError, ValueError) as exc:  # ValueError: text the file's encoding refuses
+            raise _fail(f"cannot write {output}: {exc}") from None
+        _say(f"Wrote {len(conversation.messages)} messages from {conversation.source} to {output}.")
+    if cut:
+        _say(f"warning: incomplete export: {cut}")

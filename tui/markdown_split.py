@@ -24,3 +24,57 @@ def safe_cut(text: str, upto: int) -> int:
         if not in_fence and not line.strip() and line.endswith("\n"):
             best = offset
     return best
+
+
+FORCE_AFTER = 3_200
+"""Characters a block may grow to before it is cut anyway (a reply that is one endless line or
+one endless code block would otherwise be rendered again whole on every frame: a 1 MiB line
+once stalled the screen for 6 s)."""
+
+
+def next_cut(
+    text: str, opener: str, limit: int, keep: int, force_after: int = FORCE_AFTER
+) -> tuple[int, str] | None:
+    """Where to freeze the head of `text`, and the code fence still open there.
+
+    `opener`: the fence line `text` starts inside ("" outside any). Prefers a safe cut (a
+    blank line outside a fence) at or before `limit`, then one that leaves `keep` characters;
+    past `force_after` characters with neither, it cuts at the last line end before `limit`
+    (or at `limit` in an endless line) and returns the fence open there, for the rest to be
+    rendered inside it. None: keep growing.
+    """
+    fence = opener
+    best = line_end = offset = 0
+    fence_at_end = opener
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(_FENCES):
+            fence = "" if fence else line.strip()
+        offset += len(line)
+        safe = not fence and not line.strip() and line.endswith("\n")
+        if offset <= limit:
+            if safe:
+                best = offset
+            if line.endswith("\n"):
+                line_end, fence_at_end = offset, fence
+            continue
+        if best:
+            break
+        if safe and offset <= len(text) - keep:
+            return offset, ""  # the first block end past the limit
+        if offset > force_after:
+            break
+    if best:
+        return best, ""
+    if len(text) <= force_after:
+        return None
+    if line_end:
+        return line_end, fence_at_end
+    return limit, _fence_state(text[:limit], opener)
+
+
+def _fence_state(text: str, opener: str) -> str:
+    fence = opener
+    for line in text.splitlines():
+        if line.lstrip().startswith(_FENCES):
+            fence = "" if fence else line.strip()
+    return fence

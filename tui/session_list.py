@@ -4,9 +4,12 @@ prints it and the app's session browser draws it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from tui.client.history import RemoteSession
+from tui.client.inert import inert_line, inert_name
 from tui.store import LocalSession
 
 
@@ -30,13 +33,37 @@ class SessionRow:
     def other_device(self) -> bool:
         return self.where.startswith("device ")
 
+    @cached_property
+    def shown(self) -> str:
+        """What the filter looks in: the row as the browser shows it, in one case; made once
+        per row, so a keystroke costs a substring test per row and no more."""
+        return (
+            f"{self.provider} {inert_line(self.title)} {inert_name(self.where)} "
+            f"{inert_name(self.session_id)}"
+        ).casefold()
+
     def matches(self, text: str) -> bool:
         """Every word of `text` is in the row as shown (filter as you type)."""
-        shown = f"{self.provider} {self.title} {self.where} {self.session_id}".casefold()
-        return all(word in shown for word in text.casefold().split())
+        return self.has(filter_words(text))
+
+    def has(self, words: Sequence[str]) -> bool:
+        """Every one of `words` (from `filter_words`) is in the row as shown."""
+        shown = self.shown
+        return all(word in shown for word in words)
 
 
-def merge(remote: list[RemoteSession], local: list[LocalSession], me: str) -> list[SessionRow]:
+def filter_words(text: str) -> list[str]:
+    """The words of a filter as typed, split and folded once for every row."""
+    return text.casefold().split()
+
+
+def matching(rows: Iterable[SessionRow], text: str) -> list[SessionRow]:
+    """The rows that hold every word of `text`, in their order."""
+    words = filter_words(text)
+    return [row for row in rows if row.has(words)] if words else list(rows)
+
+
+def merge(remote: Iterable[RemoteSession], local: list[LocalSession], me: str) -> list[SessionRow]:
     """One row per session, the most recent first: the backend's count and device where it
     keeps the session, this machine's title and tab where it has one."""
     here = {s.session_id: s for s in local}

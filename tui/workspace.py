@@ -35,6 +35,10 @@ WINDOW = 100
 SAVE_EVERY = 0.5
 """Seconds between saves of a reply being streamed (a crash loses at most this much, and
 resume brings it back)."""
+SAVE_SCALE = 128 * 1024
+"""Per this many characters of a reply, the wait between its saves grows by SAVE_EVERY: each
+save writes (and indexes for search) the whole reply so far, so a 10 MiB reply saved twice a
+second would spend all its time saving and none drawing."""
 RETRYABLE = ("interrupted", "stopped", "error")
 """How a reply may have ended for ctrl+r to ask again."""
 WHOLE = ("complete", "stopped", "error")
@@ -581,9 +585,9 @@ class Workspace:
 
     def _save_soon(self, tab: ChatTab) -> None:
         if tab.save_due is None:
-            tab.save_due = asyncio.get_running_loop().call_later(
-                SAVE_EVERY, self._save_progress, tab
-            )
+            size = sum(map(len, tab.live_parts or ()))
+            wait = SAVE_EVERY * max(1.0, size / SAVE_SCALE)
+            tab.save_due = asyncio.get_running_loop().call_later(wait, self._save_progress, tab)
 
     def _end(
         self, tab: ChatTab, reply_to: str | None, status: str, whole: str | None = None

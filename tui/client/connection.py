@@ -60,6 +60,9 @@ STABLE_AFTER = 10.0
 """Seconds a socket must stay open before the reconnect delay starts again from its shortest:
 a server that closes every socket just after the handshake is retried ever more slowly (it
 once got 159 connections a minute from one tab)."""
+READ_TURN = 0.01
+"""Seconds the reader may take frames that were already queued before it lets the screen and
+the keys have the event loop (a server sending at full speed never makes it wait)."""
 GAP_WAIT = 5.0
 """Seconds to wait for a missing frame number before going on without it."""
 
@@ -422,12 +425,16 @@ class TabConnection:
 
     async def _read(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
         loop = asyncio.get_running_loop()
+        turn = loop.time() + READ_TURN
         async for raw in ws:
-            self._heard = loop.time()
+            self._heard = now = loop.time()
             for event in protocol.receive(raw):
                 self._report(event)
             self.last_seq = protocol.last_seq
             self._watch_gap(protocol)
+            if now > turn:  # frames already queued are read without a pause: give one
+                await asyncio.sleep(0)
+                turn = loop.time() + READ_TURN
 
     def _watch_gap(self, protocol: ClientProtocol) -> None:
         """A missing frame number is waited for `gap_wait` seconds, then given up (a server

@@ -31,9 +31,18 @@ def ws_url(base_url: str, provider: Provider) -> str:
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/api/{provider}/ws"
 
 
+def path_segment(value: str) -> str:
+    """`value` as one URL path segment: every reserved character percent-encoded, and `.` /
+    `..` too, which a URL library would otherwise resolve as "this" or "the parent" folder
+    (an id `../../x` once made the client GET /x with its token)."""
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
+
+
 def close_url(base_url: str, provider: Provider, session_id: str) -> str:
     base = normalise_base_url(base_url)
-    return f"{base}/api/{provider}/session/{quote(session_id, safe='')}/close"
+    return f"{base}/api/{provider}/session/{path_segment(session_id)}/close"
 
 
 def chat_frame(

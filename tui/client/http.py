@@ -1,12 +1,21 @@
-"""The close call (`DELETE …/session/{id}/close`), with the raw token in `Authorization`."""
+"""The close call (`DELETE …/session/{id}/close`), with the raw token in `Authorization`.
+
+Whatever the backend does, the answer is a `CloseResult`: the call has a total deadline, only
+the status is read (never the body), and any failure of the request itself, odd ids and URLs
+included, is a result with the reason, never an exception.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import httpx
 
 from tui.client.frames import Provider, close_url
+
+DEADLINE = 10.0
+"""Seconds the close call may take, from connecting to the status line."""
 
 
 @dataclass(frozen=True)
@@ -24,19 +33,26 @@ async def close_session(
     session_id: str,
     *,
     client: httpx.AsyncClient | None = None,
-    wait: float = 10.0,
+    wait: float = DEADLINE,
 ) -> CloseResult:
-    url = close_url(base_url, provider, session_id)
-    own = client is None
-    http = client or httpx.AsyncClient(timeout=wait)
     try:
-        response = await http.delete(url, headers={"Authorization": token})
-    except httpx.HTTPError as exc:
-        return CloseResult(False, None, f"could not reach the backend to close the session ({exc})")
-    finally:
-        if own:
-            await http.aclose()
-    match response.status_code:
+        url = close_url(base_url, provider, session_id)
+    except ValueError as exc:
+        return CloseResult(False, None, f"the session was not closed: {exc}")
+    try:
+        async with asyncio.timeout(wait):
+            status = await _status(url, token, client, wait)
+    except TimeoutError:
+        return CloseResult(
+            False, None, f"the backend did not answer the close request ({url}) within {wait:g} s"
+        )
+    except Exception as exc:  # httpx raises more than HTTPError for odd input
+        return CloseResult(
+            False,
+            None,
+            f"could not reach the backend to close the session ({exc.__class__.__name__}: {exc})",
+        )
+    match status:
         case 200:
             return CloseResult(True, 200, "session closed on the backend")
         case 404:
@@ -47,3 +63,14 @@ async def close_session(
             )
         case code:
             return CloseResult(False, code, f"the backend answered {code} to the close request")
+
+
+async def _status(url: str, token: str, client: httpx.AsyncClient | None, wait: float) -> int:
+    """The answer's status; its body is left unread (a close answer needs none)."""
+    http = client or httpx.AsyncClient(timeout=wait)
+    try:
+        async with http.stream("DELETE", url, headers={"Authorization": token}) as response:
+            return response.status_code
+    finally:
+        if client is None:
+            await http.aclose()

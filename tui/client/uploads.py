@@ -8,6 +8,7 @@ a person can act on: too large (checked before a byte is sent), token refused, b
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,18 @@ from typing import Any
 import httpx
 
 from tui.client.attachments import Attachment, human_size, kind_of, mime_of
-from tui.client.frames import normalise_base_url
+from tui.client.frames import clean_text, normalise_base_url
 from tui.client.ids import new_id
 from tui.client.state import TOKEN_FIX
 
 UPLOAD_LIMIT = 50_000_000
 """The contract's limit; a backend with a lower one says so in its 413."""
 CHUNK = 256 * 1024
+STALL = 30.0
+"""Seconds an upload may go without a chunk sent, and then without its whole answer: a 50 MB
+file on a slow link takes as long as it needs, a backend that stops reading fails."""
+ANSWER_MAX_BYTES = 1024 * 1024
+"""The answer is a small JSON object; past this it is not read on."""
 Progress = Callable[[int, int], Any]
 """Called with (bytes sent, bytes in all) as the file goes."""
 
@@ -55,9 +61,11 @@ async def upload(
     *,
     on_progress: Progress | None = None,
     client: httpx.AsyncClient | None = None,
-    wait: float = 30.0,
+    wait: float = STALL,
 ) -> Attachment:
-    """Upload the file; returns the attachment to send with a message."""
+    """Upload the file; returns the attachment to send with a message. The upload may take
+    as long as it keeps moving: it fails after `wait` seconds without a chunk sent, or
+    without the whole answer once the file is sent."""
     size = file_size(path)
     mime = mime_of(path.name)
     kind = kind_of(mime)
@@ -70,6 +78,12 @@ async def upload(
     ).encode("utf-8", "replace")
     tail = f"\r\n--{boundary}--\r\n".encode()
     progress = on_progress or (lambda sent, total: None)
+    loop = asyncio.get_running_loop()
+    stall = asyncio.timeout(wait)
+
+    def moved() -> None:
+        """A chunk went: the upload has `wait` seconds again."""
+        stall.reschedule(loop.time() + wait)
 
     async def body() -> AsyncIterator[bytes]:
         yield head
@@ -82,40 +96,75 @@ async def upload(
                     raise UploadError(f"{path.name} got shorter while it was being uploaded")
                 sent += len(chunk)
                 yield chunk
+                moved()
                 progress(sent, size)
         yield tail
+        moved()  # from here on, the answer must come whole within `wait`
 
-    url = normalise_base_url(base_url) + "/api/files/upload"
+    try:
+        url = normalise_base_url(base_url) + "/api/files/upload"
+    except ValueError as exc:
+        raise UploadError(f"{path.name} not uploaded: {exc}") from None
     headers = {
         "X-API-Key": token,
         "Content-Type": f"multipart/form-data; boundary={boundary}",
         "Content-Length": str(len(head) + size + len(tail)),
     }
-    own = client is None
-    http = client or httpx.AsyncClient(timeout=httpx.Timeout(wait, write=wait))
     try:
-        response = await http.post(url, content=body(), headers=headers)
-    except OSError as exc:
+        async with stall:
+            code, answer = await _post(url, body(), headers, client, wait)
+    except TimeoutError:
+        raise UploadError(
+            f"{path.name} not uploaded: {url} made no progress for {wait:g} s"
+        ) from None
+    except UploadError:
+        raise
+    except OSError as exc:  # httpx wraps the network's; this one is the file's
         raise UploadError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # httpx raises more than HTTPError for odd input (InvalidURL,
+        # UnicodeEncodeError for a header, an ExceptionGroup for a bad port): an UploadError
         raise UploadError(
             f"{path.name} not uploaded: cannot reach {base_url} ({exc.__class__.__name__})"
         ) from None
+    return _answer(code, answer, path, size, mime, kind, base_url)
+
+
+async def _post(
+    url: str,
+    content: AsyncIterator[bytes],
+    headers: dict[str, str],
+    client: httpx.AsyncClient | None,
+    wait: float,
+) -> tuple[int, bytes | None]:
+    """The answer's status and body (None: the body is over `ANSWER_MAX_BYTES`)."""
+    http = client or httpx.AsyncClient(timeout=httpx.Timeout(wait, write=wait))
+    try:
+        async with http.stream("POST", url, content=content, headers=headers) as response:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > ANSWER_MAX_BYTES:
+                    return response.status_code, None
+            return response.status_code, bytes(body)
     finally:
-        if own:
+        if client is None:
             await http.aclose()
-    return _answer(response, path, size, mime, kind, base_url)
 
 
 def _answer(
-    response: httpx.Response, path: Path, size: int, mime: str, kind: str, base_url: str
+    code: int, raw: bytes | None, path: Path, size: int, mime: str, kind: str, base_url: str
 ) -> Attachment:
+    if raw is None:
+        raise UploadError(
+            f"{path.name} not uploaded: the backend's answer ({code}) is over "
+            f"{human_size(ANSWER_MAX_BYTES)}",
+            code,
+        )
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
         body = None
     answer: dict[str, Any] = body if isinstance(body, dict) else {}
-    code = response.status_code
     if code == 401:
         raise UploadError(
             f"{path.name} not uploaded: the backend refused the token; {TOKEN_FIX}", 401
@@ -130,14 +179,14 @@ def _answer(
         said = answer.get("error")
         why = f": {str(said)[:120]}" if said else ""
         raise UploadError(f"{path.name} not uploaded: the backend answered {code}{why}", code)
-    url = str(answer["url"])
+    url = clean_text(str(answer["url"]))
     if url.startswith("/"):  # a server that answers with its path only
         url = normalise_base_url(base_url) + url
     stored_size = answer.get("size")
     filename = answer.get("filename")
     return Attachment(
         id=new_id(),
-        filename=filename if isinstance(filename, str) and filename else path.name,
+        filename=clean_text(filename) if isinstance(filename, str) and filename else path.name,
         mime_type=mime,
         size=stored_size if isinstance(stored_size, int) and stored_size >= 0 else size,
         type=kind,

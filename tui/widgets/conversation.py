@@ -38,7 +38,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.client.inert import inert, inert_name
-from tui.markdown_split import safe_cut
+from tui.markdown_split import next_cut
 from tui.store import StoredMessage, text_pattern
 
 FRAME_RATE = 8
@@ -80,19 +80,24 @@ class Palette:
     """The found text the cursor is on."""
 
 
-def split_parts(text: str) -> list[str]:
-    """A finished reply cut where blocks start, into parts of about LIVE_LIMIT characters (the
-    same rule the live reply freezes by)."""
-    parts: list[str] = []
-    while len(text) > LIVE_LIMIT:
-        cut = safe_cut(text, len(text) - KEEP_TAIL)
-        if not cut:
-            break
-        head = safe_cut(text, LIVE_LIMIT) or cut
-        parts.append(text[:head])
-        text = text[head:]
-    parts.append(text)
-    return parts
+SHOWN_REPLY = 512 * 1024
+"""Characters of a reply rendered on screen (as Markdown, in parts). A longer reply is stored,
+searchable, copied and exported whole; the box says how much more there is and how to get it
+(rendering 10 MiB would take minutes and gigabytes for lines nobody scrolls through)."""
+RENDER_BUDGET = 0.015
+"""Seconds of rendering finished parts per paint: a reply that came faster than it renders is
+drawn over several paints, and keys are answered in between."""
+CATCH_UP = 0.02
+"""Seconds between two paints that draw on a reply's waiting parts."""
+SHOWN_PLAIN = 100_000
+"""Characters of a user message or an error shown (wrapped as one text, not in parts); the
+rest is stored, exported and searchable, and the box says how much is not shown."""
+
+
+def _plain(text: str) -> str:
+    if len(text) <= SHOWN_PLAIN:
+        return text
+    return f"{text[:SHOWN_PLAIN]}\n… {len(text) - SHOWN_PLAIN:,} more characters not shown"
 
 
 class Entry:
@@ -103,8 +108,23 @@ class Entry:
         """None while it is the reply being written."""
         self.agent_name = agent_name
         markdown = message is not None and _markdown(message) and bool(message.text)
-        self.parts: list[str] = split_parts(message.text) if markdown and message else []
-        self.tail = message.text if message is not None and not markdown else ""
+        self.parts: list[str] = []
+        """Finished blocks of a reply, each rendered once (about LIVE_LIMIT characters)."""
+        self.openers: list[str] = []
+        """The code fence each part starts inside ("": none): a block cut only because it grew
+        past FORCE_AFTER goes on in the next part."""
+        self.tail = ""
+        self.tail_opener = ""
+        self._chars = 0
+        """Characters in the parts."""
+        self.hidden = 0
+        """Characters past SHOWN_REPLY, not rendered."""
+        self.behind = False
+        """Parts wait to be rendered (the budget of a paint ran out): paint again soon."""
+        if markdown and message is not None:
+            self._take(message.text, whole=True)
+        elif message is not None:
+            self.tail = message.text
         self.status_drawn = message.status if message else ""
         self._lines: dict[int, list[Strip]] = {}
         self._heights: dict[int, int] = {}
@@ -136,30 +156,51 @@ class Entry:
         if self.message is not None and self.message.role == "assistant":
             frozen = "".join(self.parts)
             if self.message.text.startswith(frozen):
-                self.tail = self.message.text[len(frozen) :]  # a reopened reply grew
+                self._take(self.message.text)  # a reopened reply grew
         self._stale()
 
     def grow(self, text: str) -> None:
         """The live reply is now `text` (it only grows): finished blocks past the limit are
         frozen, the rest is the tail."""
-        tail = text[sum(map(len, self.parts)) :]
-        while len(tail) > LIVE_LIMIT:  # parts of about LIVE_LIMIT: each renders quickly
-            cut = safe_cut(tail, LIVE_LIMIT) or safe_cut(tail, len(tail) - KEEP_TAIL)
-            if not cut:
-                break  # one long block (a code fence) is still being written
-            self.parts.append(tail[:cut])
-            tail = tail[cut:]
-        self.tail = tail
+        self._take(text)
         self._stale()
+
+    def _take(self, text: str, whole: bool = False) -> None:
+        """Show `text`, which goes on from the parts already frozen, up to SHOWN_REPLY."""
+        self.hidden = max(0, len(text) - SHOWN_REPLY)
+        self._freeze(text[self._chars : SHOWN_REPLY], whole)
+
+    def _freeze(self, tail: str, whole: bool = False) -> None:
+        """Move the finished blocks of `tail` (what follows the parts) into parts of about
+        LIVE_LIMIT characters, each rendered quickly; `whole`: a finished reply, cut the same
+        way, all of it in parts."""
+        opener = self.tail_opener
+        while len(tail) > LIVE_LIMIT:
+            cut = next_cut(tail, opener, LIVE_LIMIT, KEEP_TAIL)
+            if cut is None:
+                break  # one long block (a code fence) is still being written
+            offset, following = cut
+            self.parts.append(tail[:offset])
+            self.openers.append(opener)
+            self._chars += offset
+            tail, opener = tail[offset:], following
+        if whole and tail:
+            self.parts.append(tail)
+            self.openers.append(opener)
+            self._chars += len(tail)
+            tail, opener = "", ""
+        self.tail, self.tail_opener = tail, opener
 
     def finish(self, message: StoredMessage) -> None:
         """The live reply is complete: it keeps the parts it streamed in (nothing moves)."""
         self.message = message
         frozen = "".join(self.parts)
         if message.text.startswith(frozen):
-            self.tail = message.text[len(frozen) :]
+            self._take(message.text)
         else:  # the stored text is not what streamed: render it afresh
-            self.parts, self.tail = split_parts(message.text) if message.text else [], ""
+            self.parts, self.openers, self.tail, self.tail_opener = [], [], "", ""
+            self._chars = 0
+            self._take(message.text, whole=True)
             self._frozen.clear()
             self._frozen_count.clear()
         self._stale()
@@ -180,6 +221,10 @@ class Entry:
         """How many lines it takes at this width, if it was rendered since it changed."""
         return self._heights.get(width)
 
+    def render_more(self) -> None:
+        """Its parts are not all drawn (`behind`): the next paint draws on from there."""
+        self._lines.clear()
+
     def forget(self) -> None:
         """Drop the rendered lines, keeping their count: rendered again if shown again."""
         self._lines.clear()
@@ -199,7 +244,7 @@ class Entry:
         frame = _Frame(self.role, width, look)
         message = self.message
         if message is not None and message.role in ("user", "error"):
-            shown = inert(message.text)  # from the server too: shown, never obeyed
+            shown = inert(_plain(message.text))  # from the server too: shown, never obeyed
             text = Text(shown if message.role == "user" else f"Error: {shown}")
             for attached in message.attachments:  # where the backend keeps it, as a link
                 link = Style(link=attached.url) if _linkable(attached.url) else Style()
@@ -208,24 +253,36 @@ class Entry:
         else:
             frozen = self._frozen_lines(frame)
             tail = self.tail or ("" if self.parts or message is None else _empty(message))
+            tail = _reopened(self.tail_opener, tail) if self.tail else tail
+            if self.behind:  # the tail follows once the parts before it are drawn
+                tail = ""
             tail_lines = frame.box(_render(_md(tail), frame.inner, look)) if tail else []
             gap = frame.box([[]]) if frozen and tail_lines else []
             body = [*frozen, *gap, *tail_lines]
+            if self.hidden and not self.behind:
+                body += frame.box(_render(_not_shown(self.hidden, look), frame.inner, look))
         title = self.title
         if look.times and message is not None and (when := shown_time(message.timestamp)):
             title = f"{title} · {when}"
         return [frame.edge(True, title), *body, frame.edge(False, self.subtitle), frame.blank]
 
     def _frozen_lines(self, frame: _Frame) -> list[Strip]:
-        """The frozen parts, boxed at this width, each rendered once."""
+        """The frozen parts, boxed at this width, each rendered once, for at most RENDER_BUDGET
+        seconds a paint (`behind`: some are left for the next)."""
         width = frame.width
         done = self._frozen_count.get(width, 0)
         lines = self._frozen.setdefault(width, [])
-        for index, part in enumerate(self.parts[done:], start=done):
+        until = time.monotonic() + RENDER_BUDGET
+        self.behind = False
+        for index in range(done, len(self.parts)):
+            if index > done and time.monotonic() > until:
+                self.behind = True
+                break
             if index:
                 lines.extend(frame.box([[]]))
-            lines.extend(frame.box(_render(_md(part), frame.inner, frame.look)))
-        self._frozen_count[width] = len(self.parts)
+            text = _reopened(self.openers[index], self.parts[index])
+            lines.extend(frame.box(_render(_md(text), frame.inner, frame.look)))
+            self._frozen_count[width] = index + 1
         return lines
 
 
@@ -295,6 +352,19 @@ class _Frame:
         segments.append(Segment("─" + ("╮" if top else "╯"), style))
         segments.append(Segment(" " * self.right))
         return Strip(segments, self.width).apply_style(self.look.base)
+
+
+def _not_shown(count: int, look: Look) -> Text:
+    return Text(
+        f"\n… {count:,} more characters not shown here. The whole reply is stored: ctrl+l "
+        "copies it, Export in the palette (ctrl+p) writes it to a file.",
+        look.palette.note,
+    )
+
+
+def _reopened(opener: str, text: str) -> str:
+    """A part that starts inside a code fence, rendered inside it."""
+    return f"{opener}\n{text}" if opener else text
 
 
 def _markdown(message: StoredMessage) -> bool:
@@ -405,6 +475,7 @@ class ConversationLog(ScrollView, can_focus=False):
         """A frame of the live reply is being drawn: the scrollbar may wait."""
         self._bar_due = False
         self._bar_synced = 0.0
+        self._catch_up_due = False
         self.palette = Palette()
         self.follow = True
         """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
@@ -558,6 +629,18 @@ class ConversationLog(ScrollView, can_focus=False):
         if following:
             self.scroll_y = self.max_scroll_y
         self.refresh()
+        if not self._catch_up_due and any(entry.behind for entry in entries):
+            self._catch_up_due = True
+            self.set_timer(CATCH_UP, self._catch_up)
+
+    def _catch_up(self) -> None:
+        """Draw on the parts a paint's budget left, after a pause in which keys are read."""
+        self._catch_up_due = False
+        behind = [entry for entry in self.entries if entry.behind]
+        for entry in behind:
+            entry.render_more()
+        if behind:
+            self._reflow(last_only=behind == self.entries[-1:])
 
     def _resize_content(self, size: Size) -> None:
         """A new content size. `virtual_size` is a layout reactive: setting it lays out the

@@ -4,7 +4,7 @@ hands back the user's choice; the app fetches, opens and writes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -16,7 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.session_list import SessionRow
+from tui.client.inert import inert_line, inert_name
+from tui.session_list import SessionRow, matching
 from tui.store import SearchHit, StoreError
 
 
@@ -62,11 +63,13 @@ class _FilteredList(ModalScreen[T | None], Generic[T]):
     def set_note(self, text: str) -> None:
         self.query_one("#note", Label).update(text)
 
-    def show_rows(self, rows: list[T], lines: list[Text]) -> None:
+    def show_rows(self, rows: list[T], lines: Sequence[Text | Option]) -> None:
+        """Show `rows`, drawn as `lines`; an `Option` kept from an earlier call is not laid
+        out again (it keeps its rendering)."""
         self.rows = rows
         options = self.options
         options.clear_options()
-        options.add_options([Option(line) for line in lines])
+        options.add_options([line if isinstance(line, Option) else Option(line) for line in lines])
         if rows:
             options.highlighted = 0
 
@@ -98,15 +101,20 @@ class _FilteredList(ModalScreen[T | None], Generic[T]):
 
 
 class SessionBrowser(_FilteredList[SessionRow]):
-    """Every session within reach: the backend's and this machine's closed tabs."""
+    """Every session within reach: the backend's and this machine's closed tabs. Each row's
+    line is drawn and laid out once per list, not per keystroke: typing only picks options."""
 
     TITLE = "Sessions"
     PLACEHOLDER = "Filter: title, provider, device or id"
+    SHOWN = 500
+    """Rows in the list at most: laying out an option is what costs (about 0.3 ms each),
+    and past a few hundred a person filters rather than scrolls."""
 
     def __init__(self, rows: list[SessionRow], note: str) -> None:
         super().__init__()
         self.every = rows
         self.note = note
+        self._options = _options_of(rows)
 
     def on_mount(self) -> None:
         self.set_note(self.note)
@@ -115,31 +123,46 @@ class SessionBrowser(_FilteredList[SessionRow]):
     def update(self, rows: list[SessionRow], note: str) -> None:
         """The backend answered: show its sessions too, keeping the filter."""
         self.every, self.note = rows, note
+        self._options = _options_of(rows)
         self.set_note(note)
         self.refilter(self.query_one("#filter", Input).value)
 
     def refilter(self, text: str) -> None:
-        rows = [row for row in self.every if row.matches(text)]
-        self.show_rows(rows, [session_line(row) for row in rows])
+        matches = matching(self.every, text)
+        rows = matches[: self.SHOWN]
+        self.show_rows(rows, [self._options[id(row)] for row in rows])
+        more = (
+            f"; the first {len(rows):,} shown, type to narrow" if len(matches) > len(rows) else ""
+        )
         if not rows:
             self.set_note(f"No session matches “{text}”." if text else self.note)
         elif text:
-            self.set_note(f"{len(rows)} of {len(self.every)} sessions")
+            self.set_note(f"{len(matches):,} of {len(self.every):,} sessions{more}")
         else:
-            self.set_note(self.note)
+            self.set_note(f"{self.note}{more}")
+
+
+def _options_of(rows: list[SessionRow]) -> dict[int, Option]:
+    """Each row's option, by the row's identity (rows are shown as given, never copied)."""
+    return {id(row): Option(session_line(row)) for row in rows}
 
 
 def session_line(row: SessionRow) -> Text:
+    """One row as the browser shows it. Title, device and id are the server's or another
+    device's text: shown inert (no control sequence acts, no invisible character disguises an
+    id), and as plain `Text`, never markup."""
     mark = "●" if row.open_here else "↗" if row.other_device else "○"
-    name = row.title or ("Codex" if row.provider == "codex" else "Claude")
+    name = (
+        inert_line(row.title) if row.title else ("Codex" if row.provider == "codex" else "Claude")
+    )
     line = Text.assemble(
         (f"{mark} ", "bold" if row.open_here else ""),
         (f"{name:<16.16} ", "bold"),
-        f"{row.messages:>5} msgs  {_when(row.last_activity):<16}  ",
-        (f"{row.where}", "italic"),
+        f"{row.messages:>5} msgs  {inert_line(_when(row.last_activity)):<16}  ",
+        (inert_name(row.where), "italic"),
         ("" if row.on_backend else "  (only here)", "dim"),
     )
-    line.append(f"\n  {row.session_id}", style="dim")
+    line.append(f"\n  {inert_name(row.session_id)}", style="dim")
     return line
 
 
@@ -177,12 +200,23 @@ class SearchHistory(_FilteredList[SearchHit]):
 
 
 def hit_line(hit: SearchHit) -> Text:
-    where = hit.title or "no tab"
+    """One search result; the excerpt (a message's text, often the server's) shown inert,
+    its matches marked where they are."""
+    where = inert_line(hit.title) if hit.title else "no tab"
     state = "" if not hit.tab_id else (" (open)" if hit.open else " (closed)")
-    line = Text.assemble((f"{where}{state}", "bold"), f" · {hit.role} · {_when(hit.timestamp)}\n  ")
-    excerpt = Text(hit.excerpt)
-    for start, end in hit.marks:
-        excerpt.stylize("bold reverse", start, end)
+    line = Text.assemble(
+        (f"{where}{state}", "bold"), f" · {hit.role} · {inert_line(_when(hit.timestamp))}\n  "
+    )
+    excerpt = Text()
+    done = 0
+    for start, end in sorted(hit.marks):
+        start = max(start, done)
+        if end <= start:
+            continue  # within a match already marked
+        excerpt.append(inert_line(hit.excerpt[done:start]))
+        excerpt.append(inert_line(hit.excerpt[start:end]), "bold reverse")
+        done = end
+    excerpt.append(inert_line(hit.excerpt[done:]))
     return line + excerpt
 
 

@@ -22,7 +22,7 @@ from tui.store import ChatStore
 from tui.workspace import ChatTab, TabNotice, Workspace
 
 FEATURES = {"message_ids": True, "resume": True}
-SCRIPT = web.AppKey("script", "Script")
+SCRIPT: web.AppKey[Script] = web.AppKey("script")
 Answer = Callable[[dict[str, Any]], list[dict[str, Any] | str]]
 
 
@@ -223,7 +223,10 @@ async def test_a_base_server_repeating_its_answer_is_shown_once(
     hostile: Callable[..., Any], tmp_path: Path
 ) -> None:
     def answer(frame: dict[str, Any]) -> list[dict[str, Any] | str]:
-        reply = [{"type": "message", "content": f"echo {frame['content']}"}, {"type": "complete"}]
+        reply: list[dict[str, Any] | str] = [
+            {"type": "message", "content": f"echo {frame['content']}"},
+            {"type": "complete"},
+        ]
         return reply + reply
 
     url = await hostile(Script(answer, features={}))
