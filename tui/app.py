@@ -98,6 +98,9 @@ class ChatSetup:
     benchmarks): frozen objects are never collected, so a test run of many apps would keep all."""
 
 
+NOTICE_CHARS = 600
+"""Characters of a toast shown; a notice quoting a frame says how much more there was."""
+
 FOOTER = (
     "help",
     "command_palette",
@@ -312,6 +315,8 @@ class ChatApp(App[None]):
         """Every toast. Plain text by default, made inert: a notice often quotes the server
         (an odd frame, an error), and markup in it once crashed the app (`error:[/]`)."""
         message = inert(str(message))
+        if len(message) > NOTICE_CHARS:  # it may quote a 16 MiB frame
+            message = f"{message[:NOTICE_CHARS]}… ({len(message) - NOTICE_CHARS:,} more characters)"
         self.notices.append(message)
         for observer in list(self._notice_observers):
             observer(message)

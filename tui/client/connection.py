@@ -515,7 +515,7 @@ class TabConnection:
             ):
                 self._emit(event)
             case ServerSaid(what):
-                self._notice(f"Server said error:{what}")
+                self._notice(f"The server said error: {what}")
             case Strange(frame, why):
                 self._notice(f"Ignored an unexpected frame ({why}): {frame}")
             case _:

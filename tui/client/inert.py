@@ -20,9 +20,14 @@ from typing import TextIO
 _C0 = range(0x00, 0x20)
 _C1 = range(0x80, 0xA0)
 
+_OVERRIDES = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+"""Bidi embeddings, overrides and isolates: they reorder what follows, so code can read one way
+and run another ("Trojan Source"); shown in all text. The marks natural text uses (LRM, RLM)
+and the joiners emoji need stay in prose."""
+
 _TABLE: dict[int, str] = {code: chr(0x2400 + code) for code in _C0}
 _TABLE[0x7F] = "\u2421"  # ␡
-_TABLE.update({code: f"⟨U+{code:04X}⟩" for code in _C1})
+_TABLE.update({code: f"⟨U+{code:04X}⟩" for code in [*_C1, *_OVERRIDES]})
 _LINES = {code: shown for code, shown in _TABLE.items() if code not in (0x09, 0x0A)}
 """Multi-line text keeps its tabs and line breaks; `\r` is still shown (it rewrites a line)."""
 
@@ -38,7 +43,7 @@ _INVISIBLE = [
 ]
 _NAME = {**_TABLE, **{code: f"⟨U+{code:04X}⟩" for code in _INVISIBLE}}
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NAME_UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
     "\ufff9-\ufffb\U000e0000-\U000e007f]"

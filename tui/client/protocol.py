@@ -576,7 +576,7 @@ class ClientProtocol:
                 if frame.reply_to is None and not self._awaiting:
                     self._orphan = None
                     message = f"{content} ({detail})" if detail else content
-                    return [ServerSaid(f"an error with no message awaiting a reply: {message}")]
+                    return [ServerSaid(f"{message} (while no message awaited a reply)")]
                 ended = self._finish(frame.reply_to)
                 return [
                     ReplyFailed(

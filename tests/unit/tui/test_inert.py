@@ -48,6 +48,12 @@ def test_plain_text_comes_back_as_it_is() -> None:
     assert inert(text) is text
 
 
+def test_bidi_overrides_are_shown_everywhere_and_joiners_kept_in_prose() -> None:
+    code = "access = 'user\u202e \u2066// admin\u2069'"
+    assert inert(code) == "access = 'user⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩'"
+    assert inert("👩\u200d💻 \u200fשלום") == "👩\u200d💻 \u200fשלום"
+
+
 def test_names_show_what_disguises_them() -> None:
     assert inert_name("invoice\u202egnp.exe") == "invoice⟨U+202E⟩gnp.exe"
     assert inert_name("a\u200bb\ufeff\U000e0041") == "a⟨U+200B⟩b⟨U+FEFF⟩⟨U+E0041⟩"
