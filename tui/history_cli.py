@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal, ParamSpec, TextIO
+from typing import Annotated, Literal, ParamSpec
 
 import click
 import typer
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
-from tui.client.inert import for_stream, inert_line, inert_name
+from tui.client.inert import for_stream, inert_line, inert_name, is_terminal
 from tui.config import ConfigError, data_dir_of, default_config_path, resolve
 from tui.export import Conversation, from_backend, local_conversation, render, write
 from tui.session_list import merge
@@ -47,7 +47,7 @@ def _say(message: str) -> None:
     console.print(Text(inert_line(message)))
 
 
-def _one_line(command: Callable[P, None]) -> Callable[P, None]:
+def one_line(command: Callable[P, None]) -> Callable[P, None]:
     """The command's unforeseen failures (odd data, a closed pipe) as one `error:` line and
     exit 1, never a traceback."""
 
@@ -61,13 +61,6 @@ def _one_line(command: Callable[P, None]) -> Callable[P, None]:
             raise _fail(f"{exc.__class__.__name__}: {exc}") from None
 
     return run
-
-
-def _on_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # a closed or odd stream is no terminal
-        return False
 
 
 def _same(text: str) -> str:
@@ -88,7 +81,7 @@ def _open(data_dir: Path | None, config: Path | None) -> ChatStore:
         raise _fail(str(exc)) from None
 
 
-@_one_line
+@one_line
 def search(
     text: Annotated[str, typer.Argument(help="Words to find (all of them; the last as a prefix).")],
     limit: Annotated[int, Opt(help="At most this many results.", min=1)] = 20,
@@ -110,7 +103,7 @@ def search(
     if not hits:
         _say(f"No message contains “{text}”.")
         raise typer.Exit(1)
-    tty = _on_terminal(sys.stdout)
+    tty = is_terminal(sys.stdout)
     line, name = (inert_line, inert_name) if tty else (_same, _same)
     out = Console(highlight=False, soft_wrap=True)
     for hit in hits:
@@ -141,7 +134,7 @@ def _backend(
     return settings.url, settings.token, settings.data_dir
 
 
-@_one_line
+@one_line
 def sessions(
     as_json: Annotated[bool, Opt("--json", help="One JSON array, for scripts.")] = False,
     url: Url = None,
@@ -173,7 +166,7 @@ def sessions(
     if as_json:
         typer.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
     else:
-        tty = _on_terminal(sys.stdout)
+        tty = is_terminal(sys.stdout)
         line, name = (inert_line, inert_name) if tty else (_same, _same)
         for row in rows:
             stamp = row.last_activity[:16].replace("T", " ")
@@ -191,7 +184,7 @@ def sessions(
         raise _fail(f"{problem}; shown: this machine's sessions only")
 
 
-@_one_line
+@one_line
 def export(
     session: Annotated[str, Opt(help="The session id (see `builderos sessions`).")],
     format: Annotated[

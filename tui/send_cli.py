@@ -18,6 +18,7 @@ from tui.client.frames import PROVIDERS, Provider
 from tui.client.ids import new_id, session_id
 from tui.client.inert import for_stream, inert
 from tui.config import ConfigError, default_config_path, resolve
+from tui.history_cli import one_line
 from tui.local_backend import BackendDidNotStart
 from tui.one_shot import SendFailed, SendResult, send_once
 from tui.private_files import private_file
@@ -27,6 +28,7 @@ Opt = typer.Option
 console = Console(stderr=True, highlight=False)
 
 
+@one_line
 def send(
     text: Annotated[str, typer.Argument(help="The message; - reads it from stdin.")],
     provider: Annotated[

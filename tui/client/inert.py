@@ -76,11 +76,14 @@ def is_inert(text: str) -> bool:
     return not _CONTROL.search(text)
 
 
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream is no terminal
+        return False
+
+
 def for_stream(text: str, stream: TextIO) -> str:
     """What to write to `stream`: as it came for a pipe or a file (scripts get what the agent
     said), inert for a terminal."""
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):  # a closed or odd stream is no terminal
-        tty = False
-    return inert(text) if tty else text
+    return inert(text) if is_terminal(stream) else text

@@ -26,6 +26,8 @@ CHUNK = 256 * 1024
 STALL = 30.0
 """Seconds an upload may go without a chunk sent, and then without its whole answer: a 50 MB
 file on a slow link takes as long as it needs, a backend that stops reading fails."""
+IN_FLIGHT = 8 * 1024 * 1024
+"""Bytes a file's end may still be on its way (socket buffers) once the last chunk is sent."""
 ANSWER_MAX_BYTES = 1024 * 1024
 """The answer is a small JSON object; past this it is not read on."""
 Progress = Callable[[int, int], Any]
@@ -88,6 +90,7 @@ async def upload(
     async def body() -> AsyncIterator[bytes]:
         yield head
         sent = 0
+        started = loop.time()
         progress(0, size)
         with path.open("rb") as source:
             while sent < size:
@@ -99,7 +102,10 @@ async def upload(
                 moved()
                 progress(sent, size)
         yield tail
-        moved()  # from here on, the answer must come whole within `wait`
+        # "Sent" is handed to the socket: up to IN_FLIGHT bytes may still sit in buffers and
+        # drain at the pace the upload went; then the answer must come whole within `wait`
+        rate = max(sent / max(loop.time() - started, 1e-3), 1.0)
+        stall.reschedule(loop.time() + wait + min(sent, IN_FLIGHT) / rate)
 
     try:
         url = normalise_base_url(base_url) + "/api/files/upload"
