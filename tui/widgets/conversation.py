@@ -84,10 +84,10 @@ SHOWN_REPLY = 512 * 1024
 """Characters of a reply rendered on screen (as Markdown, in parts). A longer reply is stored,
 searchable, copied and exported whole; the box says how much more there is and how to get it
 (rendering 10 MiB would take minutes and gigabytes for lines nobody scrolls through)."""
-RENDER_BUDGET = 0.015
+RENDER_BUDGET = 0.05
 """Seconds of rendering finished parts per paint: a reply that came faster than it renders is
 drawn over several paints, and keys are answered in between."""
-CATCH_UP = 0.02
+CATCH_UP = 0.005
 """Seconds between two paints that draw on a reply's waiting parts."""
 SHOWN_PLAIN = 100_000
 """Characters of a user message or an error shown (wrapped as one text, not in parts); the
@@ -476,6 +476,7 @@ class ConversationLog(ScrollView, can_focus=False):
         self._bar_due = False
         self._bar_synced = 0.0
         self._catch_up_due = False
+        self._shown_at = 0.0
         self.palette = Palette()
         self.follow = True
         """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
@@ -629,18 +630,27 @@ class ConversationLog(ScrollView, can_focus=False):
         if following:
             self.scroll_y = self.max_scroll_y
         self.refresh()
+        self._shown_at = time.monotonic()
         if not self._catch_up_due and any(entry.behind for entry in entries):
             self._catch_up_due = True
             self.set_timer(CATCH_UP, self._catch_up)
 
     def _catch_up(self) -> None:
-        """Draw on the parts a paint's budget left, after a pause in which keys are read."""
+        """Draw on the parts a paint's budget left, after a pause in which keys are read; the
+        screen shows the progress at most FRAME_RATE times a second (a paint of it costs as
+        much as a budget of rendering)."""
         self._catch_up_due = False
         behind = [entry for entry in self.entries if entry.behind]
+        if not behind or self._look is None:
+            return
         for entry in behind:
             entry.render_more()
-        if behind:
-            self._reflow(last_only=behind == self.entries[-1:])
+            entry.lines(self._width, self._look)
+        if any(e.behind for e in behind) and time.monotonic() - self._shown_at < 1 / FRAME_RATE:
+            self._catch_up_due = True
+            self.set_timer(CATCH_UP, self._catch_up)
+            return
+        self._reflow(last_only=behind == self.entries[-1:])
 
     def _resize_content(self, size: Size) -> None:
         """A new content size. `virtual_size` is a layout reactive: setting it lays out the
