@@ -131,6 +131,34 @@ class Tab:
         await self.workspace.stop()
 
 
+class Watched:
+    """A bare tab connection (no workspace) and the events it reports, to await one."""
+
+    def __init__(self, url: str, backoff: Backoff) -> None:
+        self.events: list[Any] = []
+        self._changed = asyncio.Event()
+        self.connection = TabConnection(
+            base_url=url,
+            token="secret-token",
+            provider="claude",
+            session_id="dev-claude-t",
+            device_id="dev",
+            on_event=self._record,
+            backoff=backoff,
+        )
+        self.connection.start()
+
+    def _record(self, event: Any) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(scaled(10)):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+
 def numbered(reply_to: str, seq: int, text: str | None = None) -> dict[str, Any]:
     if text is None:
         return {"type": "complete", "reply_to": reply_to, "seq": seq}
@@ -269,27 +297,9 @@ async def test_a_redirect_to_another_host_never_gets_the_token(hostile: Callable
         raise web.HTTPFound(elsewhere.replace("http", "ws") + "/api/claude/ws")
 
     url = await hostile(Script(), [web.get("/api/claude/ws", redirect)])
-    events: list[Any] = []
-    changed = asyncio.Event()
-
-    def record(event: Any) -> None:
-        events.append(event)
-        changed.set()
-
-    connection = TabConnection(
-        base_url=url,
-        token="secret-token",
-        provider="claude",
-        session_id="dev-claude-t",
-        device_id="dev",
-        on_event=record,
-        backoff=Backoff(base=0.01, cap=0.05),
-    )
-    connection.start()
-    async with asyncio.timeout(scaled(10)):
-        while "redirects to" not in connection.state.detail:
-            changed.clear()
-            await changed.wait()
+    watched = Watched(url, Backoff(base=0.01, cap=0.05))
+    connection = watched.connection
+    await watched.until(lambda: "redirects to" in connection.state.detail)
     where = elsewhere.replace("http", "ws")
     assert where in connection.state.detail and "token stays here" in connection.state.detail
     assert connection.state.phase is Phase.UNREACHABLE
@@ -302,27 +312,9 @@ async def test_a_server_that_closes_every_socket_is_retried_ever_more_slowly(
 ) -> None:
     script = Script(close_after_ready=True)
     url = await hostile(script)
-    states: list[Any] = []
-    changed = asyncio.Event()
-
-    def record(event: Any) -> None:
-        states.append(event)
-        changed.set()
-
-    connection = TabConnection(
-        base_url=url,
-        token="t",
-        provider="claude",
-        session_id="dev-claude-t",
-        device_id="dev",
-        on_event=record,
-        backoff=Backoff(base=0.001, cap=0.01),
-    )
-    connection.start()
-    async with asyncio.timeout(scaled(10)):
-        while connection.connects < 6:
-            changed.clear()
-            await changed.wait()
+    watched = Watched(url, Backoff(base=0.001, cap=0.01))
+    connection, states = watched.connection, watched.events
+    await watched.until(lambda: connection.connects >= 6)
     await connection.stop()
     assert connection.backoff.attempt >= 5, "the delay grew: it never started again"
     details = [e.state.detail for e in states if hasattr(e, "state")]

@@ -485,16 +485,26 @@ async def test_a_redirected_socket_is_not_followed_and_the_canary_hears_nothing(
 # the command line: a terminal gets inert text, a pipe gets what the server said ------------------
 
 
-async def test_send_on_a_terminal_prints_the_reply_inert(
-    hostile: StartHostile, tmp_path: Path
+@pytest.mark.parametrize(
+    ("command", "extra", "marker"),
+    [
+        ("send", ["hi"], MARKER),
+        ("sessions", [], HOSTILE_SESSION),  # the corpus in session_id, device_id, agent_type
+        ("export", ["--session", HOSTILE_SESSION, "--format", "md"], HISTORY_MARKER),
+    ],
+)
+async def test_a_command_on_a_terminal_prints_inert_text(
+    hostile: StartHostile, tmp_path: Path, command: str, extra: list[str], marker: str
 ) -> None:
+    ChatStore(tmp_path / "history.db").close()  # `sessions` lists this machine's too
     backend = await hostile("controls")
-    async with on_pty(cli_argv("send", backend.url, tmp_path, "hi"), stdin_pty=False) as term:
+    argv = cli_argv(command, backend.url, tmp_path, *extra)
+    async with on_pty(argv, stdin_pty=False) as term:
         code = await term.exit_code(scaled(20))
     assert code == 0, term.tail()
-    assert MARKER.encode() in term.output, term.tail()
+    assert marker.encode() in term.output, term.tail()
     problems = plain_text_problems(bytes(term.output))
-    assert not problems, "on a terminal, send wrote:\n" + "\n".join(problems)
+    assert not problems, f"on a terminal, {command} wrote:\n" + "\n".join(problems)
 
 
 async def test_send_on_a_pipe_prints_the_reply_byte_for_byte(
@@ -504,20 +514,6 @@ async def test_send_on_a_pipe_prints_the_reply_byte_for_byte(
     code, out, err = await on_pipe(cli_argv("send", backend.url, tmp_path, "hi"))
     assert code == 0, err.decode(errors="replace")[-2000:]
     assert out == (HOSTILE_REPLY + "\n").encode(), "a pipe gets the reply exactly as sent"
-
-
-async def test_sessions_on_a_terminal_are_listed_inert(
-    hostile: StartHostile, tmp_path: Path
-) -> None:
-    """`/api/sessions` entries with the corpus in session_id, device_id and agent_type."""
-    ChatStore(tmp_path / "history.db").close()  # `sessions` lists this machine's too
-    backend = await hostile("controls")
-    async with on_pty(cli_argv("sessions", backend.url, tmp_path), stdin_pty=False) as term:
-        code = await term.exit_code(scaled(20))
-    assert code == 0, term.tail()
-    assert HOSTILE_SESSION.encode() in term.output, term.tail()
-    problems = plain_text_problems(bytes(term.output))
-    assert not problems, "on a terminal, sessions wrote:\n" + "\n".join(problems)
 
 
 async def test_sessions_as_json_on_a_pipe_keep_the_ids_as_sent(
@@ -530,17 +526,6 @@ async def test_sessions_as_json_on_a_pipe_keep_the_ids_as_sent(
     listed = {row["session_id"] for row in json.loads(out)}
     served = {row["session_id"] for row in backend.mode.sessions()["sessions"]}
     assert served <= listed, f"missing: {sorted(served - listed)[:3]!r}"
-
-
-async def test_export_on_a_terminal_is_inert(hostile: StartHostile, tmp_path: Path) -> None:
-    backend = await hostile("controls")
-    argv = cli_argv("export", backend.url, tmp_path, "--session", HOSTILE_SESSION)
-    async with on_pty([*argv, "--format", "md"], stdin_pty=False) as term:
-        code = await term.exit_code(scaled(20))
-    assert code == 0, term.tail()
-    assert HISTORY_MARKER.encode() in term.output, term.tail()
-    problems = plain_text_problems(bytes(term.output))
-    assert not problems, "on a terminal, export wrote:\n" + "\n".join(problems)
 
 
 async def test_export_on_a_pipe_keeps_the_history_as_sent(
