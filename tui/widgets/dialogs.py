@@ -48,8 +48,10 @@ class RenameTab(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Rename tab", classes="dialog-title")
-            yield Input(
-                self.tab_title, placeholder="Title (empty: the provider's name)", max_length=40
+            yield Input(  # a title may carry another device's id: shown as it reads
+                inert_name(self.tab_title),
+                placeholder="Title (empty: the provider's name)",
+                max_length=40,
             )
             yield Label("Enter to save, Escape to cancel", classes="dialog-hint")
 

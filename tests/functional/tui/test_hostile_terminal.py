@@ -420,6 +420,13 @@ async def test_a_reply_full_of_control_sequences_is_drawn_inert(
         assert "␛".encode() in terminal.output, "the ESC characters are shown as ␛"
         await quit_cleanly(terminal)
         assert_inert(terminal, usual)
+    store = ChatStore(tmp_path / "history.db")
+    try:
+        (session,) = {s.session_id for s in store.sessions()}
+        stored = [m.text for m in store.session_messages(session) if m.role == "assistant"]
+    finally:
+        store.close()
+    assert stored == [HOSTILE_REPLY], "the history keeps the reply as the server sent it"
 
 
 async def test_error_frames_and_notices_are_drawn_inert(
