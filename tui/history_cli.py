@@ -72,9 +72,18 @@ def _open(data_dir: Path | None, config: Path | None) -> ChatStore:
         folder = data_dir_of(data_dir, config)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    store = _existing(folder)
+    if store is None:
+        raise _fail(f"no history at {folder / 'history.db'} (use --data-dir, or chat first)")
+    return store
+
+
+def _existing(folder: Path) -> ChatStore | None:
+    """This machine's history, if it has one (None on a machine that never chatted: the
+    backend's sessions are what there is to list or export)."""
     path = folder / "history.db"
     if not path.exists():
-        raise _fail(f"no history at {path} (use --data-dir, or chat first)")
+        return None
     try:
         return ChatStore(path)
     except StoreError as exc:
@@ -145,12 +154,19 @@ def sessions(
     """The backend's sessions and this machine's, and where each is open. The backend's are
     capped at its most recent 2,000; how many more there are is said on stderr."""
     base, _, folder = _backend(url, token, data_dir, config)
-    store = _open(folder, None)
-    try:
-        local = store.sessions()
-        me = store.setting("device_id") or ""
-    finally:
-        store.close()
+    store = _existing(folder)
+    if store is None and base is None:
+        raise _fail(
+            f"no history at {folder / 'history.db'} and no backend to ask "
+            "(--url, BUILDEROS_URL or the config file)"
+        )
+    local, me = [], ""
+    if store is not None:
+        try:
+            local = store.sessions()
+            me = store.setting("device_id") or ""
+        finally:
+            store.close()
     remote: list[RemoteSession] = []
     problem = more = None
     if base is not None:
@@ -215,7 +231,10 @@ def export(
             conversation = Conversation(session, from_backend(remote), "", provider, source=base)
             cut = remote.cut
     if conversation is None:
-        store = _open(folder, None)
+        store = _existing(folder)
+        if store is None:
+            on_backend = f"not on the backend ({base}), and " if base else ""
+            raise _fail(f"session {session} is {on_backend}this machine has no history yet")
         try:
             conversation = local_conversation(store, session)
         except StoreError as exc:

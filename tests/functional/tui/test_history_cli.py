@@ -134,3 +134,30 @@ def test_an_unreachable_backend_still_lists_this_machine(tmp_path: Path) -> None
     )
     assert result.exit_code == 1
     assert "DEV-claude-t1" in result.output and "cannot reach" in result.output
+
+
+async def test_a_new_machine_lists_and_exports_the_backends_sessions(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    """No history here yet: exactly when a user needs the list, to find the session started on
+    the phone. It lists the backend's, exports them, and says plainly when there is neither."""
+    client = await open_chat(backend)
+    frame = {"content": "From the phone", "session_id": "PHONE-claude-t1", "device_id": "PHONE"}
+    await client.send(json.dumps({**frame, "id": "p1"}))
+    while json.loads(await client.recv()).get("type") != "complete":
+        pass
+    empty = tmp_path / "new"
+    args = ["--url", backend.url, "--token", TOKEN, "--data-dir", str(empty)]
+    listed = await asyncio.to_thread(runner.invoke, app, ["sessions", *args])
+    assert listed.exit_code == 0, listed.output
+    assert "PHONE-claude-t1" in listed.output and "device PHONE" in listed.output
+    exported = await asyncio.to_thread(
+        runner.invoke, app, ["export", "--session", "PHONE-claude-t1", *args]
+    )
+    assert exported.exit_code == 0 and "From the phone" in exported.output, exported.output
+    missing = await asyncio.to_thread(runner.invoke, app, ["export", "--session", "nope", *args])
+    assert missing.exit_code == 1 and "no history yet" in missing.output
+    nowhere = ["--data-dir", str(empty), "--config", str(tmp_path / "none.json")]
+    neither = runner.invoke(app, ["sessions", *nowhere], env={"BUILDEROS_URL": ""})
+    assert neither.exit_code == 1 and "no backend to ask" in neither.output, neither.output
+    assert not empty.exists(), "asking created no history"
