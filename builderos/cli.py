@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from builderos import __version__
@@ -18,13 +20,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command(name="chat")(chat)
-app.command(name="send")(send)
-app.command(name="mock")(mock)
-app.command(name="check")(check)
-app.command(name="sessions")(sessions)
-app.command(name="search")(search)
-app.command(name="export")(export)
+
+
+def prose(doc: str | None) -> str:
+    """A docstring as help text: its paragraphs kept, the line breaks inside each joined (Rich
+    keeps a docstring's hard breaks, so help read "and validate a / backend" at any width)."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+for name, command in (
+    ("chat", chat),
+    ("send", send),
+    ("mock", mock),
+    ("check", check),
+    ("sessions", sessions),
+    ("search", search),
+    ("export", export),
+):
+    app.command(name=name, help=prose(command.__doc__))(command)
 
 
 def _version(value: bool) -> None:

@@ -36,3 +36,14 @@ def test_readme_documents_every_subcommand_and_option() -> None:
             for option in param.opts:
                 if option.startswith("--") and option != "--help":
                     assert f"`{option}" in README, f"builderos {name} {option}"
+
+
+def test_help_texts_are_whole_sentences_at_any_width() -> None:
+    """A line break inside a paragraph of a command's help shows as a break mid-sentence in
+    Rich's help ("and validate a / backend"): paragraphs only."""
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        for paragraph in (command.help or "").split("\n\n"):
+            assert "\n" not in paragraph, f"builderos {name}: {paragraph!r}"
+        for param in command.params:
+            assert "\n" not in (getattr(param, "help", None) or ""), f"{name} {param.name}"
