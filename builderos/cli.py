@@ -1,25 +1,33 @@
-"""The `builderos` command: each part of the project contributes its own subcommand."""
+"""The `builderos` command: each part of the project contributes its own subcommand.
+
+A command loads only its own module (the mock brings aiohttp, `send` websockets, `chat`
+Textual): `builderos COMMAND` registers that command alone, `--version` alone loads nothing
+but Typer, and `--help` loads the modules of every command (their heavy libraries load when a
+command runs).
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
 from builderos import __version__
-from harness.cli import check
-from mock_backend.cli import mock
-from tui.cli import chat
-from tui.history_cli import export, search, sessions
-from tui.send_cli import send
 
-app = typer.Typer(
-    name="builderos",
-    help="BuilderOS Terminal: chat with Jarvis and Codex, run the mock backend, check a backend.",
-    invoke_without_command=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": ("tui.cli", "chat"),
+    "send": ("tui.send_cli", "send"),
+    "mock": ("mock_backend.cli", "mock"),
+    "check": ("harness.cli", "check"),
+    "sessions": ("tui.history_cli", "sessions"),
+    "search": ("tui.history_cli", "search"),
+    "export": ("tui.history_cli", "export"),
+}
+"""Each subcommand, in the order `--help` lists them: the module and function that run it."""
 
 
 def prose(doc: str | None) -> str:
@@ -29,16 +37,10 @@ def prose(doc: str | None) -> str:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
-for name, command in (
-    ("chat", chat),
-    ("send", send),
-    ("mock", mock),
-    ("check", check),
-    ("sessions", sessions),
-    ("search", search),
-    ("export", export),
-):
-    app.command(name=name, help=prose(command.__doc__))(command)
+def _command(name: str) -> Callable[..., Any]:
+    module, function = COMMANDS[name]
+    command: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    return command
 
 
 def _version(value: bool) -> None:
@@ -47,17 +49,45 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     ctx: typer.Context,
-    version: bool = typer.Option(
+    show_version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """BuilderOS Terminal. With no command: `builderos chat`."""
     if ctx.invoked_subcommand is None:
-        chat()
+        _command("chat")()
+
+
+def build(names: list[str] | None = None) -> typer.Typer:
+    """The command line with these subcommands (None: every one)."""
+    app = typer.Typer(
+        name="builderos",
+        help="BuilderOS Terminal: chat with Jarvis and Codex, run the mock backend, check a "
+        "backend.",
+        invoke_without_command=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for name in COMMANDS if names is None else names:
+        command = _command(name)
+        app.command(name=name, help=prose(command.__doc__))(command)
+    app.callback()(_root)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the whole command line (tests and tools that walk every command)."""
+    if name == "app":
+        return build()
+    raise AttributeError(f"module 'builderos.cli' has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    args = sys.argv[1:]
+    first = args[0] if args else "chat"
+    if first in COMMANDS:
+        build([first])()
+    else:  # --version needs no command; --help and a mistyped command list them all
+        build([] if args == ["--version"] else None)()

@@ -1,6 +1,24 @@
-"""A bundled BuilderOS v2 backend: the server contract of CONTRACT.md and BridgeHub streaming."""
+"""A bundled BuilderOS v2 backend: the server contract of CONTRACT.md and BridgeHub streaming.
+
+`MockBackend` and `StartError` are loaded when first asked for: the server brings aiohttp,
+which a `builderos` command that runs no backend should not pay for at start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from mock_backend.config import MockConfig
-from mock_backend.server import MockBackend, StartError
+
+if TYPE_CHECKING:
+    from mock_backend.server import MockBackend, StartError
 
 __all__ = ["MockBackend", "MockConfig", "StartError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("MockBackend", "StartError"):
+        from mock_backend import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'mock_backend' has no attribute {name!r}")

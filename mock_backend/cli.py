@@ -10,7 +10,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.logging import RichHandler
 
 from mock_backend.config import MockConfig, default_db_path
 from mock_backend.faults import FaultError, FaultPlan
-from mock_backend.server import MockBackend, StartError
 from mock_backend.wire import SERVER_VERSION
+
+if TYPE_CHECKING:  # the server (and aiohttp) load when the mock runs, not at every start
+    from mock_backend.server import MockBackend
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -145,6 +147,8 @@ def mock(
         delivery=features is FeatureSet.all,
         faults=plan,
     )
+    from mock_backend.server import MockBackend, StartError
+
     try:
         asyncio.run(_serve(MockBackend(config), show_token=generated))
     except StartError as exc:

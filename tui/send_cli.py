@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,9 +20,11 @@ from tui.client.inert import for_stream, inert
 from tui.config import ConfigError, default_config_path, resolve
 from tui.history_cli import one_line
 from tui.local_backend import BackendDidNotStart
-from tui.one_shot import SendFailed, SendResult, send_once
 from tui.private_files import private_file
 from tui.store import StoreError, device_id_of
+
+if TYPE_CHECKING:  # the connection (websockets) loads when a message is sent, not at start
+    from tui.one_shot import SendResult
 
 Opt = typer.Option
 console = Console(stderr=True, highlight=False)
@@ -90,6 +92,8 @@ def send(
         if not as_json:  # a terminal gets it inert, a pipe as the agent said it
             sys.stdout.write(for_stream(chunk, sys.stdout))
             sys.stdout.flush()
+
+    from tui.one_shot import SendFailed, send_once
 
     async def run() -> SendResult:
         backend = None

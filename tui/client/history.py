@@ -18,11 +18,12 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from tui.client.frames import clean_text, normalise_base_url, path_segment
+
+if TYPE_CHECKING:  # httpx is imported where a request is made: a CLI that makes none starts
+    pass  # without it (it takes a quarter of a second to import)
 
 MiB = 1024 * 1024
 
@@ -270,6 +271,8 @@ async def _read(
     url: str, headers: dict[str, str], params: dict[str, str], wait: float, cap: int
 ) -> _Answer:
     """GET `url`; the body of a 200 read up to `cap` bytes, all within `wait` seconds."""
+    import httpx
+
     try:
         async with (
             asyncio.timeout(wait),

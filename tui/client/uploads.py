@@ -11,14 +11,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from tui.client.attachments import Attachment, human_size, kind_of, mime_of
 from tui.client.frames import clean_text, normalise_base_url
 from tui.client.ids import new_id
 from tui.client.state import TOKEN_FIX
+
+if TYPE_CHECKING:  # imported where a request is made (see tui.client.history)
+    import httpx
 
 UPLOAD_LIMIT = 50_000_000
 """The contract's limit; a backend with a lower one says so in its 413."""
@@ -143,6 +144,8 @@ async def _post(
     wait: float,
 ) -> tuple[int, bytes | None]:
     """The answer's status and body (None: the body is over `ANSWER_MAX_BYTES`)."""
+    import httpx
+
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(wait, write=wait))
     try:
         async with http.stream("POST", url, content=content, headers=headers) as response:
