@@ -208,34 +208,14 @@ async def on_pipe(argv: list[str]) -> tuple[int, bytes, bytes]:
     return process.returncode, out, err
 
 
-def chat_argv(url: str, data_dir: Path, *extra: str) -> list[str]:
-    return builderos(
-        "chat",
-        "--url",
-        url,
-        "--token",
-        "t",
-        "--data-dir",
-        str(data_dir),
-        "--config",
-        str(data_dir / "none.json"),
-        *extra,
-    )
-
-
 def cli_argv(command: str, url: str, data_dir: Path, *extra: str) -> list[str]:
-    return builderos(
-        command,
-        *extra,
-        "--url",
-        url,
-        "--token",
-        "t",
-        "--data-dir",
-        str(data_dir),
-        "--config",
-        str(data_dir / "none.json"),
-    )
+    """`builderos COMMAND …` against `url`, with its own data dir and no config file."""
+    settings = ["--token", "t", "--data-dir", str(data_dir), "--config", f"{data_dir}/none.json"]
+    return builderos(command, *extra, "--url", url, *settings)
+
+
+def chat_argv(url: str, data_dir: Path, *extra: str) -> list[str]:
+    return cli_argv("chat", url, data_dir, *extra)
 
 
 # what a byte stream does to a terminal -----------------------------------------------------------
