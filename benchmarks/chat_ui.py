@@ -84,7 +84,7 @@ def _chunks(total_bytes: int, count: int) -> list[str]:
 
 def _feed(app: ChatApp, tab: ChatTab, event: conn.ClientEvent) -> None:
     assert app.workspace is not None
-    app.workspace._on_event(tab, event)
+    app.workspace.handle(tab.tab_id, event)
 
 
 def _fill(store: ChatStore, session_id: str, count: int) -> None:

@@ -642,6 +642,11 @@ class Workspace:
             tab.seq = seq
         self._save(lambda: self.store.save_progress(tab.session_id, seq, replies), tab.tab_id)
 
+    def handle(self, tab_id: str, event: conn.ClientEvent) -> None:
+        """What a tab's connection reports, as its connection hands it over: the seam where
+        tests and benchmarks play a server's events without a socket (KeyError: no such tab)."""
+        self._on_event(self._tab(tab_id), event)
+
     def _on_event(self, tab: ChatTab, event: conn.ClientEvent) -> None:
         match event:
             case conn.StateChanged(state):

@@ -221,6 +221,11 @@ class Entry:
         """How many lines it takes at this width, if it was rendered since it changed."""
         return self._heights.get(width)
 
+    @property
+    def rendered(self) -> bool:
+        """It keeps rendered lines (at some width); else only their count."""
+        return bool(self._lines)
+
     def render_more(self) -> None:
         """Its parts are not all drawn (`behind`): the next paint draws on from there."""
         self._lines.clear()
@@ -562,6 +567,26 @@ class ConversationLog(ScrollView, can_focus=False):
     def shown(self) -> int:
         """How much of the reply being written is painted (benchmarks and tests look)."""
         return len(self.live.text) if self.live is not None else 0
+
+    def lines_of(self, entry: Entry) -> list[Strip]:
+        """The entry's lines as drawn at the log's width ([] before the log has a size)."""
+        if self._look is None:
+            return []
+        return entry.lines(self._width, self._look)
+
+    def flush(self) -> None:
+        """Paint the reply being written now and whole, not at the next frame and a budget
+        at a time (a test that compares it before and after it completes)."""
+        self._frame()
+        while (live := self.live) is not None and live.behind and self._look is not None:
+            live.render_more()
+            live.lines(self._width, self._look)
+        self._reflow(last_only=True)
+
+    @property
+    def marking(self) -> bool:
+        """Found text is marked (ctrl+f is open on a term)."""
+        return self._marking is not None
 
     def end_live(self, message: StoredMessage | None) -> None:
         """The reply ended: it becomes `message` (None: it is dropped)."""

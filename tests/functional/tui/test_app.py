@@ -259,9 +259,9 @@ async def test_a_reply_that_ends_before_it_is_painted_is_shown_whole(
         watch = await started(pilot)
         assert app.workspace is not None
         tab = app.workspace.selected
-        app.workspace._on_event(tab, wire.ReplyChunk("x", "**quick** "))
-        app.workspace._on_event(tab, wire.ReplyChunk("x", "reply"))
-        app.workspace._on_event(tab, wire.ReplyDone("x", "", 2, 2, None))
+        app.workspace.handle(tab.tab_id, wire.ReplyChunk("x", "**quick** "))
+        app.workspace.handle(tab.tab_id, wire.ReplyChunk("x", "reply"))
+        app.workspace.handle(tab.tab_id, wire.ReplyDone("x", "", 2, 2, None))
         await watch.until(lambda: tab.live is None)
         assert [b.message.text for b in blocks(app) if b.message] == ["**quick** reply"]
         assert view(app).log.live is None
@@ -278,7 +278,7 @@ async def test_showing_a_tab_with_a_long_hidden_reply_paints_it_at_once_and_chea
         await pick_tab(pilot, 1)
         paragraph = "Words of a long answer, streamed while the tab is hidden. " * 8 + "\n\n"
         for _ in range(120):  # about 60 KB
-            app.workspace._on_event(hidden, wire.ReplyChunk("m", paragraph))
+            app.workspace.handle(hidden.tab_id, wire.ReplyChunk("m", paragraph))
         app.action_goto_tab(2)
         await shown(app, hidden)
         shown_view = view(app, 1)
@@ -376,7 +376,7 @@ async def test_page_keys_scroll_and_end_returns_to_the_newest(tmp_path: Path) ->
         await pilot.press("pageup")
         await pilot.pause()
         assert not log.follow and log.scroll_y < log.max_scroll_y
-        app.workspace._on_event(tab, wire.ReplyChunk("m", "Streaming words. " * 40))
+        app.workspace.handle(tab.tab_id, wire.ReplyChunk("m", "Streaming words. " * 40))
         await app.settled()
         await pilot.pause()
         status = str(view(app).query_one("#status", Static).render())

@@ -26,9 +26,7 @@ class Host(App[None]):
 
 def body(log: ConversationLog) -> list[str]:
     """The reply's lines as text, without its last border (where the note is)."""
-    entry = log.entries[-1]
-    assert log._look is not None
-    return [strip.text for strip in entry.lines(log._width, log._look)[:-2]]
+    return [strip.text for strip in log.lines_of(log.entries[-1])[:-2]]
 
 
 async def test_nothing_moves_when_a_streamed_reply_completes() -> None:
@@ -39,7 +37,7 @@ async def test_nothing_moves_when_a_streamed_reply_completes() -> None:
             log.stream(REPLY[: end + 97])
             await pilot.pause(0.02)
         log.stream(REPLY)
-        log._frame()
+        log.flush()
         live = body(log)
         assert log.live is not None and len(log.live.tail) <= LIVE_LIMIT
         assert len(log.live.parts) > 5, "finished blocks were frozen while it streamed"
@@ -55,7 +53,7 @@ async def test_a_finished_message_renders_as_a_streamed_one_would() -> None:
         log.add([StoredMessage("m1", "user", "hello", "acknowledged", "t")])
         await pilot.pause()
         assert log.entries[0].title == "You" and log.entries[0].subtitle == "✓ received"
-        assert log.virtual_size.height == len(log.entries[0].lines(log._width, log._look))  # type: ignore[arg-type]
+        assert log.virtual_size.height == len(log.lines_of(log.entries[0]))
 
 
 CODE_REPLY = "Here is the fix:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\nThat is all."
@@ -73,7 +71,7 @@ class CopyHost(Host):
 def row_of(log: ConversationLog, text: str) -> int:
     """The screen row showing `text` (the log is at the top of the screen, not scrolled)."""
     for row in range(log.size.height):
-        strip = log._line(row)
+        strip = log.render_line(row)
         if strip is not None and text in strip.text:
             return row
     raise AssertionError(f"{text!r} is not on screen")
@@ -109,7 +107,7 @@ async def test_text_selected_with_the_mouse_is_copied_without_the_boxes() -> Non
         await pilot.pause()
         start = row_of(log, "two and two")
         end = row_of(log, "three is six")
-        first, last = log._line(start), log._line(end)
+        first, last = log.render_line(start), log.render_line(end)
         assert first is not None and last is not None
         column, until = first.text.index("two and two"), last.text.index("three") + 5
         await pilot.mouse_down(ConversationLog, offset=(column, start))
@@ -134,12 +132,12 @@ async def test_a_long_conversation_keeps_the_lines_of_recent_messages_only() -> 
             ]
         )
         await pilot.pause()
-        kept = [entry for entry in log.entries if entry._lines]
+        kept = [entry for entry in log.entries if entry.rendered]
         assert len(kept) <= KEEP_RENDERED and log.entries[-1] in kept
         height = log.virtual_size.height
         log.scroll_home(animate=False)
         await pilot.pause()
-        first = log._line(1)
+        first = log.render_line(1)
         assert first is not None and "message number 0" in first.text
         assert log.virtual_size.height == height, "forgotten lines were still counted"
 

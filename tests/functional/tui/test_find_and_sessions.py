@@ -74,7 +74,7 @@ async def test_ctrl_f_steps_through_every_match_down_to_messages_not_loaded(
         await drawn(pilot, lambda: find_count(chat) == "2 of 11" and on_screen(chat, "old170"))
         await pilot.press("escape")
         await drawn(pilot, lambda: not bar.display and chat.composer.has_focus)
-        assert chat.log._marking is None
+        assert not chat.log.marking
         assert app.workspace is not None and tab.live is None, "Escape stopped no reply"
 
 

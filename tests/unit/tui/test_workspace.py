@@ -197,7 +197,7 @@ async def test_a_first_resume_of_a_fetched_session_streams_nothing_twice(store: 
         wire.ResumeDone(12),
     ]
     for event in replay:
-        ws._on_event(tab, event)
+        ws.handle(tab.tab_id, event)
     assert [m.text for m in tab.messages] == [
         "first",
         "whole answer",
@@ -221,9 +221,9 @@ async def test_a_reply_ending_in_a_tab_not_shown_leaves_it_unread_until_shown(
     second = ws.add_tab("codex")
     asked = ws.send(second.tab_id, "question")  # the second tab is not shown
     changes.clear()
-    ws._on_event(second, wire.ReplyChunk(asked.msg_id, "ans"))
+    ws.handle(second.tab_id, wire.ReplyChunk(asked.msg_id, "ans"))
     assert second.replying and TabActivity(second.tab_id) in changes
-    ws._on_event(second, wire.ReplyDone(asked.msg_id, "answer", 1, 2, None))
+    ws.handle(second.tab_id, wire.ReplyDone(asked.msg_id, "answer", 1, 2, None))
     ended = [c for c in changes if isinstance(c, TabActivity) and c.ended is not None]
     assert [c.ended.text for c in ended if c.ended] == ["ans"], "told once, with the reply"
     assert second.unread and not second.replying
@@ -232,7 +232,7 @@ async def test_a_reply_ending_in_a_tab_not_shown_leaves_it_unread_until_shown(
     asked = ws.send(first.tab_id, "in the tab shown")
     ws.select(first.tab_id)
     changes.clear()
-    ws._on_event(first, wire.ReplyDone(asked.msg_id, "", 0, 4, None))
+    ws.handle(first.tab_id, wire.ReplyDone(asked.msg_id, "", 0, 4, None))
     assert not first.unread and TabActivity(first.tab_id) in changes, "no alert for the tab shown"
 
 
@@ -249,7 +249,7 @@ async def test_a_reply_resumed_after_a_restart_shows_as_being_written(store: Cha
     again.restore()
     tab = again.tabs[0]
     tab.replaying_all = False
-    again._on_event(tab, wire.ReplyChunk(asked.msg_id, " and the rest"))
+    again.handle(tab.tab_id, wire.ReplyChunk(asked.msg_id, " and the rest"))
     assert tab.replying and TabActivity(tab.tab_id) in changes
-    again._on_event(tab, wire.ReplyDone(asked.msg_id, "", 1, 2, None))
+    again.handle(tab.tab_id, wire.ReplyDone(asked.msg_id, "", 1, 2, None))
     assert not tab.replying and tab.messages[-1].text == "half and the rest"
