@@ -1,9 +1,9 @@
 """How long the `builderos` command takes before it does anything, side by side in one run.
 
-Issue 20's figures on the code before it: `builderos --version` 0.50 s median; `builderos send
-"hello"` to a local backend 0.70 s, against 0.14 s for a 12-line websockets client doing the
-same (×5.1). Here each is run 7 times against the bundled mock (`builderos mock`, no chunk
-delay) and the median printed, with Python's own start for scale.
+Before (the baseline): `builderos --version` 0.50 s median; `builderos send "hello"` to a
+local backend 0.70 s, against 0.14 s for a 12-line websockets client doing the same (×5.1).
+Here each is run 7 times against the bundled mock (`builderos mock`, no chunk delay) and the
+median printed, with Python's own start for scale.
 
     python benchmarks/cli_startup.py
 """
@@ -88,10 +88,10 @@ def main() -> None:
             mock.wait()
     rows = [
         ("python -c pass", python, ""),
-        ("builderos --version", version, f"issue 20: 0.50 s; ratio {version / 0.50:.2f}"),
+        ("builderos --version", version, f"before: 0.50 s; ratio {version / 0.50:.2f}"),
         ("builderos --help", helped, ""),
-        ("builderos send hello", send, f"issue 20: 0.70 s; ratio {send / 0.70:.2f}"),
-        ("minimal websockets client", minimal, f"send ×{send / minimal:.1f} (issue 20: ×5.1)"),
+        ("builderos send hello", send, f"before: 0.70 s; ratio {send / 0.70:.2f}"),
+        ("minimal websockets client", minimal, f"send ×{send / minimal:.1f} (before: ×5.1)"),
     ]
     for what, took, beside in rows:
         print(f"{what:<28}{took:.2f} s   {beside}")

@@ -2,7 +2,7 @@
 
     python benchmarks/delivery_under_restarts.py [--messages 65] [--restarts 10] [--every 1.0]
 
-The issue's measurement on the code before the delivery extension: the backend killed (kill -9)
+Before the delivery extension (the baseline): the backend killed (kill -9)
 10 times while the client sent a message every second lost 23 of 65 messages (35%), every one
 shown as sent; with SIGTERM, 28 of 68 (41%). This runs the same experiment against
 `builderos mock` as a process (SIGTERM with a 3 s lingering shutdown, as the reference server

@@ -1,6 +1,6 @@
 """How long other clients wait while the mock runs one turn on a huge history.
 
-The issue's measurement on the landed code: /api/health waited 1.48 s during one such turn.
+Before (the baseline): /api/health waited 1.48 s during one such turn.
 Here: a session of 50 messages of 200 KB each (10 MB of history), one more message to it, and
 /api/health polled every 10 ms meanwhile; prints the longest and the median wait.
 
@@ -23,7 +23,7 @@ from mock_backend import MockBackend, MockConfig
 from tui.client.protocol import ClientProtocol, ReplyDone, ReplyFailed
 
 BASELINE = 1.48
-"""Seconds /api/health waited in the issue's measurement of the landed code."""
+"""Seconds /api/health waited during one such turn before (the baseline)."""
 
 
 def serve(root: Path) -> tuple[MockBackend, asyncio.AbstractEventLoop]:
@@ -89,7 +89,7 @@ def main() -> None:
     print(
         f"   longest wait {worst * 1e3:.0f} ms, median {median * 1e3:.1f} ms ({len(waits)} polls)"
     )
-    print(f"   issue's baseline {BASELINE * 1e3:.0f} ms — ratio {worst / BASELINE:.2f}")
+    print(f"   baseline (before) {BASELINE * 1e3:.0f} ms — ratio {worst / BASELINE:.2f}")
 
 
 if __name__ == "__main__":

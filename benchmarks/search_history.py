@@ -115,7 +115,7 @@ def find_in_one_tab(path: Path, count: int) -> None:
             f"  {term!r:20} {found.total:7,} matches: median "
             f"{statistics.median(times):6.2f} ms, max {times[-1]:6.2f} ms"
         )
-    print(f"  slowest {worst:.2f} ms (no target in the issue; run once typing settles for 0.1 s)")
+    print(f"  slowest {worst:.2f} ms (no target set; run once typing settles for 0.1 s)")
     store.close()
 
 

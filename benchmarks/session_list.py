@@ -8,7 +8,7 @@ the dialog itself opened headless with its first filter pass; then one keystroke
 the Backspace that shows every row again. Peak memory (tracemalloc) is measured on a second run
 of the same fetch, merge and lines, so the first run's times are not inflated by tracing.
 
-Issue 19's figures before the caps, printed beside these as ratios: F4 took 24 s and 763 MB,
+The baseline, measured before the caps, printed beside these as ratios: F4 took 24 s and 763 MB,
 Backspace in its filter 19.6 s.
 """
 
@@ -106,7 +106,7 @@ async def measure(url: str) -> None:
     tracemalloc.stop()
     del kept
     print()
-    print(f"  {'':22}{'now':>10}{'issue 19':>12}{'ratio':>10}")
+    print(f"  {'':22}{'now':>10}{'before':>12}{'ratio':>10}")
     print(f"  {'F4 (fetch to shown)':22}{f4:9.2f}s{BASELINE_F4_S:11.1f}s{f4 / BASELINE_F4_S:10.4f}")
     print(
         f"  {'F4 peak memory':22}{peak:8.1f}MB{BASELINE_F4_MB:10.0f}MB{peak / BASELINE_F4_MB:10.4f}"

@@ -563,7 +563,9 @@ async def drafts_kept(target: Target) -> None:
             )
 
 
-@CHECKLIST.add("session-from-another-device", "issue 12; seeds' next steps: session list")
+@CHECKLIST.add(
+    "session-from-another-device", "docs/protocol.md §1.3, §2.5; seeds' next steps: session list"
+)
 async def session_from_another_device(target: Target) -> None:
     """A session started on another device continues here.
 
@@ -592,7 +594,9 @@ async def session_from_another_device(target: Target) -> None:
             await listed(target, tab, messages=4)
 
 
-@CHECKLIST.add("attachment-reaches-the-agent", "issue 13; the iOS app's attachments")
+@CHECKLIST.add(
+    "attachment-reaches-the-agent", "docs/protocol.md §1.2 step 5; the iOS app's attachments"
+)
 async def attachment_reaches_the_agent(target: Target) -> None:
     """Attach a file, send: the agent sees it.
 

@@ -1,7 +1,8 @@
-"""Suite `contract`: the backend alone, at the protocol level (CONTRACT.md §1 rows, §2 steps,
-§3). Where the seeds promise something, a backend that does otherwise fails, and the message
-names the promise and what came back. Where the contract allows variation (extra JSON fields,
-the version string, `stream` or `message` chunks), nothing fails.
+"""Suite `contract`: the backend alone, at the protocol level (docs/protocol.md §1.1 rows, §1.2
+steps, §1.3, and §2.5 when offered). Where the seeds promise something, a backend that does
+otherwise fails, and the message names the promise and what came back. Where the contract
+allows variation (extra JSON fields, the version string, `stream` or `message` chunks), nothing
+fails.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tui.client.protocol import (
 )
 
 HANDSHAKE_LIMIT = scaled(10.0)
-"""§2.2: the server answers the token within 10 s."""
+"""§1.2 step 2: the server answers the token within 10 s."""
 REPLY_LIMIT = scaled(180.0)
 """Seconds one reply may take: a real agent can think for a while."""
 PROMISE_404 = "broken promise (close answers 404 for no such session)"
@@ -42,7 +43,7 @@ CONTRACT = ScenarioList("contract")
 
 
 def section(where: str) -> str:
-    return f"CONTRACT.md {where}"
+    return f"docs/protocol.md {where}"
 
 
 def fresh_session(provider: str = "claude") -> tuple[str, str]:
@@ -80,20 +81,25 @@ class Chat:
         return await receive(self.ws, what, limit)
 
     async def handshake(self) -> Opened:
-        """§2 steps 1–3: the token, `authenticated`, then a ready frame."""
+        """§1.2 steps 1–3: the token, `authenticated`, then a ready frame."""
         await self.ws.send(self.protocol.start())
         answer = await self.frame("`authenticated`")
         check(
             self.protocol.receive(answer) == [TokenAccepted()],
-            f"§2.2: the token was answered with {str(answer)[:200]!r}, expected `authenticated`",
+            f"§1.2 step 2: the token was answered with {str(answer)[:200]!r}, "
+            "expected `authenticated`",
         )
         raw = await self.frame("the ready frame")
         events = self.protocol.receive(raw)
         check(
             len(events) == 1 and isinstance(events[0], Opened),
-            f"§2.3: after `authenticated` came {str(raw)[:200]!r}, expected a ready frame",
+            f"§1.2 step 3: after `authenticated` came {str(raw)[:200]!r}, expected a ready frame",
         )
-        shape(json.loads(raw), {"content": str, "timestamp": str, "features": dict}, "§2.3 ready")
+        shape(
+            json.loads(raw),
+            {"content": str, "timestamp": str, "features": dict},
+            "§1.2 step 3 ready",
+        )
         opened = events[0]
         assert isinstance(opened, Opened)
         return opened
@@ -119,7 +125,7 @@ class Chat:
         await self.ws.send(frame)
 
     async def reply(self, asked: str) -> ReplyDone:
-        """§2.6: chunks (`message` or `stream`), then `complete`; an error frame fails."""
+        """§1.2 step 6: chunks (`message` or `stream`), then `complete`; an error frame fails."""
         while True:
             raw = await self.frame(f"the reply to “{asked}”", REPLY_LIMIT)
             for event in self.protocol.receive(raw):
@@ -129,17 +135,18 @@ class Chat:
                     case ReplyDone() as done:
                         check(
                             done.chunks > 0,
-                            f"§2.6: `complete` came with no chunk before it (asked “{asked}”)",
+                            f"§1.2 step 6: `complete` came with no chunk before it "
+                            f"(asked “{asked}”)",
                         )
                         return done
                     case ReplyFailed() as failed:
                         raise Failed(
-                            f"§2.7: the backend answered “{asked}” with an error frame: "
+                            f"§1.2 step 7: the backend answered “{asked}” with an error frame: "
                             + failed.message
                         )
                     case _:
                         raise Failed(
-                            f"§2.6: unexpected frame during the reply to “{asked}”: "
+                            f"§1.2 step 6: unexpected frame during the reply to “{asked}”: "
                             f"{str(raw)[:200]!r}"
                         )
 
@@ -190,10 +197,10 @@ def counted(reply: ReplyDone, expected: int, where: str) -> None:
     )
 
 
-# §1 HTTP endpoints ----------------------------------------------------------------------------
+# §1.1 HTTP endpoints --------------------------------------------------------------------------
 
 
-@CONTRACT.add("health", section("§1 GET /api/health"))
+@CONTRACT.add("health", section("§1.1 GET /api/health"))
 async def health(target: Target) -> None:
     """GET /api/health answers 200 with status, version, connections, sessions and bridgehub."""
     status, body = await target.json("GET", "/api/health")
@@ -220,7 +227,7 @@ async def health(target: Target) -> None:
     shape(body["bridgehub"], {"ready": bool}, "/api/health bridgehub")
 
 
-@CONTRACT.add("status", section("§1 GET /api/status"))
+@CONTRACT.add("status", section("§1.1 GET /api/status"))
 async def status(target: Target) -> None:
     """GET /api/status with X-API-Key answers 200 "running" with version, health and features."""
     code, body = await target.json("GET", "/api/status", headers={"X-API-Key": target.token})
@@ -235,7 +242,7 @@ async def status(target: Target) -> None:
     )
 
 
-@CONTRACT.add("sessions-list", section("§1 GET /api/sessions"))
+@CONTRACT.add("sessions-list", section("§1.1 GET /api/sessions"))
 async def sessions_list(target: Target) -> None:
     """GET /api/sessions lists a session after its first exchange, with its agent, device and
     message count."""
@@ -271,7 +278,7 @@ async def sessions_list(target: Target) -> None:
     )
 
 
-@CONTRACT.add("close-active-session", section("§1 DELETE …/session/{id}/close"))
+@CONTRACT.add("close-active-session", section("§1.1 DELETE …/session/{id}/close"))
 async def close_active(target: Target) -> None:
     """Closing an active session with the right token answers 200 with ok, session_id,
     process_killed and message."""
@@ -288,7 +295,7 @@ async def close_active(target: Target) -> None:
     check(body["ok"] is True and body["session_id"] == session_id, f"the close answer is {body}")
 
 
-@CONTRACT.add("close-unknown-session-404", section("§1 close: promised 404"))
+@CONTRACT.add("close-unknown-session-404", section("§1.1 close: promised 404"))
 async def close_unknown(target: Target) -> None:
     """Promise: closing a session the backend does not have answers 404 ("acceptable, may have
     timed out") — for an id never used, and for a session already closed."""
@@ -310,7 +317,7 @@ async def close_unknown(target: Target) -> None:
     )
 
 
-@CONTRACT.add("close-wrong-token-401", section("§1 close: promised 401"))
+@CONTRACT.add("close-wrong-token-401", section("§1.1 close: promised 401"))
 async def close_wrong_token(target: Target) -> None:
     """Promise: closing with a wrong or missing token answers 401, and the session stays."""
     device, session_id = fresh_session()
@@ -323,13 +330,13 @@ async def close_wrong_token(target: Target) -> None:
                 f"{PROMISE_401}: closing with {label} answered {code} {str(body)[:200]}",
             )
         reply = await session.ask("Still here?", session_id, device)
-        counted(reply, 4, "§1 close with a wrong token must leave the session")
+        counted(reply, 4, "§1.1 close with a wrong token must leave the session")
 
 
 UPLOAD_BYTES = b"BuilderOS contract upload\n" * 40
 
 
-@CONTRACT.add("upload", section("§1 POST /api/files/upload"))
+@CONTRACT.add("upload", section("§1.1 POST /api/files/upload"))
 async def upload(target: Target) -> None:
     """An upload answers 200 with an absolute url, /uploads/ path, base-name filename, size and
     type; the url serves the same bytes."""
@@ -363,7 +370,7 @@ async def upload(target: Target) -> None:
     )
 
 
-@CONTRACT.add("upload-wrong-token-401", section("§1 upload: 401"))
+@CONTRACT.add("upload-wrong-token-401", section("§1.1 upload: 401"))
 async def upload_wrong_token(target: Target) -> None:
     """An upload with a wrong X-API-Key answers 401 {"ok": false, "error": "Unauthorized"}."""
     files = {"file": ("x.txt", b"x", "text/plain")}
@@ -374,7 +381,7 @@ async def upload_wrong_token(target: Target) -> None:
     check(isinstance(body, dict) and body.get("ok") is False, f"the 401 body is {str(body)[:200]}")
 
 
-@CONTRACT.add("upload-missing-file-400", section("§1 upload: 400"))
+@CONTRACT.add("upload-missing-file-400", section("§1.1 upload: 400"))
 async def upload_missing_file(target: Target) -> None:
     """An upload with no `file` part answers 400."""
     code, body = await target.json(
@@ -386,7 +393,7 @@ async def upload_missing_file(target: Target) -> None:
     check(code == 400, f"an upload without a file answered {code} {str(body)[:200]}, expected 400")
 
 
-@CONTRACT.add("upload-too-large-413", section("§1 upload: 413"))
+@CONTRACT.add("upload-too-large-413", section("§1.1 upload: 413"))
 async def upload_too_large(target: Target) -> None:
     """An upload past 50,000,000 bytes answers 413 with the limit."""
     big = b"\0" * 50_000_001
@@ -403,10 +410,10 @@ async def upload_too_large(target: Target) -> None:
     )
 
 
-# §2 WebSocket ---------------------------------------------------------------------------------
+# §1.2 WebSocket, and §2.5 session history -----------------------------------------------------
 
 
-@CONTRACT.add("session-history", "docs/protocol.md: Session history (extension)")
+@CONTRACT.add("session-history", section("§2.5 session history (extension)"))
 async def session_history(target: Target) -> None:
     """When the backend advertises `session_history`: a session's turns come back a page at a
     time, newest page first, oldest first within it; 401 for a wrong key, 404 for an unknown
@@ -447,7 +454,7 @@ async def session_history(target: Target) -> None:
     )
 
 
-@CONTRACT.add("ws-handshake", section("§2 steps 1–3"))
+@CONTRACT.add("ws-handshake", section("§1.2 steps 1–3"))
 async def ws_handshake(target: Target) -> None:
     """The token as a text frame is answered `authenticated`, then a ready frame with content,
     timestamp and features."""
@@ -455,7 +462,7 @@ async def ws_handshake(target: Target) -> None:
         await Chat(ws, target.token).handshake()
 
 
-@CONTRACT.add("ws-wrong-token", section("§2 step 2"))
+@CONTRACT.add("ws-wrong-token", section("§1.2 step 2"))
 async def ws_wrong_token(target: Target) -> None:
     """A wrong token is answered `error:invalid_api_key`, then the socket closes."""
     async with socket(target) as ws:
@@ -480,7 +487,7 @@ async def closes(ws: ClientConnection, when: str) -> None:
     raise Failed(f"the socket sent {str(extra)[:200]!r} {when}, expected it to close")
 
 
-@CONTRACT.add("ws-non-text-first-frame", section("§2 step 2"))
+@CONTRACT.add("ws-non-text-first-frame", section("§1.2 step 2"))
 async def ws_binary_first(target: Target) -> None:
     """A first frame that is not text closes the socket without `authenticated`."""
     async with socket(target) as ws:
@@ -488,7 +495,7 @@ async def ws_binary_first(target: Target) -> None:
         await closes(ws, "after a binary first frame")
 
 
-@CONTRACT.add("ws-config-frame-ignored", section("§2 step 4"))
+@CONTRACT.add("ws-config-frame-ignored", section("§1.2 step 4"))
 async def ws_config_frame(target: Target) -> None:
     """The iOS app's `{"working_directory": …}` frame gets no answer; the chat goes on."""
     device, session_id = fresh_session()
@@ -496,23 +503,23 @@ async def ws_config_frame(target: Target) -> None:
         config = json.dumps({"working_directory": "/Users/test/project"})
         await session.send_raw(config, answered=False)
         reply = await session.ask("After the config frame.", session_id, device)
-        counted(reply, 2, "§2.4 (the config frame is not a message)")
+        counted(reply, 2, "§1.2 step 4 (the config frame is not a message)")
 
 
-@CONTRACT.add("ws-chat-streams-reply", section("§2 steps 5–6"))
+@CONTRACT.add("ws-chat-streams-reply", section("§1.2 steps 5–6"))
 async def ws_chat(target: Target) -> None:
     """A chat frame is answered by chunks (`message` or `stream`) and `complete`, whose
     message_count is 2 after the first exchange and 4 after the second."""
     device, session_id = fresh_session()
     async with chat(target) as session:
         first = await session.ask("Hello, first exchange.", session_id, device)
-        check(first.text.strip(), "§2.6: the reply's chunks carry no text")
-        counted(first, 2, "§2.6 first exchange")
+        check(first.text.strip(), "§1.2 step 6: the reply's chunks carry no text")
+        counted(first, 2, "§1.2 step 6, first exchange")
         second = await session.ask("And the second exchange.", session_id, device)
-        counted(second, 4, "§2.6 second exchange")
+        counted(second, 4, "§1.2 step 6, second exchange")
 
 
-@CONTRACT.add("ws-empty-content-ignored", section("§2 step 5"))
+@CONTRACT.add("ws-empty-content-ignored", section("§1.2 step 5"))
 async def ws_empty(target: Target) -> None:
     """A chat frame with empty content gets no answer and is not stored."""
     device, session_id = fresh_session()
@@ -520,10 +527,10 @@ async def ws_empty(target: Target) -> None:
         empty = frames.chat_frame("", session_id, device, "claude")
         await session.send_raw(empty, answered=False)
         reply = await session.ask("The only real message.", session_id, device)
-        counted(reply, 2, "§2.5 (empty content is ignored)")
+        counted(reply, 2, "§1.2 step 5 (empty content is ignored)")
 
 
-@CONTRACT.add("ws-attachments", section("§2 step 5"))
+@CONTRACT.add("ws-attachments", section("§1.2 step 5"))
 async def ws_attachments(target: Target) -> None:
     """A chat frame with attachments (one of them not an object, to be dropped) is answered."""
     device, session_id = fresh_session()
@@ -542,10 +549,10 @@ async def ws_attachments(target: Target) -> None:
     async with chat(target) as session:
         await session.send_raw(json.dumps(frame))
         reply = await session.reply("Here is a file.")
-        counted(reply, 2, "§2.5 with attachments")
+        counted(reply, 2, "§1.2 step 5 with attachments")
 
 
-@CONTRACT.add("ws-defaults", section("§2 step 5"))
+@CONTRACT.add("ws-defaults", section("§1.2 step 5"))
 async def ws_defaults(target: Target) -> None:
     """Missing session_id means `default-claude-session`; missing device_id `unknown-device`."""
     async with chat(target) as session:
@@ -566,7 +573,7 @@ async def ws_defaults(target: Target) -> None:
     )
 
 
-@CONTRACT.add("ws-invalid-json", section("§2 step 7"))
+@CONTRACT.add("ws-invalid-json", section("§1.2 step 7"))
 async def ws_invalid_json(target: Target) -> None:
     """A frame that is not JSON gets an error frame, and the connection stays open."""
     device, session_id = fresh_session()
@@ -575,20 +582,20 @@ async def ws_invalid_json(target: Target) -> None:
         events = await session.next_events("the answer to a frame that is not JSON")
         check(
             [type(e) for e in events] == [ReplyFailed],
-            f"§2.7: a frame that is not JSON was answered with {events!r}"[:300]
+            f"§1.2 step 7: a frame that is not JSON was answered with {events!r}"[:300]
             + ", expected an error frame",
         )
         reply = await session.ask("Still connected?", session_id, device)
-        counted(reply, 2, "§2.7 (the connection stays open)")
+        counted(reply, 2, "§1.2 step 7 (the connection stays open)")
 
 
-@CONTRACT.add("ws-codex-path", section("§2 /api/codex/ws"))
+@CONTRACT.add("ws-codex-path", section("§1.2 /api/codex/ws"))
 async def ws_codex(target: Target) -> None:
     """The Codex path does the same handshake and streams a reply for `chat_type` codex."""
     device, session_id = fresh_session("codex")
     async with chat(target, "codex") as session:
         reply = await session.ask("Hello Codex.", session_id, device, "codex")
-        counted(reply, 2, "§2.6 on the codex path")
+        counted(reply, 2, "§1.2 step 6 on the codex path")
     sessions = await target.sessions()
     check(
         sessions.get(session_id, {}).get("agent_type") == "codex",
@@ -596,7 +603,7 @@ async def ws_codex(target: Target) -> None:
     )
 
 
-@CONTRACT.add("ws-keepalive", section("§2 step 8"))
+@CONTRACT.add("ws-keepalive", section("§1.2 step 8"))
 async def ws_keepalive(target: Target) -> None:
     """The server answers a ping with a pong (the app pings every 25 s)."""
     async with chat(target) as session:
@@ -607,10 +614,10 @@ async def ws_keepalive(target: Target) -> None:
             raise Failed(f"no pong within {HANDSHAKE_LIMIT:.0f} s") from None
 
 
-# §3 sessions ----------------------------------------------------------------------------------
+# §1.3 sessions --------------------------------------------------------------------------------
 
 
-@CONTRACT.add("sessions-survive-reconnect", section("§3"))
+@CONTRACT.add("sessions-survive-reconnect", section("§1.3"))
 async def survive_reconnect(target: Target) -> None:
     """A session continues over a new connection, and from another device."""
     device, session_id = fresh_session()
@@ -620,17 +627,17 @@ async def survive_reconnect(target: Target) -> None:
         counted(
             await session.ask("After reconnecting.", session_id, device),
             4,
-            "§3 on a new connection",
+            "§1.3 on a new connection",
         )
     async with chat(target) as session:
         counted(
             await session.ask("From another device.", session_id, "contract-other-device"),
             6,
-            "§3 from another device",
+            "§1.3 from another device",
         )
 
 
-@CONTRACT.add("sessions-survive-restart", section("§3"))
+@CONTRACT.add("sessions-survive-restart", section("§1.3"))
 async def survive_restart(target: Target) -> None:
     """A session continues after the backend restarts."""
     target.require_restart()
@@ -640,5 +647,5 @@ async def survive_restart(target: Target) -> None:
     await target.restart()
     async with chat(target) as session:
         counted(
-            await session.ask("After the restart.", session_id, device), 4, "§3 after a restart"
+            await session.ask("After the restart.", session_id, device), 4, "§1.3 after a restart"
         )

@@ -31,7 +31,7 @@ from mock_backend.server import MockBackend
 from tui.workspace import MAX_TABS, ChatTab
 
 RESILIENCE = ScenarioList("resilience")
-SOURCE = "issue 10: nothing lost, nothing twice"
+SOURCE = "docs/protocol.md §2: nothing lost, nothing twice"
 ENDED = ("complete", "interrupted", "stopped")
 
 

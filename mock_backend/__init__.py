@@ -1,4 +1,5 @@
-"""A bundled BuilderOS v2 backend: the server contract of CONTRACT.md and BridgeHub streaming.
+"""A bundled BuilderOS v2 backend: the server side of docs/protocol.md §1 (BridgeHub
+streaming included) and §2, with the fault injection of §3.
 
 `MockBackend` and `StartError` are loaded when first asked for: the server brings aiohttp,
 which a `builderos` command that runs no backend should not pay for at start.

@@ -1,4 +1,5 @@
-"""The HTTP endpoints of CONTRACT.md §1, and JSON answers for every error."""
+"""The HTTP endpoints of docs/protocol.md §1.1, §2.5 (session history) and §3 (the fault
+plan), and JSON answers for every error."""
 
 from __future__ import annotations
 

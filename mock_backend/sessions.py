@@ -1,4 +1,4 @@
-"""The active-session map of the v2 server (CONTRACT.md §3), kept over the SQLite store.
+"""The active-session map of the v2 server (docs/protocol.md §1.3), kept over the SQLite store.
 
 Only metadata lives in memory; history is read from the store when a reply needs it, so memory
 stays flat however long the sessions grow.

@@ -1,4 +1,5 @@
-"""What the v2 server puts on the wire, and how it reads a client's chat frame (CONTRACT.md §2).
+"""What the v2 server puts on the wire, and how it reads a client's chat frame (docs/protocol.md
+§1.2 and §2).
 
 Pure functions: the rules for what is answered, ignored or refused live here so they can be
 tested without a socket, and the WebSocket handler only moves frames.

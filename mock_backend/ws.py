@@ -1,4 +1,5 @@
-"""The WebSocket endpoints `/api/claude/ws` and `/api/codex/ws` (CONTRACT.md §2).
+"""The WebSocket endpoints `/api/claude/ws` and `/api/codex/ws` (docs/protocol.md §1.2,
+and the delivery extension of §2).
 
 The handler reads frames continuously (so pings are answered and a disconnect is seen even while
 a long reply streams) and hands them to one worker per connection, which answers them strictly

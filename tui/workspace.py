@@ -1,4 +1,4 @@
-"""The tab model of the iOS app (CONTRACT.md §5), without a screen.
+"""The tab model of the iOS app (docs/protocol.md §1.5), without a screen.
 
 A Workspace owns up to five ChatTabs; each owns its session id, its connection and its history.
 It is the one owner of what is open and which tab is selected: the UI calls its methods to say

@@ -1,4 +1,4 @@
-"""The BridgeHub CLI protocol (CONTRACT.md §4), sans I/O.
+"""The BridgeHub CLI protocol (docs/protocol.md §1.4), sans I/O.
 
 The server runs `bridgehub --request '<json>'` once per message; BridgeHub prints log lines and
 one `JARVIS_PAYLOAD=<json>` line. Building the request and reading the payload are pure, so the

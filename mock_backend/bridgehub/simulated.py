@@ -1,6 +1,6 @@
 """The built-in simulated BridgeHub: deterministic Markdown answers from the request alone.
 
-It sees exactly what a real BridgeHub sees (the request of CONTRACT.md §4), so its memory is
+It sees exactly what a real BridgeHub sees (the request of docs/protocol.md §1.4), so its memory is
 the request's conversation history: it can only recall what was said in the same session.
 Commands: `/long N` (about N words, to stress clients), `/fail [reason]` (an ok:false payload),
 `/help`. Files attached to the message are acknowledged by name and size, with the first lines

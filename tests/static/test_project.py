@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,14 +29,41 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert command in README
 
 
-def test_readme_documents_every_subcommand_and_option() -> None:
+MANUAL = {
+    "chat": "docs/chat.md",
+    "send": "docs/cli.md",
+    "sessions": "docs/cli.md",
+    "search": "docs/cli.md",
+    "export": "docs/cli.md",
+    "mock": "docs/mock.md",
+    "check": "docs/check.md",
+}
+"""Where each subcommand's options are documented."""
+
+
+def test_the_manual_documents_every_subcommand_and_option() -> None:
     group = typer.main.get_command(app)
+    assert set(group.commands) == set(MANUAL)  # type: ignore[attr-defined]
     for name, command in group.commands.items():  # type: ignore[attr-defined]
-        assert f"builderos {name}" in README, name
+        page = (ROOT / MANUAL[name]).read_text(encoding="utf-8")
+        assert f"builderos {name}" in page, f"{MANUAL[name]} does not name builderos {name}"
+        assert MANUAL[name] in README, f"README does not point to {MANUAL[name]}"
         for param in command.params:
             for option in param.opts:
                 if option.startswith("--") and option != "--help":
-                    assert f"`{option}" in README, f"builderos {name} {option}"
+                    assert f"`{option}" in page, f"builderos {name} {option}: not in {MANUAL[name]}"
+
+
+def test_every_link_between_the_documents_resolves() -> None:
+    """README, CHANGELOG and docs/ link to each other, never outside the repository."""
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            assert not target.startswith(("http:", "https:")), f"{page.name} links out: {target}"
+            path = target.split("#", 1)[0]
+            if path:
+                assert (page.parent / path).exists(), f"{page.name}: {target} does not exist"
 
 
 def test_help_texts_are_whole_sentences_at_any_width() -> None:

@@ -1,6 +1,6 @@
-"""A file attached to a message, as the chat frame's `attachments` carries it (CONTRACT.md §2
-step 5): `{"id","filename","mime_type","size","type","url"}`, the url being where the backend's
-upload endpoint stored it."""
+"""A file attached to a message, as the chat frame's `attachments` carries it (docs/protocol.md
+§1.2 step 5): `{"id","filename","mime_type","size","type","url"}`, the url being where the
+backend's upload endpoint stored it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Client-side wire format of CONTRACT.md §2, sans I/O: URLs, outgoing frames, incoming events."""
+"""Client-side wire format of docs/protocol.md §1.2 and §2, sans I/O: URLs, outgoing frames,
+incoming events."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The backend's sessions (`GET /api/sessions`) and a session's stored history (`GET
 /api/sessions/{id}/messages`, delivery extension), decoded defensively.
 
-Nothing a server answers can hang, crash or exhaust the client (issue 19): every request has a
+Nothing a server answers can hang, crash or exhaust the client (docs/safety.md): every request has a
 total deadline (body included), every body is read up to a byte cap, the list of sessions keeps
 the most recent `MAX_SESSIONS` and counts the rest, and a history stops at `MAX_MESSAGES` /
 `MAX_HISTORY_BYTES` or at paging that does not go back. An answer that is not what

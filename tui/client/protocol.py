@@ -1,4 +1,4 @@
-"""The client side of one BuilderOS WebSocket (CONTRACT.md §2), sans I/O.
+"""The client side of one BuilderOS WebSocket (docs/protocol.md §1.2 and §2), sans I/O.
 
 In the style of the `websockets` library's `Protocol`: a plain object that is handed each text
 frame the socket received and returns the events it means, and that writes the frames to send.
@@ -46,7 +46,7 @@ from tui.client.frames import (
 
 
 class Stage(Enum):
-    """Where the socket is in CONTRACT.md §2's order."""
+    """Where the socket is in the order of docs/protocol.md §1.2."""
 
     NEW = "new"
     """Nothing sent yet: `start()` gives the token frame."""
@@ -66,12 +66,12 @@ class Stage(Enum):
 
 @dataclass(frozen=True)
 class TokenAccepted:
-    """`authenticated` came (§2 step 2)."""
+    """`authenticated` came (§1.2 step 2)."""
 
 
 @dataclass(frozen=True)
 class Opened:
-    """The ready frame came (§2 step 3): the socket is open for chat."""
+    """The ready frame came (§1.2 step 3): the socket is open for chat."""
 
     content: str
     features: dict[str, bool]
@@ -323,7 +323,7 @@ class ClientProtocol:
     # what to send -------------------------------------------------------------------------------
 
     def start(self) -> str:
-        """The first frame: the API token as plain text (§2 step 1)."""
+        """The first frame: the API token as plain text (§1.2 step 1)."""
         if self.stage is not Stage.NEW:
             raise ProtocolError(f"start() in stage {self.stage.value}")
         self.stage = Stage.AUTHENTICATING
@@ -339,7 +339,7 @@ class ClientProtocol:
         provider: Provider,
         attachments: list[dict[str, Any]] | None = None,
     ) -> str:
-        """The chat frame for a message (§2 step 5); its reply is awaited from now on."""
+        """The chat frame for a message (§1.2 step 5); its reply is awaited from now on."""
         if self.stage is not Stage.OPEN:
             raise ProtocolError(f"chat() in stage {self.stage.value}")
         frame = chat_frame(

@@ -1,4 +1,4 @@
-"""`POST /api/files/upload` (CONTRACT.md §1): a file streamed as multipart, with progress.
+"""`POST /api/files/upload` (docs/protocol.md §1.1): a file streamed as multipart, with progress.
 
 The body is written a chunk at a time from the file (a 50 MB file is never held in memory)
 with its exact length announced, and every way it can go wrong is an `UploadError` whose text

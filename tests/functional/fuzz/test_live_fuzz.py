@@ -136,8 +136,8 @@ def handshake(ws: ClientConnection) -> ClientProtocol:
 
 
 def answers(frame: str | bytes) -> bool:
-    """Whether the server answers this frame (CONTRACT.md §2: all but config frames and empty
-    content), by the server's own reading of it."""
+    """Whether the server answers this frame (docs/protocol.md §1.2 steps 4–5: all but config
+    frames and empty content), by the server's own reading of it."""
     if isinstance(frame, bytes):
         return True
     try:

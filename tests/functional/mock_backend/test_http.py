@@ -1,4 +1,4 @@
-"""HTTP endpoints of CONTRACT.md §1, on a real server on an ephemeral port."""
+"""HTTP endpoints of docs/protocol.md §1.1, on a real server on an ephemeral port."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WebSocket protocol of CONTRACT.md §2 on a real server, with real client sockets."""
+"""WebSocket protocol of docs/protocol.md §1.2 on a real server, with real client sockets."""
 
 from __future__ import annotations
 

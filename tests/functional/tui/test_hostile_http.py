@@ -1,4 +1,4 @@
-"""The HTTP side against real servers on loopback that misbehave on purpose (issue 19): ids
+"""The HTTP side against real servers on loopback that misbehave on purpose (docs/safety.md): ids
 that walk out of their path, answers that trickle a byte at a time, pages and lists far past
 what was asked, text that would act on a terminal. Nothing hangs, nothing crashes, every CLI
 failure is one line, and a terminal only ever gets inert text."""

@@ -1,6 +1,6 @@
 """A tab against a server that lies about numbers, ids and sessions, floods, flaps or
 redirects: every reply that came is stored once, nothing invented is stored, every case ends in
-a notice within seconds, and the token never leaves for another host (issue 19)."""
+a notice within seconds, and the token never leaves for another host (docs/safety.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The BridgeHub request the server builds (CONTRACT.md §4) and how its payload is read."""
+"""The BridgeHub request the server builds (docs/protocol.md §1.4) and how its payload is read."""
 
 from __future__ import annotations
 

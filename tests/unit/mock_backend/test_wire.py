@@ -1,4 +1,4 @@
-"""The server's rules for client frames (CONTRACT.md §2 steps 4, 5, 7), without sockets."""
+"""The server's rules for client frames (docs/protocol.md §1.2 steps 4, 5, 7), without sockets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HTTP helpers against a backend that answers what it should not (issue 19): whatever it
+"""The HTTP helpers against a backend that answers what it should not (docs/safety.md): whatever it
 sends, the answer is the helper's own error or a bounded result that says what was left out.
 The backend is respx's (no socket); tests/functional/tui/test_hostile_http.py has real ones."""
 

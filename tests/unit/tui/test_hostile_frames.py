@@ -1,5 +1,5 @@
 """What a hostile or broken server can send, through the sans-I/O protocol: every odd number,
-id and size is reported and skipped, and never stops the frames after it (issue 19)."""
+id and size is reported and skipped, and never stops the frames after it (docs/safety.md)."""
 
 from __future__ import annotations
 

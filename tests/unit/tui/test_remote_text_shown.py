@@ -1,5 +1,5 @@
 """What the backend wrote (ids, devices, titles, metadata) as the session browser, the search
-dialog and an export show it (issue 19): inert on screen, never a reason to raise, and the
+dialog and an export show it (docs/safety.md): inert on screen, never a reason to raise, and the
 browser's filter does no work per keystroke beyond a substring test per row."""
 
 from __future__ import annotations
