@@ -13,7 +13,7 @@ from tui.client import attachments as files
 from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
 from tui.private_files import private_file
-from tui.store import ChatStore, StoredMessage
+from tui.store import ChatStore, Status, StoredMessage, status_of
 
 FORMAT = "builderos-conversation"
 VERSION = 1
@@ -52,11 +52,13 @@ REMOTE_STATUSES = frozenset({"complete", "error", "interrupted", "stopped"})
 
 
 def _stored(message: RemoteMessage) -> StoredMessage:
+    status: Status
     if message.role == "user":
         role, status = "user", "acknowledged"
     else:
         role = "assistant"
-        status = message.status if message.status in REMOTE_STATUSES else "complete"
+        remote = message.status if message.status in REMOTE_STATUSES else "complete"
+        status = status_of(remote)
     return StoredMessage(
         clean_text(message.msg_id),
         role,
@@ -139,7 +141,7 @@ def from_json(text: str) -> Conversation:
                 str(m["msg_id"]),
                 str(m["role"]),
                 str(m["text"]),
-                str(m["status"]),
+                status_of(m["status"], "acknowledged" if m["role"] == "user" else "complete"),
                 str(m["timestamp"]),
                 attachments=files.from_list(m.get("attachments")),
             )

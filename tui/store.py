@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from tui.client import attachments as files
 from tui.client.attachments import Attachment
@@ -103,13 +103,34 @@ class TabRow:
     draft_attachments: tuple[Attachment, ...] = ()
 
 
+Status = Literal[
+    "pending",
+    "sent",
+    "acknowledged",
+    "not_confirmed",
+    "replying",
+    "complete",
+    "interrupted",
+    "stopped",
+    "error",
+]
+"""Where a stored message stands (see `StoredMessage.status`): a Literal, so mypy checks every
+status written or compared (a typo is a type error, not a message that never changes)."""
+STATUSES: frozenset[str] = frozenset(get_args(Status))
+
+
+def status_of(value: object, default: Status = "complete") -> Status:
+    """A status read from a file or the network: one of `Status`, else `default`."""
+    return cast(Status, value) if isinstance(value, str) and value in STATUSES else default
+
+
 @dataclass
 class StoredMessage:
     msg_id: str
     role: str
     """`user`, `assistant` or `error`."""
     text: str
-    status: str
+    status: Status
     """user: `pending` (queued) → `sent` (written) → `acknowledged` (the server has it), or
     `not_confirmed` (written to a socket that dropped, on a server that does not acknowledge);
     assistant: `replying` → `complete`, `interrupted` or `stopped`; error: `error`."""
@@ -125,7 +146,9 @@ _MESSAGE = "msg_id, role, text, status, timestamp, id, attachments"
 
 def _message(row: tuple[Any, ...]) -> StoredMessage:
     msg_id, role, text, status, timestamp, number, attached = row
-    return StoredMessage(msg_id, role, text, status, timestamp, number, files.loads(attached))
+    return StoredMessage(
+        msg_id, role, text, status_of(status), timestamp, number, files.loads(attached)
+    )
 
 
 class _Damaged(Exception):
@@ -269,7 +292,7 @@ class ChatStore:
 
     # messages ----------------------------------------------------------------------------------
 
-    def set_status(self, msg_id: str, status: str) -> None:
+    def set_status(self, msg_id: str, status: Status) -> None:
         self._run("UPDATE messages SET status = ? WHERE msg_id = ?", (status, msg_id))
 
     def save(self, session_id: str, message: StoredMessage) -> None:
@@ -325,7 +348,7 @@ class ChatStore:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def with_status(self, session_id: str, *statuses: str) -> list[StoredMessage]:
+    def with_status(self, session_id: str, *statuses: Status) -> list[StoredMessage]:
         """The session's messages in these states, oldest first (after a restart: `pending`
         ones are sent, `sent` ones were never answered)."""
         marks = ", ".join("?" * len(statuses))

@@ -25,7 +25,7 @@ from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
 from tui.find import Find
-from tui.store import ChatStore, StoredMessage, StoreError, TabRow
+from tui.store import ChatStore, Status, StoredMessage, StoreError, TabRow
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ SAVE_SCALE = 128 * 1024
 """Per this many characters of a reply, the wait between its saves grows by SAVE_EVERY: each
 save writes (and indexes for search) the whole reply so far, so a 10 MiB reply saved twice a
 second would spend all its time saving and none drawing."""
-RETRYABLE = ("interrupted", "stopped", "error")
+RETRYABLE: tuple[Status, ...] = ("interrupted", "stopped", "error")
 """How a reply may have ended for ctrl+r to ask again."""
-WHOLE = ("complete", "stopped", "error")
+WHOLE: tuple[Status, ...] = ("complete", "stopped", "error")
 """A reply stored in one of these states is whole: a replay of its frames adds nothing."""
 
 
@@ -543,7 +543,7 @@ class Workspace:
     def _find(self, tab: ChatTab, msg_id: str) -> StoredMessage | None:
         return next((m for m in reversed(tab.messages) if m.msg_id == msg_id), None)
 
-    def _set_status(self, tab: ChatTab, msg_id: str, status: str) -> None:
+    def _set_status(self, tab: ChatTab, msg_id: str, status: Status) -> None:
         self._save(lambda: self.store.set_status(msg_id, status), tab.tab_id)
         message = self._find(tab, msg_id)  # it may be older than the loaded window
         if message is not None and message.status != status:
@@ -590,7 +590,7 @@ class Workspace:
             tab.save_due = asyncio.get_running_loop().call_later(wait, self._save_progress, tab)
 
     def _end(
-        self, tab: ChatTab, reply_to: str | None, status: str, whole: str | None = None
+        self, tab: ChatTab, reply_to: str | None, status: Status, whole: str | None = None
     ) -> None:
         """The reply to `reply_to` ended: save it whole with the frame number it ends at.
         `whole`: its text, for a reply that was not streamed (one no message asked for)."""

@@ -39,7 +39,7 @@ from textual.widget import Widget
 
 from tui.client.inert import inert, inert_name
 from tui.markdown_split import next_cut
-from tui.store import StoredMessage, text_pattern
+from tui.store import Status, StoredMessage, text_pattern
 
 FRAME_RATE = 8
 """Most repaints a second of a streaming reply; chunks in between are coalesced."""
@@ -50,7 +50,7 @@ KEEP_RENDERED = 200
 """Entries whose rendered lines are kept (the ones painted last)."""
 BAR_RATE = 2
 """Most scrollbar updates a second while a reply grows the conversation."""
-STATUS_NOTES = {
+STATUS_NOTES: dict[Status, str] = {
     "pending": "queued — sends when connected",
     "sent": "sent — awaiting the server",
     "acknowledged": "✓ received",

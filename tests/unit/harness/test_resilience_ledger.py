@@ -7,13 +7,16 @@ import pytest
 
 from harness.outcome import Failed
 from harness.resilience import ledger
-from tui.store import StoredMessage
+from tui.store import StoredMessage, status_of
 from tui.workspace import ChatTab
 
 
 def tab_with(*messages: tuple[str, str, str]) -> ChatTab:
     tab = ChatTab("t", "claude", "Claude", "s")
-    tab.messages = [StoredMessage(f"m{i}", r, t, s, "") for i, (r, t, s) in enumerate(messages)]
+    tab.messages = [
+        StoredMessage(f"m{i}", r, t, status_of(s, "error"), "")
+        for i, (r, t, s) in enumerate(messages)
+    ]
     return tab
 
 
