@@ -44,6 +44,11 @@ def test_the_import_contracts_hold() -> None:
         ("tui/app.py", "import mock_backend", "only through what the CLI injects"),
         ("tui/workspace.py", "import tui.widgets", "tui layers"),
         ("harness/scenario.py", "import harness.checklist", "No import cycles"),
+        (
+            "tui/widgets/conversation/entry.py",
+            "import tui.widgets.conversation.log",
+            "the scrolling log over its entries",
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(

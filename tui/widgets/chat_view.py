@@ -4,7 +4,7 @@ The tab model (tui.workspace.ChatTab) is the truth; a sync brings the screen up 
 idempotent. A visible view syncs on every change; a hidden one only notes that it is stale
 and catches up in one pass when shown. Everything that changes the view arrives as a message
 and runs in the view's own message queue, one at a time: the view has one writer. The whole
-conversation is one Line-API widget (widgets/conversation.py): a streaming reply costs a tail
+conversation is one Line-API widget (widgets/conversation/): a streaming reply costs a tail
 render per frame, never a layout of the screen.
 """
 

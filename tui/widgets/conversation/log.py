@@ -1,14 +1,6 @@
-"""The conversation as one widget (Textual's Line API): every message, and the reply being
-written, painted from cached lines.
-
-A widget per message (and a widget tree per streaming Markdown reply) made every chunk of a
-reply re-lay out the whole screen: most of a core while an agent talked, a fifth of a second
-per keystroke. Here each message is rendered by Rich once per width into strips; painting
-asks only for the visible lines. The reply being written keeps its finished blocks as frozen
-parts (rendered once) and re-renders only its tail, at most `FRAME_RATE` times a second, with
-the chunks that came in between. A finished reply keeps the parts it streamed in, so nothing
-moves when it completes.
-"""
+"""The conversation as one scrolling widget (Textual's Line API): the entries laid out one
+under another, painted from their cached lines; follow the newest, frames of a streaming reply,
+a throttled scrollbar, find marks, mouse selection and click-to-copy."""
 
 from __future__ import annotations
 
@@ -17,17 +9,10 @@ import time
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.markdown import CodeBlock
-from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.style import Style
-from rich.styled import Styled
-from rich.text import Text
 from textual import events
 from textual.color import Color
 from textual.geometry import Size
@@ -37,377 +22,18 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.client.inert import inert, inert_name
-from tui.markdown_split import next_cut
-from tui.store import Status, StoredMessage, text_pattern
+from tui.store import StoredMessage, text_pattern
+from tui.widgets.conversation.box import Look, Palette
+from tui.widgets.conversation.entry import Entry
 
 FRAME_RATE = 8
 """Most repaints a second of a streaming reply; chunks in between are coalesced."""
-LIVE_LIMIT = 800
-"""Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""
-KEEP_TAIL = 200
 KEEP_RENDERED = 200
 """Entries whose rendered lines are kept (the ones painted last)."""
 BAR_RATE = 2
 """Most scrollbar updates a second while a reply grows the conversation."""
-STATUS_NOTES: dict[Status, str] = {
-    "pending": "queued — sends when connected",
-    "sent": "sent — awaiting the server",
-    "acknowledged": "✓ received",
-    "not_confirmed": "not confirmed — the connection dropped; ctrl+r sends it again",
-    "replying": "replying…",
-    "interrupted": "interrupted — ctrl+r asks again",
-    "stopped": "stopped — ctrl+r asks again",
-}
-"""The marker under each message: what is true of it now."""
-USER_INDENT = 8
-REPLY_MARGIN = 4
-
-
-@dataclass
-class Palette:
-    """The colours of the boxes, from the app's theme."""
-
-    user: Style = field(default_factory=lambda: Style(color="blue"))
-    assistant: Style = field(default_factory=lambda: Style(color="magenta"))
-    error: Style = field(default_factory=lambda: Style(color="red"))
-    note: Style = field(default_factory=lambda: Style(color="yellow"))
-    match: Style = field(default_factory=lambda: Style(color="black", bgcolor="yellow"))
-    """A text found (ctrl+f)."""
-    current: Style = field(
-        default_factory=lambda: Style(color="black", bgcolor="dark_orange", bold=True)
-    )
-    """The found text the cursor is on."""
-
-
-SHOWN_REPLY = 512 * 1024
-"""Characters of a reply rendered on screen (as Markdown, in parts). A longer reply is stored,
-searchable, copied and exported whole; the box says how much more there is and how to get it
-(rendering 10 MiB would take minutes and gigabytes for lines nobody scrolls through)."""
-RENDER_BUDGET = 0.05
-"""Seconds of rendering finished parts per paint: a reply that came faster than it renders is
-drawn over several paints, and keys are answered in between."""
 CATCH_UP = 0.005
 """Seconds between two paints that draw on a reply's waiting parts."""
-SHOWN_PLAIN = 100_000
-"""Characters of a user message or an error shown (wrapped as one text, not in parts); the
-rest is stored, exported and searchable, and the box says how much is not shown."""
-
-
-def _plain(text: str) -> str:
-    if len(text) <= SHOWN_PLAIN:
-        return text
-    return f"{text[:SHOWN_PLAIN]}\n… {len(text) - SHOWN_PLAIN:,} more characters not shown"
-
-
-class Entry:
-    """One message on screen: its box, rendered once per width."""
-
-    def __init__(self, message: StoredMessage | None, agent_name: str) -> None:
-        self.message = message
-        """None while it is the reply being written."""
-        self.agent_name = agent_name
-        markdown = message is not None and _markdown(message) and bool(message.text)
-        self.parts: list[str] = []
-        """Finished blocks of a reply, each rendered once (about LIVE_LIMIT characters)."""
-        self.openers: list[str] = []
-        """The code fence each part starts inside ("": none): a block cut only because it grew
-        past FORCE_AFTER goes on in the next part."""
-        self.tail = ""
-        self.tail_opener = ""
-        self._chars = 0
-        """Characters in the parts."""
-        self.hidden = 0
-        """Characters past SHOWN_REPLY, not rendered."""
-        self.behind = False
-        """Parts wait to be rendered (the budget of a paint ran out): paint again soon."""
-        if markdown and message is not None:
-            self._take(message.text, whole=True)
-        elif message is not None:
-            self.tail = message.text
-        self.status_drawn = message.status if message else ""
-        self._lines: dict[int, list[Strip]] = {}
-        self._heights: dict[int, int] = {}
-        """Lines at each width, kept when the lines themselves are forgotten."""
-        self._frozen: dict[int, list[Strip]] = {}
-        self._frozen_count: dict[int, int] = {}
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts) + self.tail
-
-    @property
-    def subtitle(self) -> str:
-        if self.message is None:
-            return "writing…"
-        return STATUS_NOTES.get(self.message.status, "")
-
-    @property
-    def title(self) -> str:
-        """Who wrote it, as the box's title says."""
-        return {"user": "You", "error": "Error"}.get(self.role, self.agent_name)
-
-    @property
-    def role(self) -> str:
-        return self.message.role if self.message else "assistant"
-
-    def changed(self) -> None:
-        """The status (or the message) changed: render again at the next paint."""
-        if self.message is not None and self.message.role == "assistant":
-            frozen = "".join(self.parts)
-            if self.message.text.startswith(frozen):
-                self._take(self.message.text)  # a reopened reply grew
-        self._stale()
-
-    def grow(self, text: str) -> None:
-        """The live reply is now `text` (it only grows): finished blocks past the limit are
-        frozen, the rest is the tail."""
-        self._take(text)
-        self._stale()
-
-    def _take(self, text: str, whole: bool = False) -> None:
-        """Show `text`, which goes on from the parts already frozen, up to SHOWN_REPLY."""
-        self.hidden = max(0, len(text) - SHOWN_REPLY)
-        self._freeze(text[self._chars : SHOWN_REPLY], whole)
-
-    def _freeze(self, tail: str, whole: bool = False) -> None:
-        """Move the finished blocks of `tail` (what follows the parts) into parts of about
-        LIVE_LIMIT characters, each rendered quickly; `whole`: a finished reply, cut the same
-        way, all of it in parts."""
-        opener = self.tail_opener
-        while len(tail) > LIVE_LIMIT:
-            cut = next_cut(tail, opener, LIVE_LIMIT, KEEP_TAIL)
-            if cut is None:
-                break  # one long block (a code fence) is still being written
-            offset, following = cut
-            self.parts.append(tail[:offset])
-            self.openers.append(opener)
-            self._chars += offset
-            tail, opener = tail[offset:], following
-        if whole and tail:
-            self.parts.append(tail)
-            self.openers.append(opener)
-            self._chars += len(tail)
-            tail, opener = "", ""
-        self.tail, self.tail_opener = tail, opener
-
-    def finish(self, message: StoredMessage) -> None:
-        """The live reply is complete: it keeps the parts it streamed in (nothing moves)."""
-        self.message = message
-        frozen = "".join(self.parts)
-        if message.text.startswith(frozen):
-            self._take(message.text)
-        else:  # the stored text is not what streamed: render it afresh
-            self.parts, self.openers, self.tail, self.tail_opener = [], [], "", ""
-            self._chars = 0
-            self._take(message.text, whole=True)
-            self._frozen.clear()
-            self._frozen_count.clear()
-        self._stale()
-
-    def lines(self, width: int, look: Look) -> list[Strip]:
-        """The entry's lines at this width, styled and ready to paint (cached)."""
-        cached = self._lines.get(width)
-        if cached is None:
-            self.status_drawn = self.message.status if self.message else ""
-            cached = self._render(width, look)
-            if len(self._lines) > 2:
-                self._lines.clear()  # a few widths are kept (a scrollbar may come and go)
-            self._lines[width] = cached
-            self._heights[width] = len(cached)
-        return cached
-
-    def height(self, width: int) -> int | None:
-        """How many lines it takes at this width, if it was rendered since it changed."""
-        return self._heights.get(width)
-
-    @property
-    def rendered(self) -> bool:
-        """It keeps rendered lines (at some width); else only their count."""
-        return bool(self._lines)
-
-    def render_more(self) -> None:
-        """Its parts are not all drawn (`behind`): the next paint draws on from there."""
-        self._lines.clear()
-
-    def forget(self) -> None:
-        """Drop the rendered lines, keeping their count: rendered again if shown again."""
-        self._lines.clear()
-        self._frozen.clear()
-        self._frozen_count.clear()
-
-    def _stale(self) -> None:
-        """What it shows changed: render again at the next paint."""
-        self._lines.clear()
-        self._heights.clear()
-
-    # rendering ----------------------------------------------------------------------------------
-
-    def _render(self, width: int, look: Look) -> list[Strip]:
-        """The box: top edge, body lines, bottom edge, a blank line. Only the tail of a reply
-        being written is rendered again; its frozen parts are kept boxed, per width."""
-        frame = _Frame(self.role, width, look)
-        message = self.message
-        if message is not None and message.role in ("user", "error"):
-            shown = inert(_plain(message.text))  # from the server too: shown, never obeyed
-            text = Text(shown if message.role == "user" else f"Error: {shown}")
-            for attached in message.attachments:  # where the backend keeps it, as a link
-                link = Style(link=attached.url) if _linkable(attached.url) else Style()
-                text.append(f"\n📎 {inert_name(attached.label)}", look.palette.note + link)
-            body = frame.box(_render(text, frame.inner, look))
-        else:
-            frozen = self._frozen_lines(frame)
-            tail = self.tail or ("" if self.parts or message is None else _empty(message))
-            tail = _reopened(self.tail_opener, tail) if self.tail else tail
-            if self.behind:  # the tail follows once the parts before it are drawn
-                tail = ""
-            tail_lines = frame.box(_render(_md(tail), frame.inner, look)) if tail else []
-            gap = frame.box([[]]) if frozen and tail_lines else []
-            body = [*frozen, *gap, *tail_lines]
-            if self.hidden and not self.behind:
-                body += frame.box(_render(_not_shown(self.hidden, look), frame.inner, look))
-        title = self.title
-        if look.times and message is not None and (when := shown_time(message.timestamp)):
-            title = f"{title} · {when}"
-        return [frame.edge(True, title), *body, frame.edge(False, self.subtitle), frame.blank]
-
-    def _frozen_lines(self, frame: _Frame) -> list[Strip]:
-        """The frozen parts, boxed at this width, each rendered once, for at most RENDER_BUDGET
-        seconds a paint (`behind`: some are left for the next)."""
-        width = frame.width
-        done = self._frozen_count.get(width, 0)
-        lines = self._frozen.setdefault(width, [])
-        until = time.monotonic() + RENDER_BUDGET
-        self.behind = False
-        for index in range(done, len(self.parts)):
-            if index > done and time.monotonic() > until:
-                self.behind = True
-                break
-            if index:
-                lines.extend(frame.box([[]]))
-            text = _reopened(self.openers[index], self.parts[index])
-            lines.extend(frame.box(_render(_md(text), frame.inner, frame.look)))
-            self._frozen_count[width] = index + 1
-        return lines
-
-
-@dataclass
-class Look:
-    """What rendering needs from the app: its console, options, colours, base style."""
-
-    console: Console
-    options: ConsoleOptions
-    palette: Palette
-    base: Style
-    times: bool = False
-    """Each message's time beside its author (F9)."""
-
-
-def shown_time(stamp: str, now: datetime | None = None) -> str:
-    """`14:02` today, `Nov 21 14:02` before, in local time; '' for a stamp that is not one."""
-    try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
-        return ""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone()
-    today = (now or datetime.now(UTC)).astimezone().date()
-    return when.strftime("%H:%M" if when.date() == today else "%b %d %H:%M")
-
-
-class _Frame:
-    """The box of one entry at one width: margins, borders, colours."""
-
-    def __init__(self, role: str, width: int, look: Look) -> None:
-        self.look, self.width = look, width
-        self.indent = USER_INDENT if role == "user" else 0
-        self.right = 0 if role == "user" else REPLY_MARGIN
-        self.size = max(10, width - self.indent - self.right)
-        self.inner = self.size - 4
-        palette = look.palette
-        self.style = {"user": palette.user, "error": palette.error}.get(role, palette.assistant)
-        self._left = [Segment(" " * self.indent), Segment("│ ", self.style)]
-        self._right = [Segment(" │", self.style), Segment(" " * self.right)]
-        self.blank = Strip.blank(width, look.base)
-
-    def box(self, lines: list[list[Segment]]) -> list[Strip]:
-        base, inner = self.look.base, self.inner
-        return [
-            Strip([*self._left, *(line or [Segment(" " * inner)]), *self._right], self.width)
-            .apply_style(base)
-            .simplify()
-            for line in lines
-        ]
-
-    def edge(self, top: bool, label: str) -> Strip:
-        """The top edge with the title, or the bottom edge with the note on the right."""
-        size, style = self.size, self.style
-        segments = [Segment(" " * self.indent), Segment(("╭" if top else "╰") + "─", style)]
-        used = 2
-        text = f" {label} " if label else ""
-        if top and text:
-            text = text[: size - 4]
-            segments.append(Segment(text, style + Style(bold=True)))
-            used += len(text)
-        note = text[: max(0, size - used - 3)] if not top else ""
-        segments.append(Segment("─" * max(0, size - used - len(note) - 2), style))
-        if note:
-            segments.append(Segment(note, self.look.palette.note))
-        segments.append(Segment("─" + ("╮" if top else "╯"), style))
-        segments.append(Segment(" " * self.right))
-        return Strip(segments, self.width).apply_style(self.look.base)
-
-
-def _not_shown(count: int, look: Look) -> Text:
-    return Text(
-        f"\n… {count:,} more characters not shown here. The whole reply is stored: ctrl+l "
-        "copies it, Export in the palette (ctrl+p) writes it to a file.",
-        look.palette.note,
-    )
-
-
-def _reopened(opener: str, text: str) -> str:
-    """A part that starts inside a code fence, rendered inside it."""
-    return f"{opener}\n{text}" if opener else text
-
-
-def _markdown(message: StoredMessage) -> bool:
-    return message.role not in ("user", "error")
-
-
-def _empty(message: StoredMessage) -> str:
-    if message.status in ("interrupted", "stopped"):
-        return f"_The reply was {message.status} before any text arrived._"
-    return "_No text._"
-
-
-class _CopyableCode(CodeBlock):
-    """A code block whose cells carry its source, so a click on it copies the code alone."""
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        code = str(self.text).rstrip()
-        for renderable in super().__rich_console__(console, options):
-            yield Styled(renderable, Style(meta={"code": code}))  # type: ignore[arg-type]
-
-
-class _Markdown(RichMarkdown):
-    elements = {**RichMarkdown.elements, "fence": _CopyableCode, "code_block": _CopyableCode}
-
-
-def _md(text: str) -> RichMarkdown:
-    # hyperlinks off: a link shows its target, "text (url)", in every terminal; the text is
-    # made inert first (docs/safety.md): a reply quotes whatever the agent read
-    return _Markdown(inert(text), code_theme="monokai", hyperlinks=False)
-
-
-_LINKABLE = re.compile(r"[\x21-\x7e]+")
-
-
-def _linkable(url: str) -> bool:
-    """A target that can go in a terminal hyperlink (OSC 8) as it is: printable ASCII with no
-    space. Anything else (an ESC, an ST that would end the link early) is shown unlinked."""
-    return bool(_LINKABLE.fullmatch(url))
 
 
 _EDGE = re.compile(r"^\s*[╭╰]")
@@ -425,11 +51,6 @@ def _tint(base: str | None, colour: str | None, amount: float) -> str:
 def _over(strip: Strip, style: Style) -> Strip:
     """The strip with `style` over its own colours (`apply_style` goes under them)."""
     return Strip(Segment.apply_style(iter(strip), post_style=style), strip.cell_length)
-
-
-def _render(renderable: RenderableType, width: int, look: Look) -> list[list[Segment]]:
-    segments = look.console.render(renderable, look.options.update(width=width, height=None))
-    return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=True))
 
 
 class ConversationLog(ScrollView, can_focus=False):

@@ -1,0 +1,259 @@
+"""One message on screen, without a screen: its text cut into parts that render once (the
+freeze model of a streaming reply), what of it is shown, and its lines per width, cached."""
+
+from __future__ import annotations
+
+import time
+
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+from tui.client.inert import inert, inert_name
+from tui.markdown_split import next_cut
+from tui.store import Status, StoredMessage
+from tui.widgets.conversation.box import (
+    Frame,
+    Look,
+    linkable,
+    markdown,
+    not_shown,
+    render_lines,
+    shown_time,
+)
+
+LIVE_LIMIT = 800
+"""Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""
+KEEP_TAIL = 200
+STATUS_NOTES: dict[Status, str] = {
+    "pending": "queued — sends when connected",
+    "sent": "sent — awaiting the server",
+    "acknowledged": "✓ received",
+    "not_confirmed": "not confirmed — the connection dropped; ctrl+r sends it again",
+    "replying": "replying…",
+    "interrupted": "interrupted — ctrl+r asks again",
+    "stopped": "stopped — ctrl+r asks again",
+}
+"""The marker under each message: what is true of it now."""
+SHOWN_REPLY = 512 * 1024
+"""Characters of a reply rendered on screen (as Markdown, in parts). A longer reply is stored,
+searchable, copied and exported whole; the box says how much more there is and how to get it
+(rendering 10 MiB would take minutes and gigabytes for lines nobody scrolls through)."""
+RENDER_BUDGET = 0.05
+"""Seconds of rendering finished parts per paint: a reply that came faster than it renders is
+drawn over several paints, and keys are answered in between."""
+SHOWN_PLAIN = 100_000
+"""Characters of a user message or an error shown (wrapped as one text, not in parts); the
+rest is stored, exported and searchable, and the box says how much is not shown."""
+
+
+def _plain(text: str) -> str:
+    if len(text) <= SHOWN_PLAIN:
+        return text
+    return f"{text[:SHOWN_PLAIN]}\n… {len(text) - SHOWN_PLAIN:,} more characters not shown"
+
+
+class Entry:
+    """One message on screen: its box, rendered once per width."""
+
+    def __init__(self, message: StoredMessage | None, agent_name: str) -> None:
+        self.message = message
+        """None while it is the reply being written."""
+        self.agent_name = agent_name
+        markdown = message is not None and _markdown(message) and bool(message.text)
+        self.parts: list[str] = []
+        """Finished blocks of a reply, each rendered once (about LIVE_LIMIT characters)."""
+        self.openers: list[str] = []
+        """The code fence each part starts inside ("": none): a block cut only because it grew
+        past FORCE_AFTER goes on in the next part."""
+        self.tail = ""
+        self.tail_opener = ""
+        self._chars = 0
+        """Characters in the parts."""
+        self.hidden = 0
+        """Characters past SHOWN_REPLY, not rendered."""
+        self.behind = False
+        """Parts wait to be rendered (the budget of a paint ran out): paint again soon."""
+        if markdown and message is not None:
+            self._take(message.text, whole=True)
+        elif message is not None:
+            self.tail = message.text
+        self.status_drawn = message.status if message else ""
+        self._lines: dict[int, list[Strip]] = {}
+        self._heights: dict[int, int] = {}
+        """Lines at each width, kept when the lines themselves are forgotten."""
+        self._frozen: dict[int, list[Strip]] = {}
+        self._frozen_count: dict[int, int] = {}
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts) + self.tail
+
+    @property
+    def subtitle(self) -> str:
+        if self.message is None:
+            return "writing…"
+        return STATUS_NOTES.get(self.message.status, "")
+
+    @property
+    def title(self) -> str:
+        """Who wrote it, as the box's title says."""
+        return {"user": "You", "error": "Error"}.get(self.role, self.agent_name)
+
+    @property
+    def role(self) -> str:
+        return self.message.role if self.message else "assistant"
+
+    def changed(self) -> None:
+        """The status (or the message) changed: render again at the next paint."""
+        if self.message is not None and self.message.role == "assistant":
+            frozen = "".join(self.parts)
+            if self.message.text.startswith(frozen):
+                self._take(self.message.text)  # a reopened reply grew
+        self._stale()
+
+    def grow(self, text: str) -> None:
+        """The live reply is now `text` (it only grows): finished blocks past the limit are
+        frozen, the rest is the tail."""
+        self._take(text)
+        self._stale()
+
+    def _take(self, text: str, whole: bool = False) -> None:
+        """Show `text`, which goes on from the parts already frozen, up to SHOWN_REPLY."""
+        self.hidden = max(0, len(text) - SHOWN_REPLY)
+        self._freeze(text[self._chars : SHOWN_REPLY], whole)
+
+    def _freeze(self, tail: str, whole: bool = False) -> None:
+        """Move the finished blocks of `tail` (what follows the parts) into parts of about
+        LIVE_LIMIT characters, each rendered quickly; `whole`: a finished reply, cut the same
+        way, all of it in parts."""
+        opener = self.tail_opener
+        while len(tail) > LIVE_LIMIT:
+            cut = next_cut(tail, opener, LIVE_LIMIT, KEEP_TAIL)
+            if cut is None:
+                break  # one long block (a code fence) is still being written
+            offset, following = cut
+            self.parts.append(tail[:offset])
+            self.openers.append(opener)
+            self._chars += offset
+            tail, opener = tail[offset:], following
+        if whole and tail:
+            self.parts.append(tail)
+            self.openers.append(opener)
+            self._chars += len(tail)
+            tail, opener = "", ""
+        self.tail, self.tail_opener = tail, opener
+
+    def finish(self, message: StoredMessage) -> None:
+        """The live reply is complete: it keeps the parts it streamed in (nothing moves)."""
+        self.message = message
+        frozen = "".join(self.parts)
+        if message.text.startswith(frozen):
+            self._take(message.text)
+        else:  # the stored text is not what streamed: render it afresh
+            self.parts, self.openers, self.tail, self.tail_opener = [], [], "", ""
+            self._chars = 0
+            self._take(message.text, whole=True)
+            self._frozen.clear()
+            self._frozen_count.clear()
+        self._stale()
+
+    def lines(self, width: int, look: Look) -> list[Strip]:
+        """The entry's lines at this width, styled and ready to paint (cached)."""
+        cached = self._lines.get(width)
+        if cached is None:
+            self.status_drawn = self.message.status if self.message else ""
+            cached = self.render_lines(width, look)
+            if len(self._lines) > 2:
+                self._lines.clear()  # a few widths are kept (a scrollbar may come and go)
+            self._lines[width] = cached
+            self._heights[width] = len(cached)
+        return cached
+
+    def height(self, width: int) -> int | None:
+        """How many lines it takes at this width, if it was rendered since it changed."""
+        return self._heights.get(width)
+
+    @property
+    def rendered(self) -> bool:
+        """It keeps rendered lines (at some width); else only their count."""
+        return bool(self._lines)
+
+    def render_more(self) -> None:
+        """Its parts are not all drawn (`behind`): the next paint draws on from there."""
+        self._lines.clear()
+
+    def forget(self) -> None:
+        """Drop the rendered lines, keeping their count: rendered again if shown again."""
+        self._lines.clear()
+        self._frozen.clear()
+        self._frozen_count.clear()
+
+    def _stale(self) -> None:
+        """What it shows changed: render again at the next paint."""
+        self._lines.clear()
+        self._heights.clear()
+
+    # rendering ----------------------------------------------------------------------------------
+
+    def render_lines(self, width: int, look: Look) -> list[Strip]:
+        """The box: top edge, body lines, bottom edge, a blank line. Only the tail of a reply
+        being written is rendered again; its frozen parts are kept boxed, per width."""
+        frame = Frame(self.role, width, look)
+        message = self.message
+        if message is not None and message.role in ("user", "error"):
+            shown = inert(_plain(message.text))  # from the server too: shown, never obeyed
+            text = Text(shown if message.role == "user" else f"Error: {shown}")
+            for attached in message.attachments:  # where the backend keeps it, as a link
+                link = Style(link=attached.url) if linkable(attached.url) else Style()
+                text.append(f"\n📎 {inert_name(attached.label)}", look.palette.note + link)
+            body = frame.box(render_lines(text, frame.inner, look))
+        else:
+            frozen = self._frozen_lines(frame)
+            tail = self.tail or ("" if self.parts or message is None else _empty(message))
+            tail = _reopened(self.tail_opener, tail) if self.tail else tail
+            if self.behind:  # the tail follows once the parts before it are drawn
+                tail = ""
+            tail_lines = frame.box(render_lines(markdown(tail), frame.inner, look)) if tail else []
+            gap = frame.box([[]]) if frozen and tail_lines else []
+            body = [*frozen, *gap, *tail_lines]
+            if self.hidden and not self.behind:
+                body += frame.box(render_lines(not_shown(self.hidden, look), frame.inner, look))
+        title = self.title
+        if look.times and message is not None and (when := shown_time(message.timestamp)):
+            title = f"{title} · {when}"
+        return [frame.edge(True, title), *body, frame.edge(False, self.subtitle), frame.blank]
+
+    def _frozen_lines(self, frame: Frame) -> list[Strip]:
+        """The frozen parts, boxed at this width, each rendered once, for at most RENDER_BUDGET
+        seconds a paint (`behind`: some are left for the next)."""
+        width = frame.width
+        done = self._frozen_count.get(width, 0)
+        lines = self._frozen.setdefault(width, [])
+        until = time.monotonic() + RENDER_BUDGET
+        self.behind = False
+        for index in range(done, len(self.parts)):
+            if index > done and time.monotonic() > until:
+                self.behind = True
+                break
+            if index:
+                lines.extend(frame.box([[]]))
+            text = _reopened(self.openers[index], self.parts[index])
+            lines.extend(frame.box(render_lines(markdown(text), frame.inner, frame.look)))
+            self._frozen_count[width] = index + 1
+        return lines
+
+
+def _reopened(opener: str, text: str) -> str:
+    """A part that starts inside a code fence, rendered inside it."""
+    return f"{opener}\n{text}" if opener else text
+
+
+def _markdown(message: StoredMessage) -> bool:
+    return message.role not in ("user", "error")
+
+
+def _empty(message: StoredMessage) -> str:
+    if message.status in ("interrupted", "stopped"):
+        return f"_The reply was {message.status} before any text arrived._"
+    return "_No text._"
