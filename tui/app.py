@@ -28,7 +28,7 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Header
 
-from tui import alerts
+from tui import alerts, keys
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
 from tui.client.history import (
@@ -101,26 +101,6 @@ class ChatSetup:
 NOTICE_CHARS = 600
 """Characters of a toast shown; a notice quoting a frame says how much more there was."""
 
-FOOTER = (
-    "help",
-    "command_palette",
-    "attach",
-    "new_tab('claude')",
-    "new_tab('codex')",
-    "stop_reply",
-    "retry",
-    "quit",
-    "find",
-    "sessions",
-    "search_all",
-    "copy_last",
-    "close_tab",
-    "next_tab",
-    "pick_tab",
-    "rename_tab",
-    "reconnect",
-)
-"""The keys the bottom line shows, most important first: a narrow terminal keeps the first."""
 THEME_SETTING = "theme"
 TIMES_SETTING = "show_times"
 DEMO_BACKEND = "demo"
@@ -143,51 +123,19 @@ class ChatApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "BuilderOS Terminal"
     BINDINGS = [
-        Binding("f1", "help", "Help", priority=True, tooltip="Help: keys, data, backend"),
         Binding(
-            "ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (tabs, drafts, history kept)"
-        ),
-        Binding("ctrl+n", "new_tab('claude')", "+Claude", tooltip="New Claude tab"),
-        Binding("ctrl+o", "new_tab('codex')", "+Codex", tooltip="New Codex tab"),
-        Binding("escape", "stop_reply", "Stop", tooltip="Stop the reply being written"),
-        Binding("ctrl+r", "retry", "Retry", tooltip="Send again (not confirmed, or no full reply)"),
-        # the keys that open a dialog take priority: handled at once, so the key typed next
-        # (ctrl+g, 1) reaches the dialog instead of the composer
-        Binding("f8", "close_tab", "Close", priority=True, tooltip="Close tab (asks first)"),
-        Binding("ctrl+pagedown,alt+right", "next_tab", "Next", tooltip="Next tab"),
-        Binding("ctrl+pageup,alt+left", "previous_tab", "Prev", tooltip="Previous tab", show=False),
-        Binding(
-            "ctrl+g",
-            "pick_tab",
-            "Go to tab",
-            priority=True,
-            tooltip="Go to tab 1–5 (then press its number)",
-        ),
-        Binding("f2", "rename_tab", "Rename", priority=True, tooltip="Rename tab"),
-        Binding("f5", "reconnect", "Reconnect", tooltip="Reconnect now"),
-        Binding("ctrl+f", "find", "Find", priority=True, tooltip="Find in this tab"),
-        Binding(
-            "f4",
-            "sessions",
-            "Sessions",
-            priority=True,
-            tooltip="Sessions: the backend's and this machine's; open one in a tab",
-        ),
-        Binding(
-            "f6", "search_all", "Search", priority=True, tooltip="Search all history (every tab)"
-        ),
-        Binding(
-            "ctrl+t", "attach", "Attach", priority=True, tooltip="Attach a file to the message"
-        ),
-        Binding("ctrl+l", "copy_last", "Copy", tooltip="Copy the last reply"),
-        Binding("f3", "load_earlier", "Earlier", tooltip="Load earlier messages", show=False),
-        Binding("f9", "toggle_times", "Times", tooltip="Show or hide the messages' times"),
-        # the conversation scrolls while the composer keeps the focus (its own page keys
-        # matter little in a few lines)
-        Binding("pageup", "scroll_page(-1)", "Page up", priority=True, show=False),
-        Binding("pagedown", "scroll_page(1)", "Page down", priority=True, show=False),
-        Binding("ctrl+end", "newest", "Newest", show=False, tooltip="Back to the newest message"),
+            key.keys,
+            key.action,
+            key.label,
+            show=key.show,
+            priority=key.priority,
+            tooltip=key.tooltip,
+            id=key.id,
+        )
+        for key in keys.KEYS
+        if key.bound
     ]
+    """Derived from tui.keys, like the bottom line, F1 and the palette."""
 
     def __init__(self, setup: ChatSetup) -> None:
         super().__init__()
@@ -214,12 +162,10 @@ class ChatApp(App[None]):
         """The bottom line's keys, best first (F1 lists them all)."""
         by_action = {b.action: b for b in self.BINDINGS if isinstance(b, Binding)}
         hints = []
-        for action in FOOTER:
-            if action == "command_palette":
-                hints.append(KeyHint("^p", "Palette", action))
-            elif binding := by_action.get(action):
-                key = self.get_key_display(binding)
-                hints.append(KeyHint(key, binding.description, action))
+        for key in keys.footer():
+            binding = by_action.get(key.action)
+            shown = self.get_key_display(binding) if binding else key.keys.replace("ctrl+", "^")
+            hints.append(KeyHint(shown, key.label, key.action))
         return hints
 
     async def on_mount(self) -> None:
@@ -649,8 +595,7 @@ class ChatApp(App[None]):
             backend = workspace.base_url
             if self.setup.url is None:
                 backend += " (demo: the bundled mock backend, in this process)"
-        bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        self.push_screen(HelpScreen(bindings, str(self.setup.store.path.parent), backend))
+        self.push_screen(HelpScreen(str(self.setup.store.path.parent), backend))
 
     def _in_dialog(self) -> bool:
         """A dialog is open: its keys are its own (the dialog keys are priority bindings)."""

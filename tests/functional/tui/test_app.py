@@ -409,7 +409,7 @@ async def test_f1_shows_every_key_the_data_dir_and_the_backend(tmp_path: Path) -
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         console = Console(width=200, file=io.StringIO(), record=True)
-        console.print(keys_table(help_screen.bindings))
+        console.print(keys_table())
         shown = console.export_text()
         for binding in ChatApp.BINDINGS:
             assert isinstance(binding, Binding)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.pilot import Pilot
 
 import tui.app
@@ -26,7 +25,6 @@ from tests.functional.tui.apphelpers import (
     with_history,
 )
 from tests.functional.tui.test_find_and_sessions import closed_tab_with, find_count
-from tui.app import ChatApp
 from tui.client.frames import Provider
 from tui.client.state import ConnectionState, Phase
 from tui.widgets.composer import Composer
@@ -101,10 +99,7 @@ class HelpHost(App[None]):
     differ on every run)."""
 
     def on_mount(self) -> None:
-        bindings = [b for b in ChatApp.BINDINGS if isinstance(b, Binding)]
-        self.push_screen(
-            HelpScreen(bindings, "/home/you/.local/share/builderos", "http://mac.local:8080")
-        )
+        self.push_screen(HelpScreen("/home/you/.local/share/builderos", "http://mac.local:8080"))
 
 
 def test_help_lists_the_keys_by_group(snap_compare) -> None:
