@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mock_backend.files import FILE_MODE, private_dir, tighten
+from localdata.sqlite import Damaged, NotSQLite, open_checked, transaction
 
 log = logging.getLogger(__name__)
 
@@ -106,56 +104,6 @@ class StoredMessage:
     metadata: dict[str, Any] | None
 
 
-class _Damaged(Exception):
-    """The file fails SQLite's integrity check, or is not a database."""
-
-
-def _wal_frames(path: Path) -> int:
-    """How many frames of the current generation the WAL file beside `path` holds (0: none).
-
-    A WAL is reused from its start after a checkpoint, so its tail may hold frames of an
-    older generation (other salts): those are not counted. After opening, fewer usable frames
-    than this means SQLite left out frames that were damaged or never committed."""
-    wal = path.with_name(path.name + "-wal")
-    try:
-        data = wal.read_bytes()
-    except OSError:
-        return 0
-    if len(data) < 32:
-        return 0
-    page_size, salts = int.from_bytes(data[8:12], "big"), data[16:24]
-    if not page_size:
-        return 0
-    frame_size, count = page_size + 24, 0
-    for offset in range(32, len(data) - frame_size + 1, frame_size):
-        if data[offset + 8 : offset + 16] != salts:
-            break
-        count += 1
-    return count
-
-
-def _looks_like_sqlite(path: Path) -> bool:
-    """Missing, empty, or starting with SQLite's header. Anything else is someone's other
-    file (--db can name any path): refused, never set aside or overwritten."""
-    try:
-        with path.open("rb") as file:
-            head = file.read(16)
-    except FileNotFoundError:
-        return True
-    return head in (b"", b"SQLite format 3\x00")
-
-
-def _set_aside(path: Path) -> Path:
-    """Rename a damaged database (and its WAL files) out of the way, never deleting it."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = path.with_name(path.name + suffix)
-        if source.exists():
-            source.rename(aside.with_name(aside.name + suffix))
-    return aside
-
-
 class SessionStore:
     """All SQL of the mock. Not thread-safe: used from the server's event loop only."""
 
@@ -165,77 +113,36 @@ class SessionStore:
         """What was wrong with the file at start (health reports it): a damaged database set
         aside, WAL frames that could not be used."""
         try:
-            private_dir(path.parent)
-            if not _looks_like_sqlite(path):
-                raise StoreError(
-                    f"cannot open session database {path}: it is not an SQLite database "
-                    "(--db names the file to use; give a new path to start one)"
-                )
-            wal_frames = _wal_frames(path)
-            try:
-                self._db = self._open()
-            except _Damaged as damage:
-                aside = _set_aside(path)
-                self.problems.append(
-                    f"{path.name} was damaged ({damage}); it was kept as {aside.name} and a new "
-                    "database was started"
-                )
-                self._db = self._open()
-            used = self._wal_used
-            if wal_frames and 0 <= used < wal_frames:
-                self.problems.append(
-                    f"{wal_frames - used} of {wal_frames} frames of the write-ahead log were "
-                    "damaged or unfinished and were left out: the last writes before a crash may "
-                    "be missing"
-                )
-        except (sqlite3.Error, OSError, _Damaged) as exc:
+            opened = open_checked(path, self._setup, "session database", refuse_foreign=True)
+        except NotSQLite:
+            raise StoreError(
+                f"cannot open session database {path}: it is not an SQLite database "
+                "(--db names the file to use; give a new path to start one)"
+            ) from None
+        except (sqlite3.Error, OSError, Damaged) as exc:
             raise StoreError(f"cannot open session database {path}: {exc}") from exc
+        self._db = opened.db
+        self.problems = opened.problems
         for problem in self.problems:
             log.error("session database: %s", problem)
 
-    def _open(self) -> sqlite3.Connection:
-        path = self.path
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE))
-        tighten(path)
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=5000")
-            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
-                raise _Damaged("; ".join(problems[:3]))
-            # frames SQLite took from the WAL, measured before anything here writes to it
-            self._wal_used = int(db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path} was written by a newer version (schema {version}); "
-                    "upgrade builderos or use another --db"
-                )
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
-            db.close()
-            raise _Damaged(str(exc)) from exc
-        except BaseException:
-            db.close()
-            raise
-        for suffix in ("-wal", "-shm"):
-            tighten(path.with_name(path.name + suffix))
-        return db
+    def _setup(self, db: sqlite3.Connection) -> None:
+        """The schema (run by `open_checked` on a file that passed SQLite's check)."""
+        db.execute("PRAGMA foreign_keys=ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer version (schema {version}); "
+                "upgrade builderos or use another --db"
+            )
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(self._db):
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"could not {what} in {self.path}: {exc}") from exc
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import BodyPartReader
 
-from mock_backend.files import FILE_MODE, private_dir
+from localdata.private import FILE_MODE, private_dir
 
 MAX_UPLOAD_BYTES = 50_000_000
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]")

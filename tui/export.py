@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from localdata.private import private_file
 from tui.client import attachments as files
 from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
-from tui.private_files import private_file
 from tui.store import ChatStore, Status, StoredMessage, status_of
 
 FORMAT = "builderos-conversation"

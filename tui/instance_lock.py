@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from tui.private_files import private_dir, private_file
+from localdata.private import private_dir, private_file
 
 
 class AlreadyRunning(Exception):

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from localdata.private import private_file
 from tui.cli import bundled_mock, open_store
 from tui.client.frames import PROVIDERS, Provider
 from tui.client.ids import new_id, session_id
@@ -20,7 +21,6 @@ from tui.client.inert import for_stream, inert
 from tui.config import ConfigError, default_config_path, resolve
 from tui.history_cli import one_line
 from tui.local_backend import BackendDidNotStart
-from tui.private_files import private_file
 from tui.store import StoreError, device_id_of
 
 if TYPE_CHECKING:  # the connection (websockets) loads when a message is sent, not at start

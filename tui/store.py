@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from localdata.sqlite import Damaged, open_checked, transaction
 from tui.client import attachments as files
 from tui.client.attachments import Attachment
 from tui.client.frames import clean_text
 from tui.client.ids import new_id
-from tui.private_files import private_dir, private_file, tighten
 
 SCHEMA_VERSION = 4
 _SCHEMA = """
@@ -151,14 +148,6 @@ def _message(row: tuple[Any, ...]) -> StoredMessage:
     )
 
 
-class _Damaged(Exception):
-    """The database file fails SQLite's integrity check, or is not a database at all."""
-
-
-COMPANIONS = ("", "-wal", "-shm")
-"""The database file and the files SQLite keeps beside it in WAL mode."""
-
-
 class ChatStore:
     """The local history. A damaged file (a disk error, a crash mid-write) is checked for at
     open (`PRAGMA quick_check`): it is set aside, never deleted, and a new history starts;
@@ -171,56 +160,24 @@ class ChatStore:
         self.fulltext = False
         """Search uses the FTS5 index (False: this SQLite has no FTS5; search scans)."""
         try:
-            private_dir(path.parent)
-            try:
-                self._db = self._open()
-            except _Damaged as damage:
-                aside = self._set_aside()
-                self.recovered = (
-                    f"The history database {path} was damaged ({damage}); it was kept as "
-                    f"{aside.name} and a new history was started."
-                )
-                self._db = self._open()
-        except (sqlite3.Error, OSError, _Damaged) as exc:
+            opened = open_checked(path, self._setup, "history database", refuse_foreign=False)
+        except (sqlite3.Error, OSError, Damaged) as exc:
             raise StoreError(f"cannot open the history database {path}: {exc}") from exc
+        self._db = opened.db
+        self.recovered = " ".join(opened.problems) or None
 
-    def _open(self) -> sqlite3.Connection:
-        private_file(self.path)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
-            if problems != ["ok"]:
-                raise _Damaged("; ".join(problems[:3]))
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"{self.path} was written by a newer builderos; upgrade it")
-            if 0 < version < SCHEMA_VERSION:
-                _upgrade(db, version)
-            db.executescript(_SCHEMA)
-            self.fulltext = _add_fulltext(db)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            db.create_function("occurrences", 2, _occurrences, deterministic=True)
-        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed", …
-            db.close()
-            raise _Damaged(str(exc)) from exc
-        except BaseException:
-            db.close()
-            raise
-        for suffix in COMPANIONS:
-            tighten(self.path.with_name(self.path.name + suffix))
-        return db
-
-    def _set_aside(self) -> Path:
-        """Rename the damaged file (and its WAL files) out of the way; returns the new name."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        for suffix in COMPANIONS:
-            source = self.path.with_name(self.path.name + suffix)
-            if source.exists():
-                source.rename(aside.with_name(aside.name + suffix))
-        return aside
+    def _setup(self, db: sqlite3.Connection) -> None:
+        """The schema, brought up to date (run by `open_checked` on a file that passed
+        SQLite's check)."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer builderos; upgrade it")
+        if 0 < version < SCHEMA_VERSION:
+            _upgrade(db, version)
+        db.executescript(_SCHEMA)
+        self.fulltext = _add_fulltext(db)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.create_function("occurrences", 2, _occurrences, deterministic=True)
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         """Every write goes through here: text that UTF-8 cannot encode (a lone surrogate) is
@@ -319,7 +276,7 @@ class ChatStore:
         transaction: after a crash, resuming from that number repeats nothing and misses
         nothing."""
         try:
-            with _transaction(self._db):
+            with transaction(self._db):
                 for reply in replies:
                     self.save(session_id, reply)
                 if seq is not None:
@@ -555,7 +512,7 @@ def _add_fulltext(db: sqlite3.Connection) -> bool:
     stored (a store from an earlier schema); False if it has none."""
     exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").fetchone()
     try:
-        with _transaction(db):
+        with transaction(db):
             _script(db, _FULLTEXT)
             if not exists:
                 db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
@@ -576,21 +533,9 @@ def _script(db: sqlite3.Connection, script: str) -> None:
             statement = ""
 
 
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """All of the block's writes or none (the connection is in autocommit mode)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 def _upgrade(db: sqlite3.Connection, version: int) -> None:
     """Bring an older schema up to date, all steps or none."""
-    with _transaction(db):
+    with transaction(db):
         for step in range(version + 1, SCHEMA_VERSION + 1):
             for sql in _UPGRADES[step]:
                 db.execute(sql)

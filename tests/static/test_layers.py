@@ -14,7 +14,7 @@ import pytest
 from harness.timing import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("builderos", "tui", "mock_backend", "harness")
+PACKAGES = ("builderos", "tui", "mock_backend", "harness", "localdata")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -44,6 +44,7 @@ def test_the_import_contracts_hold() -> None:
         ("tui/app.py", "import mock_backend", "only through what the CLI injects"),
         ("tui/workspace.py", "import tui.widgets", "tui layers"),
         ("harness/scenario.py", "import harness.checklist", "No import cycles"),
+        ("localdata/private.py", "import mock_backend", "the standard library's alone"),
         (
             "tui/widgets/conversation/entry.py",
             "import tui.widgets.conversation.log",

@@ -32,7 +32,7 @@ def test_the_whole_project_type_checks() -> None:
 
 @pytest.mark.xdist_group("mypy")
 def test_the_client_core_and_the_wire_rules_pass_strict() -> None:
-    result = mypy("--strict", "tui/client", "mock_backend/wire.py")
+    result = mypy("--strict", "tui/client", "mock_backend/wire.py", "localdata")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
