@@ -10,7 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tui.find import Find, Hit
-from tui.store import ChatStore, StoredMessage, _occurrences
+from tui.store import ChatStore, StoredMessage
+from tui.store.search import occurrences
 
 
 def message(msg_id: str, text: str, role: str = "user", row: int = 0) -> StoredMessage:
@@ -76,7 +77,7 @@ def test_the_store_finds_over_the_whole_session_in_any_script(tmp_path: Path) ->
 def test_the_store_and_the_finder_agree(term: str, text: str) -> None:
     """The store's function (for texts beyond ASCII) counts as Find does in memory."""
     assume(not term.isascii())
-    assert _occurrences(text, term) == Find.among(term, [message("a", text)]).total
+    assert occurrences(text, term) == Find.among(term, [message("a", text)]).total
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,144 +8,27 @@ A closed tab's row and messages stay on disk.
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any
 
 from localdata.sqlite import Damaged, open_checked, transaction
 from tui.client import attachments as files
-from tui.client.attachments import Attachment
 from tui.client.frames import clean_text
 from tui.client.ids import new_id
-
-SCHEMA_VERSION = 4
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tabs (
-    tab_id     TEXT PRIMARY KEY,
-    position   INTEGER NOT NULL,
-    provider   TEXT NOT NULL,
-    title      TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    draft      TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    closed_at  TEXT,
-    backend    TEXT NOT NULL DEFAULT '',
-    draft_attachments TEXT
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    msg_id     TEXT NOT NULL UNIQUE,
-    session_id TEXT NOT NULL,
-    role       TEXT NOT NULL,
-    text       TEXT NOT NULL,
-    status     TEXT NOT NULL,
-    timestamp  TEXT NOT NULL,
-    attachments TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
-CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
-"""
-_UPGRADES = {
-    # 1 → 2: tabs belong to a backend; the last numbered reply frame per session is kept; a
-    # user message whose reply came is `acknowledged` (`sent` now means "no answer yet")
-    2: (
-        "ALTER TABLE tabs ADD COLUMN backend TEXT NOT NULL DEFAULT ''",
-        "UPDATE messages SET status = 'acknowledged' WHERE role = 'user' AND status = 'sent'",
-    ),
-    3: (),  # 2 → 3: the full-text index, built by `_add_fulltext` from what is stored
-    # 3 → 4: files attached to a message, and to a tab's draft (JSON lists, NULL for none)
-    4: (
-        "ALTER TABLE messages ADD COLUMN attachments TEXT",
-        "ALTER TABLE tabs ADD COLUMN draft_attachments TEXT",
-    ),
-}
-"""Steps from each older schema, run in order in one transaction before `_SCHEMA`. Schema 3 (a
-full-text index of the messages) is `_FULLTEXT`, built by `_open`: SQLite may lack FTS5."""
-_FULLTEXT = """
-CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
-    text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
-    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
-END;
-"""
-"""Every message's text in an FTS5 index, kept up to date by triggers as messages are saved."""
-UNOWNED = ""
-"""The backend of tabs made before tabs had one: the next backend opened adopts them."""
-
-
-class StoreError(Exception):
-    """Local storage failed; the text says what and where (the UI shows it, loses nothing)."""
-
-
-@dataclass(frozen=True)
-class TabRow:
-    tab_id: str
-    position: int
-    provider: str
-    title: str
-    session_id: str
-    draft: str
-    draft_attachments: tuple[Attachment, ...] = ()
-
-
-Status = Literal[
-    "pending",
-    "sent",
-    "acknowledged",
-    "not_confirmed",
-    "replying",
-    "complete",
-    "interrupted",
-    "stopped",
-    "error",
-]
-"""Where a stored message stands (see `StoredMessage.status`): a Literal, so mypy checks every
-status written or compared (a typo is a type error, not a message that never changes)."""
-STATUSES: frozenset[str] = frozenset(get_args(Status))
-
-
-def status_of(value: object, default: Status = "complete") -> Status:
-    """A status read from a file or the network: one of `Status`, else `default`."""
-    return cast(Status, value) if isinstance(value, str) and value in STATUSES else default
-
-
-@dataclass
-class StoredMessage:
-    msg_id: str
-    role: str
-    """`user`, `assistant` or `error`."""
-    text: str
-    status: Status
-    """user: `pending` (queued) → `sent` (written) → `acknowledged` (the server has it), or
-    `not_confirmed` (written to a socket that dropped, on a server that does not acknowledge);
-    assistant: `replying` → `complete`, `interrupted` or `stopped`; error: `error`."""
-    timestamp: str
-    row: int = 0
-    attachments: tuple[Attachment, ...] = ()
-    """Files uploaded with a user message."""
-
-
-_MESSAGE = "msg_id, role, text, status, timestamp, id, attachments"
-"""The columns `_message` reads, in its order."""
-
-
-def _message(row: tuple[Any, ...]) -> StoredMessage:
-    msg_id, role, text, status, timestamp, number, attached = row
-    return StoredMessage(
-        msg_id, role, text, status_of(status), timestamp, number, files.loads(attached)
-    )
+from tui.store.records import (
+    MESSAGE_COLUMNS,
+    UNOWNED,
+    LocalSession,
+    SearchHit,
+    Status,
+    StoredMessage,
+    StoreError,
+    TabRow,
+    message_of,
+)
+from tui.store.schema import SCHEMA, SCHEMA_VERSION, add_fulltext, upgrade
+from tui.store.search import like_escaped, marked, occurrences, phrase
 
 
 class ChatStore:
@@ -173,11 +56,11 @@ class ChatStore:
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer builderos; upgrade it")
         if 0 < version < SCHEMA_VERSION:
-            _upgrade(db, version)
-        db.executescript(_SCHEMA)
-        self.fulltext = _add_fulltext(db)
+            upgrade(db, version)
+        db.executescript(SCHEMA)
+        self.fulltext = add_fulltext(db)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        db.create_function("occurrences", 2, _occurrences, deterministic=True)
+        db.create_function("occurrences", 2, occurrences, deterministic=True)
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         """Every write goes through here: text that UTF-8 cannot encode (a lone surrogate) is
@@ -310,11 +193,11 @@ class ChatStore:
         ones are sent, `sent` ones were never answered)."""
         marks = ", ".join("?" * len(statuses))
         rows = self._run(
-            f"SELECT {_MESSAGE} FROM messages"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages"
             f" WHERE session_id = ? AND status IN ({marks}) ORDER BY id",
             (session_id, *statuses),
         ).fetchall()
-        return [_message(row) for row in rows]
+        return [message_of(row) for row in rows]
 
     def pending(self, session_id: str) -> list[StoredMessage]:
         """The session's messages never written to a socket, oldest first."""
@@ -330,11 +213,11 @@ class ChatStore:
     ) -> list[StoredMessage]:
         """Up to `limit` messages before `before_row` (default: the newest), oldest first."""
         rows = self._run(
-            f"SELECT {_MESSAGE} FROM messages"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages"
             " WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
             (session_id, before_row if before_row is not None else 2**62, limit),
         ).fetchall()
-        return [_message(row) for row in reversed(rows)]
+        return [message_of(row) for row in reversed(rows)]
 
     # search ------------------------------------------------------------------------------------
 
@@ -352,7 +235,7 @@ class ChatStore:
             " m.session_id ORDER BY closed_at IS NOT NULL, rowid DESC LIMIT 1)"
         )
         if self.fulltext:
-            query = " ".join(_phrase(word) for word in words) + "*"
+            query = " ".join(phrase(word) for word in words) + "*"
             sql = select.format(
                 snippet="snippet(messages_fts, 0, char(2), char(3), '…', 16)",
                 source="messages_fts f JOIN messages m ON m.id = f.rowid",
@@ -363,12 +246,12 @@ class ChatStore:
             sql = select.format(snippet="substr(m.text, 1, 120)", source="messages m")
             sql += " WHERE " + " AND ".join("m.text LIKE ? ESCAPE '\\'" for _ in words)
             sql += " ORDER BY m.id DESC LIMIT ?"
-            params = (*(f"%{_like(word)}%" for word in words), limit)
+            params = (*(f"%{like_escaped(word)}%" for word in words), limit)
         rows = self._run(sql, params).fetchall()
         return [
-            SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), *marked)
+            SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), *shown)
             for sid, msg_id, role, status, stamp, row, tab_id, title, open_, snippet in rows
-            for marked in [_marked(snippet, self.fulltext, words)]
+            for shown in [marked(snippet, self.fulltext, words)]
         ]
 
     def occurrences(self, session_id: str, text: str) -> list[tuple[str, int, int]]:
@@ -386,7 +269,12 @@ class ChatStore:
                 "SELECT msg_id, id, (length(s) - length(replace(lower(s), ?, ''))) / ?"
                 f" FROM ({shown}) WHERE s LIKE ? ESCAPE '\\' ORDER BY id"
             )
-            params: tuple[Any, ...] = (text.lower(), len(text), session_id, f"%{_like(text)}%")
+            params: tuple[Any, ...] = (
+                text.lower(),
+                len(text),
+                session_id,
+                f"%{like_escaped(text)}%",
+            )
         else:  # any other script: Python's folding, a function call per message
             sql = f"SELECT * FROM (SELECT msg_id, id, occurrences(s, ?) AS n FROM ({shown}))"
             sql += " WHERE n > 0 ORDER BY id"
@@ -396,19 +284,19 @@ class ChatStore:
     def since(self, session_id: str, first_row: int, before_row: int) -> list[StoredMessage]:
         """The session's messages from `first_row` up to (not including) `before_row`."""
         rows = self._run(
-            f"SELECT {_MESSAGE} FROM messages"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages"
             " WHERE session_id = ? AND id >= ? AND id < ? ORDER BY id",
             (session_id, first_row, before_row),
         ).fetchall()
-        return [_message(row) for row in rows]
+        return [message_of(row) for row in rows]
 
     def session_messages(self, session_id: str) -> list[StoredMessage]:
         """All of a session's messages, oldest first (export)."""
         rows = self._run(
-            f"SELECT {_MESSAGE} FROM messages WHERE session_id = ? ORDER BY id",
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY id",
             (session_id,),
         ).fetchall()
-        return [_message(row) for row in rows]
+        return [message_of(row) for row in rows]
 
     def sessions(self) -> list[LocalSession]:
         """Every session this machine has history for, most recent first, with its tab."""
@@ -423,123 +311,6 @@ class ChatStore:
             LocalSession(sid, count, last, provider, title, tab_id, backend, bool(open_))
             for sid, count, last, provider, title, tab_id, backend, open_ in rows
         ]
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    session_id: str
-    msg_id: str
-    role: str
-    status: str
-    timestamp: str
-    row: int
-    tab_id: str
-    """The tab the session belongs to ('' if none on this machine)."""
-    title: str
-    open: bool
-    """Its tab is open."""
-    snippet: str
-    """The words around the match, the match in [brackets]."""
-    excerpt: str = ""
-    """The same words without the brackets (a screen marks the match its own way)."""
-    marks: tuple[tuple[int, int], ...] = ()
-    """Where the words found are in `excerpt`: (start, end) pairs."""
-
-
-@dataclass(frozen=True)
-class LocalSession:
-    session_id: str
-    messages: int
-    last_activity: str
-    provider: str
-    title: str
-    tab_id: str
-    backend: str
-    open: bool
-
-
-@lru_cache(maxsize=8)
-def text_pattern(term: str) -> re.Pattern[str]:
-    """The text as typed, any case; nothing in it is a regular expression."""
-    return re.compile(re.escape(term), re.IGNORECASE)
-
-
-def _occurrences(text: object, term: object) -> int:
-    """SQLite's `occurrences(text, term)`: case-insensitive in every script (LIKE and lower()
-    fold ASCII only)."""
-    if not isinstance(text, str) or not isinstance(term, str) or not term:
-        return 0
-    return sum(1 for _ in text_pattern(term).finditer(text))
-
-
-def _marked(
-    raw: str, fulltext: bool, words: list[str]
-) -> tuple[str, str, tuple[tuple[int, int], ...]]:
-    """A search result's snippet bracketed, plain, and where its matches are. The index marks
-    them (ASCII STX and ETX); a scan finds the words again."""
-    raw = " ".join(raw.split())
-    marks: list[tuple[int, int]] = []
-    if fulltext:
-        plain = ""
-        for number, piece in enumerate(raw.replace("\x03", "\x02").split("\x02")):
-            if number % 2:
-                marks.append((len(plain), len(plain) + len(piece)))
-            plain += piece
-    else:
-        plain = raw
-        for word in words:
-            marks.extend(m.span() for m in text_pattern(word).finditer(plain))
-        marks.sort()
-    snippet, done = "", 0
-    for start, end in marks:
-        if start >= done:
-            snippet += f"{plain[done:start]}[{plain[start:end]}]"
-            done = end
-    return snippet + plain[done:], plain, tuple(marks)
-
-
-def _phrase(word: str) -> str:
-    """A word as an FTS5 string: quotes, operators and brackets lose their meaning."""
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _add_fulltext(db: sqlite3.Connection) -> bool:
-    """Create the full-text index if this SQLite has FTS5, filled from the messages already
-    stored (a store from an earlier schema); False if it has none."""
-    exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").fetchone()
-    try:
-        with transaction(db):
-            _script(db, _FULLTEXT)
-            if not exists:
-                db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
-    except sqlite3.OperationalError as exc:
-        if "fts5" in str(exc).lower():
-            return False
-        raise
-    return True
-
-
-def _script(db: sqlite3.Connection, script: str) -> None:
-    """Run the statements of `script` one by one (executescript would commit)."""
-    statement = ""
-    for line in script.strip().splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            db.execute(statement)
-            statement = ""
-
-
-def _upgrade(db: sqlite3.Connection, version: int) -> None:
-    """Bring an older schema up to date, all steps or none."""
-    with transaction(db):
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            for sql in _UPGRADES[step]:
-                db.execute(sql)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def device_id_of(store: ChatStore, override: str | None) -> str:
