@@ -25,6 +25,7 @@ from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
 from tui.find import Find
+from tui.reply import ReplyInFlight
 from tui.store import ChatStore, Status, StoredMessage, StoreError, TabRow
 
 log = logging.getLogger(__name__)
@@ -86,19 +87,8 @@ class ChatTab:
     messages: list[StoredMessage] = field(default_factory=list)
     earlier: int = 0
     """Stored messages older than the loaded window."""
-    live_parts: list[str] | None = None
-    """The reply being streamed, as received so far, in the pieces it came in (joined when
-    read: adding a chunk must not copy the whole reply, or a 10 MiB reply takes minutes)."""
-    live_for: str | None = None
-    """The message `live` answers."""
-    seq: int | None = None
-    """The number of the last reply frame saved (delivery extension)."""
-    save_due: asyncio.TimerHandle | None = None
-    reopened: StoredMessage | None = None
-    """A reply cut when the app closed that the resumed stream is finishing."""
-    replaying_all: bool = False
-    """The first resume asks for the session's every frame (no number saved yet: a session
-    whose history came from the backend): a reply cut short is streamed again from its start."""
+    reply: ReplyInFlight = field(default_factory=ReplyInFlight)
+    """The reply being written, its one owner (tui.reply)."""
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
     connection: conn.TabConnection | None = None
     unread: bool = False
@@ -107,17 +97,17 @@ class ChatTab:
     @property
     def live(self) -> str | None:
         """The reply being streamed as one text (None: none is)."""
-        parts = self.live_parts
-        if parts is None:
-            return None
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]  # read again, it costs nothing until more comes
-        return parts[0] if parts else ""
+        return self.reply.text
+
+    @property
+    def live_for(self) -> str | None:
+        """The message the reply being streamed answers."""
+        return self.reply.answers
 
     @property
     def replying(self) -> bool:
         """A reply is being written: a new one, or one cut at the last quit that resumes."""
-        return self.live is not None or self.reopened is not None
+        return self.live is not None or self.reply.reopened is not None
 
     @property
     def waiting(self) -> bool:
@@ -278,7 +268,7 @@ class Workspace:
             )
             tab.messages = self.store.recent(tab.session_id, WINDOW)
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
-            tab.seq = self.store.last_seq(tab.session_id)
+            tab.reply.seq = self.store.last_seq(tab.session_id)
             for message in tab.messages:
                 if message.status == "replying":  # the app died while it streamed
                     message.status = "interrupted"
@@ -366,7 +356,7 @@ class Workspace:
         tab = ChatTab(tab_id, provider, known.title if known and known.title else title, session_id)
         tab.messages = self.store.recent(session_id, WINDOW)
         tab.earlier = max(0, self.store.count(session_id) - len(tab.messages))
-        tab.seq = self.store.last_seq(session_id)
+        tab.reply.seq = self.store.last_seq(session_id)
         self.store.add_tab(
             TabRow(tab_id, len(self.tabs), provider, tab.title, session_id, ""),
             _now(),
@@ -379,7 +369,7 @@ class Workspace:
         return tab
 
     def _attach(self, tab: ChatTab) -> None:
-        tab.replaying_all = tab.seq is None
+        tab.reply.replaying_all = tab.reply.seq is None
         tab.connection = conn.TabConnection(
             base_url=self.base_url,
             token=self.token,
@@ -388,7 +378,7 @@ class Workspace:
             device_id=self.device_id,
             on_event=lambda event: self._on_event(tab, event),
             backoff=self._backoff(),
-            last_seq=tab.seq,
+            last_seq=tab.reply.seq,
             is_ours=lambda msg_id: self._is_ours(tab, msg_id),
             **self.connection_options,
         )
@@ -561,33 +551,34 @@ class Workspace:
         return tab.connection.protocol.last_seq if tab.connection else None
 
     def _chunk(self, tab: ChatTab, reply_to: str | None, text: str) -> None:
-        if tab.live_parts is None:
+        if tab.reply.parts is None:
             stored = self._find(tab, reply_id(reply_to)) if reply_to else None
             if stored is not None and stored.status in WHOLE:
                 return  # replayed (a first resume from 0): this reply is here whole
             if stored is not None:  # cut when the app closed; the resumed stream goes on
-                if tab.replaying_all and tab.reopened is not stored:
+                if tab.reply.replaying_all and tab.reply.reopened is not stored:
                     stored.text = ""  # every chunk of it is coming again
                 stored.text = stored.text + text  # (rare: a reply cut at the last quit)
                 stored.status = "replying"
-                resuming = tab.reopened is None
-                tab.reopened = stored  # saved and redrawn with each batch, not each chunk
+                resuming = tab.reply.reopened is None
+                tab.reply.reopened = stored  # saved and redrawn with each batch, not each chunk
                 self._save_soon(tab)
                 if resuming:
                     self._tell(TabActivity(tab.tab_id))
                 return
-            tab.live_parts, tab.live_for = [], reply_to
+            tab.reply.begin(reply_to)
             self._received(tab, reply_to)
             self._tell(TabActivity(tab.tab_id))
-        tab.live_parts.append(text)
+        tab.reply.add(text)
         self._tell(LiveChunk(tab.tab_id, text))
         self._save_soon(tab)
 
     def _save_soon(self, tab: ChatTab) -> None:
-        if tab.save_due is None:
-            size = sum(map(len, tab.live_parts or ()))
-            wait = SAVE_EVERY * max(1.0, size / SAVE_SCALE)
-            tab.save_due = asyncio.get_running_loop().call_later(wait, self._save_progress, tab)
+        if tab.reply.save_due is None:
+            wait = SAVE_EVERY * max(1.0, tab.reply.size / SAVE_SCALE)
+            tab.reply.save_due = asyncio.get_running_loop().call_later(
+                wait, self._save_progress, tab
+            )
 
     def _end(
         self, tab: ChatTab, reply_to: str | None, status: Status, whole: str | None = None
@@ -600,14 +591,14 @@ class Workspace:
                 return  # replayed: it ended here already
             if stored is not None:
                 stored.status = status
-                tab.reopened = None
+                tab.reply.reopened = None
                 self._save_progress(tab, [stored])
                 self._tell(MessageChanged(tab.tab_id, stored))
                 self._ended(tab, stored)
                 return
         key = reply_to or tab.live_for
-        text = tab.live if tab.live is not None else whole or ""
-        tab.live_parts, tab.live_for = None, None
+        streamed = tab.reply.take()
+        text = streamed if streamed is not None else whole or ""
         message = StoredMessage(
             reply_id(key) if key else new_id(), "assistant", text, status, _now()
         )
@@ -625,21 +616,19 @@ class Workspace:
     def _save_progress(self, tab: ChatTab, replies: list[StoredMessage] | None = None) -> None:
         """Save the reply being streamed (or the replies given) and the frame number they
         reach, together."""
-        if tab.save_due is not None:
-            tab.save_due.cancel()
-            tab.save_due = None
+        tab.reply.cancel_save()
         if replies is None:
             replies = []
             if tab.live is not None and tab.live_for is not None:
                 replies.append(
                     StoredMessage(reply_id(tab.live_for), "assistant", tab.live, "replying", _now())
                 )
-            if tab.reopened is not None:
-                replies.append(tab.reopened)
-                self._tell(MessageChanged(tab.tab_id, tab.reopened))
+            if tab.reply.reopened is not None:
+                replies.append(tab.reply.reopened)
+                self._tell(MessageChanged(tab.tab_id, tab.reply.reopened))
         seq = self._seq(tab)
         if seq is not None:
-            tab.seq = seq
+            tab.reply.seq = seq
         self._save(lambda: self.store.save_progress(tab.session_id, seq, replies), tab.tab_id)
 
     def handle(self, tab_id: str, event: conn.ClientEvent) -> None:
@@ -679,7 +668,7 @@ class Workspace:
             case wire.ReplyStopped(reply_to):
                 self._end(tab, reply_to, "stopped")
             case wire.ResumeDone():
-                tab.replaying_all = False
+                tab.reply.replaying_all = False
                 self._save_progress(tab)
             case conn.Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))

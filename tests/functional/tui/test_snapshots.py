@@ -27,6 +27,7 @@ from tests.functional.tui.apphelpers import (
 from tests.functional.tui.test_find_and_sessions import closed_tab_with, find_count
 from tui.client.frames import Provider
 from tui.client.state import ConnectionState, Phase
+from tui.reply import ReplyInFlight
 from tui.widgets.composer import Composer
 from tui.widgets.help import HelpScreen
 from tui.widgets.tab_bar import TabBar, tab_label
@@ -124,7 +125,7 @@ class TabBarHost(App[None]):
 
         tabs = [
             tab("Claude", "claude", Phase.CONNECTED),
-            tab("Reviews", "codex", Phase.CONNECTED, live_parts=["writing"]),
+            tab("Reviews", "codex", Phase.CONNECTED, reply=ReplyInFlight(parts=["writing"])),
             tab("Codex", "codex", Phase.CONNECTED, unread=True),
             tab("Notes", "claude", Phase.RECONNECTING),
             tab("Claude", "claude", Phase.AUTH_FAILED),

@@ -38,9 +38,9 @@ def test_a_label_says_number_state_title_provider_and_activity() -> None:
     assert tab_label(2, tab) == "2 ● Codex"
     tab.title = "Reviews"
     assert tab_label(2, tab) == "2 ● Reviews · Codex", "a rename keeps the provider in sight"
-    tab.live_parts = ["half a reply"]
+    tab.reply.parts = ["half a reply"]
     assert tab_label(2, tab) == "2 ● Reviews · Codex ⋯"
-    tab.live_parts, tab.unread = None, True
+    tab.reply.parts, tab.unread = None, True
     assert tab_label(2, tab) == "2 ● Reviews · Codex •"
 
 

@@ -186,7 +186,7 @@ async def test_a_first_resume_of_a_fetched_session_streams_nothing_twice(store: 
         StoredMessage("b:reply", "assistant", "cut ans", "interrupted", "2026"),
     ]
     tab = ws.open_session("PHONE-claude-1", history)
-    assert tab.replaying_all
+    assert tab.reply.replaying_all
     replay: list[ClientEvent] = [
         wire.ReplyChunk("a", "whole "),
         wire.ReplyChunk("a", "answer"),
@@ -204,7 +204,7 @@ async def test_a_first_resume_of_a_fetched_session_streams_nothing_twice(store: 
         "second",
         "cut answer, now whole",
     ]
-    assert not tab.replaying_all, "later resumes carry only what was missed"
+    assert not tab.reply.replaying_all, "later resumes carry only what was missed"
     saved = store.session_messages("PHONE-claude-1")
     assert [(m.text, m.status) for m in saved][1::2] == [
         ("whole answer", "complete"),
@@ -248,7 +248,7 @@ async def test_a_reply_resumed_after_a_restart_shows_as_being_written(store: Cha
     again, changes = workspace(store)
     again.restore()
     tab = again.tabs[0]
-    tab.replaying_all = False
+    tab.reply.replaying_all = False
     again.handle(tab.tab_id, wire.ReplyChunk(asked.msg_id, " and the rest"))
     assert tab.replying and TabActivity(tab.tab_id) in changes
     again.handle(tab.tab_id, wire.ReplyDone(asked.msg_id, "", 1, 2, None))
