@@ -1,10 +1,5 @@
-"""Local history: tabs, drafts, settings and every message, in SQLite in the data dir.
-
-Messages are appended as they happen (user message on send, assistant message when complete,
-partial replies when cut) and only their status is updated in place, so a long history costs
-nothing per message. There is no cap: the app loads the most recent window and pages back.
-A closed tab's row and messages stay on disk.
-"""
+"""ChatStore: the one connection to the history file, and every read and write of tabs,
+drafts, settings and messages (the package's docstring says how the history is kept)."""
 
 from __future__ import annotations
 
