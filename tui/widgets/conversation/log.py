@@ -102,6 +102,9 @@ class ConversationLog(ScrollView, can_focus=False):
         self._bar_due = False
         self._bar_synced = 0.0
         self._catch_up_due = False
+        self._behind: list[Entry] = []
+        """Entries whose parts are not all drawn yet (the paint's budget ran out): checked
+        here, never by a walk over every entry (10,000 of them cost a tenth of a core)."""
         self._shown_at = 0.0
         self.palette = Palette()
         self.follow = True
@@ -261,6 +264,7 @@ class ConversationLog(ScrollView, can_focus=False):
         entries, starts = self.entries, self._starts
         if last_only and width == self._width and len(starts) == len(entries) and entries:
             total = starts[-1] + len(entries[-1].lines(width, look))  # the live reply grew
+            self._note(entries[-1])
         else:
             starts, total = [], 0
             for entry in entries:
@@ -269,6 +273,7 @@ class ConversationLog(ScrollView, can_focus=False):
                 if height is None:
                     height = len(entry.lines(width, look))
                     self._keep(entry)
+                    self._note(entry)
                 total += height
         self._width, self._starts, self._total = width, starts, total
         following = self.follow
@@ -277,7 +282,12 @@ class ConversationLog(ScrollView, can_focus=False):
             self.scroll_y = self.max_scroll_y
         self.refresh()
         self._shown_at = time.monotonic()
-        if not self._catch_up_due and any(entry.behind for entry in entries):
+
+    def _note(self, entry: Entry) -> None:
+        """An entry was just rendered: if its budget ran out, draw on soon."""
+        if entry.behind and not any(e is entry for e in self._behind):
+            self._behind.append(entry)
+        if self._behind and not self._catch_up_due:
             self._catch_up_due = True
             self.set_timer(CATCH_UP, self._catch_up)
 
@@ -286,13 +296,15 @@ class ConversationLog(ScrollView, can_focus=False):
         screen shows the progress at most FRAME_RATE times a second (a paint of it costs as
         much as a budget of rendering)."""
         self._catch_up_due = False
-        behind = [entry for entry in self.entries if entry.behind]
+        behind = [entry for entry in self._behind if entry.behind]
         if not behind or self._look is None:
+            self._behind = []
             return
         for entry in behind:
             entry.render_more()
             entry.lines(self._width, self._look)
-        if any(e.behind for e in behind) and time.monotonic() - self._shown_at < 1 / FRAME_RATE:
+        self._behind = [entry for entry in behind if entry.behind]
+        if self._behind and time.monotonic() - self._shown_at < 1 / FRAME_RATE:
             self._catch_up_due = True
             self.set_timer(CATCH_UP, self._catch_up)
             return
@@ -370,6 +382,7 @@ class ConversationLog(ScrollView, can_focus=False):
         entry = self.entries[index]
         lines = entry.lines(self._width, look)
         self._keep(entry)
+        self._note(entry)
         offset = line - self._starts[index]
         return (entry, offset, lines[offset]) if offset < len(lines) else None
 
