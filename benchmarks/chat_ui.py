@@ -32,9 +32,9 @@ from tui.client import connection as conn
 from tui.client import protocol as wire
 from tui.client.backoff import Backoff
 from tui.client.ids import new_id
+from tui.model.workspace import ChatTab
 from tui.store import ChatStore, StoredMessage
 from tui.widgets.chat_view import Shown
-from tui.workspace import ChatTab
 
 SIZE = (120, 40)
 LINE = "Streaming **Markdown** with `code`, lists and words to fill the reply with text. "

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from harness.mock_process import MockProcess
 from tui.client.backoff import Backoff
+from tui.model.workspace import Workspace
 from tui.store import ChatStore
-from tui.workspace import Workspace
 
 BASELINE = {"kill": (23, 65), "term": (28, 68)}
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tui.find import Find
+from tui.model.find import Find
 from tui.store import ChatStore, StoredMessage, TabRow
 
 WORDS = (

@@ -24,7 +24,7 @@ from aiohttp import web
 from textual.app import App
 
 from tui.client.history import list_sessions
-from tui.session_list import merge
+from tui.model.session_list import merge
 from tui.widgets.history_dialogs import SessionBrowser, session_line
 
 BASELINE_F4_S = 24.0

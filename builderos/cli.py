@@ -19,13 +19,13 @@ import typer
 from builderos import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "chat": ("tui.cli", "chat"),
-    "send": ("tui.send_cli", "send"),
+    "chat": ("tui.commands.chat", "chat"),
+    "send": ("tui.commands.send", "send"),
     "mock": ("mock_backend.cli", "mock"),
     "check": ("harness.cli", "check"),
-    "sessions": ("tui.history_cli", "sessions"),
-    "search": ("tui.history_cli", "search"),
-    "export": ("tui.history_cli", "export"),
+    "sessions": ("tui.commands.history", "sessions"),
+    "search": ("tui.commands.history", "search"),
+    "export": ("tui.commands.history", "export"),
 }
 """Each subcommand, in the order `--help` lists them: the module and function that run it."""
 

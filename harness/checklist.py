@@ -19,7 +19,7 @@ from harness.outcome import check
 from harness.scenario import ScenarioList
 from harness.target import Target
 from tui.client.history import fetch_history
-from tui.workspace import MAX_TABS, ChatTab
+from tui.model.workspace import MAX_TABS, ChatTab
 
 SEED_000 = "seed 000, Testing Checklist"
 SEED_001 = "seed 001, iOS Integration"

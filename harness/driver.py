@@ -23,6 +23,7 @@ from tui.app import ChatApp, ChatSetup
 from tui.client.attachments import Attachment
 from tui.client.backoff import Backoff
 from tui.client.state import Phase
+from tui.model.workspace import ChatTab, Workspace
 from tui.store import ChatStore, StoredMessage, device_id_of
 from tui.widgets.attach_dialog import AttachFile
 from tui.widgets.chat_view import ChatView
@@ -30,7 +31,6 @@ from tui.widgets.composer import Composer
 from tui.widgets.conversation import Entry
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.tab_bar import TabBar
-from tui.workspace import ChatTab, Workspace
 
 SIZE = (120, 40)
 WAIT = scaled(15.0)

@@ -28,7 +28,7 @@ from harness.timing import scaled
 from mock_backend.config import MockConfig
 from mock_backend.faults import FaultPlan
 from mock_backend.server import MockBackend
-from tui.workspace import MAX_TABS, ChatTab
+from tui.model.workspace import MAX_TABS, ChatTab
 
 RESILIENCE = ScenarioList("resilience")
 SOURCE = "docs/protocol.md §2: nothing lost, nothing twice"

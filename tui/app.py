@@ -28,7 +28,6 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Header
 
-from tui import alerts, keys
 from tui.client.backoff import Backoff
 from tui.client.frames import Provider
 from tui.client.history import (
@@ -39,20 +38,11 @@ from tui.client.history import (
     list_sessions,
 )
 from tui.client.inert import inert, inert_line, inert_name
-from tui.clipboard import copy_text
-from tui.export import from_backend, local_conversation, write
-from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
-from tui.session_list import SessionRow, merge
-from tui.store import ChatStore, LocalSession, SearchHit, StoredMessage, StoreError
-from tui.updates import Outstanding
-from tui.widgets.chat_view import ChatView, LoadEarlier, Reveal, Shown, TabChanged
-from tui.widgets.conversation import ConversationLog
-from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
-from tui.widgets.help import HelpScreen
-from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
-from tui.widgets.key_bar import KeyBar, KeyHint
-from tui.widgets.tab_bar import TabBar, tab_label
-from tui.workspace import (
+from tui.model import keys
+from tui.model.export import from_backend, local_conversation, write
+from tui.model.session_list import SessionRow, merge
+from tui.model.updates import Outstanding
+from tui.model.workspace import (
     Change,
     ChatTab,
     LastTab,
@@ -67,6 +57,17 @@ from tui.workspace import (
     TabStateChanged,
     Workspace,
 )
+from tui.store import ChatStore, LocalSession, SearchHit, StoredMessage, StoreError
+from tui.system import alerts
+from tui.system.clipboard import copy_text
+from tui.system.local_backend import BackendDidNotStart, LocalBackend, StartBackend
+from tui.widgets.chat_view import ChatView, LoadEarlier, Reveal, Shown, TabChanged
+from tui.widgets.conversation import ConversationLog
+from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
+from tui.widgets.help import HelpScreen
+from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
+from tui.widgets.key_bar import KeyBar, KeyHint
+from tui.widgets.tab_bar import TabBar, tab_label
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ NoticeObserver = Callable[[str], Any]
 
 @dataclass
 class ChatSetup:
-    """Everything the app needs, resolved before it starts (see tui.cli)."""
+    """Everything the app needs, resolved before it starts (see tui.commands.chat)."""
 
     store: ChatStore
     device_id: str
@@ -135,7 +136,7 @@ class ChatApp(App[None]):
         for key in keys.KEYS
         if key.bound
     ]
-    """Derived from tui.keys, like the bottom line, F1 and the palette."""
+    """Derived from tui.model.keys, like the bottom line, F1 and the palette."""
 
     def __init__(self, setup: ChatSetup) -> None:
         super().__init__()

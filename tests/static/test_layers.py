@@ -42,7 +42,7 @@ def test_the_import_contracts_hold() -> None:
         ("tui/client/backoff.py", "import textual", "tui.client imports no Textual"),
         ("mock_backend/wire.py", "import tui.store", "imports nothing from tui or harness"),
         ("tui/app.py", "import mock_backend", "only through what the CLI injects"),
-        ("tui/workspace.py", "import tui.widgets", "tui layers"),
+        ("tui/model/workspace.py", "import tui.widgets", "tui layers"),
         ("harness/scenario.py", "import harness.checklist", "No import cycles"),
         ("localdata/private.py", "import mock_backend", "the standard library's alone"),
         (

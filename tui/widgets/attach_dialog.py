@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Label
 
-from tui.attachment_tray import pasted_path
+from tui.model.attachment_tray import pasted_path
 
 
 class PathSuggester(Suggester):

@@ -9,8 +9,8 @@ from textual.containers import VerticalGroup
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.attachment_tray import TrayItem
 from tui.client.inert import inert_name
+from tui.model.attachment_tray import TrayItem
 
 REMOVE = " ✕"
 

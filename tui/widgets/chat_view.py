@@ -1,6 +1,6 @@
 """One tab's chat: the conversation, the status line and the composer.
 
-The tab model (tui.workspace.ChatTab) is the truth; a sync brings the screen up to it and is
+The tab model (tui.model.workspace.ChatTab) is the truth; a sync brings the screen up to it and is
 idempotent. A visible view syncs on every change; a hidden one only notes that it is stale
 and catches up in one pass when shown. Everything that changes the view arrives as a message
 and runs in the view's own message queue, one at a time: the view has one writer. The whole
@@ -22,18 +22,18 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.attachment_tray import AttachmentTray, mentioned
 from tui.client.frames import DISPLAY_NAMES
 from tui.client.inert import inert_line
 from tui.client.state import Phase
-from tui.find import Find
-from tui.updates import Outstanding
+from tui.model.attachment_tray import AttachmentTray, mentioned
+from tui.model.find import Find
+from tui.model.updates import Outstanding
+from tui.model.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
 from tui.widgets.attach_dialog import AttachFile
 from tui.widgets.attachment_chips import AttachmentChips, Chip
 from tui.widgets.composer import Composer
 from tui.widgets.conversation import ConversationLog
 from tui.widgets.find_bar import FindBar
-from tui.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
 
 log = logging.getLogger(__name__)
 

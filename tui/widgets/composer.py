@@ -17,7 +17,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-from tui.attachment_tray import pasted_path
+from tui.model.attachment_tray import pasted_path
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
 

@@ -1,5 +1,5 @@
 """F1: the keys by group, where this app keeps its data, and the backend in use. The keys come
-from tui.keys, the table the app's bindings are made from, so the screen cannot drift from
+from tui.model.keys, the table the app's bindings are made from, so the screen cannot drift from
 them."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui import keys
+from tui.model import keys
 
 
 def keys_table() -> Table:
-    """Every key, by group (tui.keys: the app's bindings and the widgets' own keys)."""
+    """Every key, by group (tui.model.keys: the app's bindings and the widgets' own keys)."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()

@@ -17,7 +17,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui.client.inert import inert_line, inert_name
-from tui.session_list import SessionRow, matching
+from tui.model.session_list import SessionRow, matching
 from tui.store import SearchHit, StoreError
 
 

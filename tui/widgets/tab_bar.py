@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
 from tui.client.inert import inert_name
-from tui.workspace import ChatTab
+from tui.model.workspace import ChatTab
 
 
 def tab_label(number: int, tab: ChatTab) -> str:

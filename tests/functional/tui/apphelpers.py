@@ -21,10 +21,10 @@ from harness.driver import (
 )
 from tests.conftest import TOKEN
 from tui.app import ChatApp, ChatSetup
-from tui.cli import bundled_mock
+from tui.commands.chat import bundled_mock
+from tui.model.workspace import ChatTab
 from tui.store import ChatStore, StoredMessage
 from tui.widgets.chat_view import Shown
-from tui.workspace import ChatTab
 
 __all__ = [
     "Watch",

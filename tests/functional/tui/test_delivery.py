@@ -14,8 +14,8 @@ from mock_backend import MockBackend
 from mock_backend.faults import FaultPlan
 from tests.conftest import TOKEN, BackendFactory
 from tui.client.backoff import Backoff
+from tui.model.workspace import ChatTab, Workspace
 from tui.store import ChatStore
-from tui.workspace import ChatTab, Workspace
 
 FAST = {"probe_after": 0.4, "probe_timeout": 0.4}
 

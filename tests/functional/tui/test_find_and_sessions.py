@@ -21,7 +21,7 @@ from tests.functional.tui.apphelpers import (
 )
 from tests.functional.tui.test_open_session import OTHER, made_on_another_device
 from tui.app import ChatApp
-from tui.export import from_json
+from tui.model.export import from_json
 from tui.store import StoredMessage, TabRow
 from tui.widgets.chat_view import ChatView
 from tui.widgets.find_bar import FindBar

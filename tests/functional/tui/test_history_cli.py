@@ -14,7 +14,7 @@ from builderos.cli import app
 from mock_backend import MockBackend
 from tests.conftest import TOKEN
 from tests.functional.mock_backend.client import open_chat
-from tui.export import from_json
+from tui.model.export import from_json
 from tui.store import ChatStore, StoredMessage, TabRow
 
 runner = CliRunner()

@@ -18,8 +18,8 @@ from harness.timing import scaled
 from tui.client.backoff import Backoff
 from tui.client.connection import Notice, TabConnection
 from tui.client.state import Phase
+from tui.model.workspace import ChatTab, TabNotice, Workspace
 from tui.store import ChatStore
-from tui.workspace import ChatTab, TabNotice, Workspace
 
 FEATURES = {"message_ids": True, "resume": True}
 SCRIPT: web.AppKey[Script] = web.AppKey("script")

@@ -21,8 +21,8 @@ from tui.client.backoff import Backoff
 from tui.client.connection import MAX_FRAME_BYTES, Notice, TabConnection
 from tui.client.protocol import ReplyDone, ReplyInterrupted
 from tui.client.state import Phase
+from tui.model.workspace import Workspace
 from tui.store import ChatStore
-from tui.workspace import Workspace
 
 READY = json.dumps({"type": "ready", "content": "scripted", "features": {}})
 LONE = "\ud83d"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.instance_lock import AlreadyRunning, hold
+from tui.system.instance_lock import AlreadyRunning, hold
 
 
 def test_a_second_holder_is_refused_until_the_first_lets_go(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from mock_backend import MockBackend
 from tests.conftest import TOKEN, url_of
 from tui.client.history import fetch_history
-from tui.one_shot import FAILED, NOT_ATTACHED, REFUSED, UNREACHABLE
+from tui.commands.one_shot import FAILED, NOT_ATTACHED, REFUSED, UNREACHABLE
 
 
 @dataclass

@@ -27,11 +27,11 @@ from tests.functional.tui.apphelpers import (
 from tests.functional.tui.test_find_and_sessions import closed_tab_with, find_count
 from tui.client.frames import Provider
 from tui.client.state import ConnectionState, Phase
-from tui.reply import ReplyInFlight
+from tui.model.reply import ReplyInFlight
+from tui.model.workspace import ChatTab
 from tui.widgets.composer import Composer
 from tui.widgets.help import HelpScreen
 from tui.widgets.tab_bar import TabBar, tab_label
-from tui.workspace import ChatTab
 
 SIZE = (120, 40)
 

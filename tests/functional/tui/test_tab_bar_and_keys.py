@@ -19,13 +19,13 @@ from tests.functional.tui.apphelpers import (
     type_and_send,
     view,
 )
-from tui import alerts
 from tui.app import TIMES_SETTING, ChatApp
 from tui.client.state import ConnectionState, Phase
+from tui.model.workspace import ChatTab
+from tui.system import alerts
 from tui.widgets.attach_dialog import AttachFile
 from tui.widgets.key_bar import KeyBar, KeyHint, fitting
 from tui.widgets.tab_bar import TabBar, tab_label
-from tui.workspace import ChatTab
 
 
 def label(app: ChatApp, number: int) -> str:

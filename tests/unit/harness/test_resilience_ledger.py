@@ -7,8 +7,8 @@ import pytest
 
 from harness.outcome import Failed
 from harness.resilience import ledger
+from tui.model.workspace import ChatTab
 from tui.store import StoredMessage, status_of
-from tui.workspace import ChatTab
 
 
 def tab_with(*messages: tuple[str, str, str]) -> ChatTab:

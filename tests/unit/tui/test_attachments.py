@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.attachment_tray import MAX_FILES, AttachmentTray, mentioned, pasted_path
 from tui.client import attachments as files
 from tui.client.attachments import Attachment, human_size
 from tui.client.uploads import Progress, UploadError
+from tui.model.attachment_tray import MAX_FILES, AttachmentTray, mentioned, pasted_path
 
 NOTES = Attachment("a1", "notes.txt", "text/plain", 1200, "document", "http://h/uploads/notes.txt")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui import clipboard
+from tui.system import clipboard
 
 
 @pytest.fixture

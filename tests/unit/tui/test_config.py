@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.config import ConfigError, resolve, write_config_file
+from tui.model.config import ConfigError, resolve, write_config_file
 
 
 def test_flags_beat_env_beat_file(tmp_path: Path) -> None:

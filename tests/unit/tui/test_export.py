@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tui.client.attachments import Attachment
-from tui.export import Conversation, NotAConversation, from_json, to_json, to_markdown
+from tui.model.export import Conversation, NotAConversation, from_json, to_json, to_markdown
 from tui.store import StoredMessage
 
 MESSAGES = [

@@ -1,4 +1,4 @@
-"""Find in a tab (tui/find.py) and the store queries under it: every occurrence of the text
+"""Find in a tab (tui/model/find.py) and the store queries under it: every occurrence of the text
 as typed, in any case and any script, over the whole history (not only what is loaded)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tui.find import Find, Hit
+from tui.model.find import Find, Hit
 from tui.store import ChatStore, StoredMessage
 from tui.store.search import occurrences
 

@@ -1,10 +1,10 @@
-"""The one table of keys (tui.keys) that the bindings, the bottom line, F1 and the palette are
+"""The one table of keys (tui.model.keys) that the bindings, the bottom line, F1 and the palette are
 derived from: it must be whole and consistent, or all four drift together."""
 
 from __future__ import annotations
 
-from tui import keys
 from tui.app import ChatApp
+from tui.model import keys
 
 
 def test_ids_are_unique_and_every_row_has_a_known_group() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.markdown_split import safe_cut
+from tui.widgets.conversation.markdown_split import safe_cut
 
 DOC = "# Title\n\nFirst paragraph.\n\n```python\ncode\n\nmore code\n```\n\nLast paragraph.\n"
 

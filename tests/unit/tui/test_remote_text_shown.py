@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-import tui.session_list
+import tui.model.session_list
 from tui.client.history import RemoteMessage, RemoteSession
 from tui.client.inert import is_inert
-from tui.export import Conversation, from_backend, to_json, to_markdown
-from tui.session_list import SessionRow, matching, merge
+from tui.model.export import Conversation, from_backend, to_json, to_markdown
+from tui.model.session_list import SessionRow, matching, merge
 from tui.store import SearchHit
 from tui.widgets.history_dialogs import hit_line, session_line
 
@@ -76,14 +76,14 @@ def test_the_filter_reads_each_row_once_not_at_every_keystroke(
     """Before: every keystroke formatted and case-folded every row again (19.6 s to Backspace
     over 200,000 sessions)."""
     calls = 0
-    original = tui.session_list.inert_name
+    original = tui.model.session_list.inert_name
 
     def counted(text: str) -> str:
         nonlocal calls
         calls += 1
         return original(text)
 
-    monkeypatch.setattr(tui.session_list, "inert_name", counted)
+    monkeypatch.setattr(tui.model.session_list, "inert_name", counted)
     remote = [
         RemoteSession(f"PHONE-codex-{n}", "codex", "PHONE", 2, "", f"{n:04d}") for n in range(50)
     ]

@@ -1,8 +1,8 @@
-"""The reply in flight (tui.reply): its invariants hold through a reply's life."""
+"""The reply in flight (tui.model.reply): its invariants hold through a reply's life."""
 
 from __future__ import annotations
 
-from tui.reply import ReplyInFlight
+from tui.model.reply import ReplyInFlight
 
 
 def test_a_reply_begins_grows_without_copying_and_ends_empty() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tui.client.history import RemoteSession
-from tui.session_list import merge
+from tui.model.session_list import merge
 from tui.store import LocalSession
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tui.updates import Outstanding
+from tui.model.updates import Outstanding
 
 
 async def test_idle_waits_until_every_posted_update_is_handled() -> None:

@@ -10,8 +10,7 @@ import pytest
 from tui.client import protocol as wire
 from tui.client.attachments import Attachment
 from tui.client.connection import ClientEvent, Outgoing
-from tui.store import ChatStore, StoredMessage
-from tui.workspace import (
+from tui.model.workspace import (
     MAX_TABS,
     Change,
     LastTab,
@@ -23,6 +22,7 @@ from tui.workspace import (
     TabRenamed,
     Workspace,
 )
+from tui.store import ChatStore, StoredMessage
 
 
 @pytest.fixture

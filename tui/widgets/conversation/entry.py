@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui.client.inert import inert, inert_name
-from tui.markdown_split import next_cut
 from tui.store import Status, StoredMessage
 from tui.widgets.conversation.box import (
     Frame,
@@ -21,6 +20,7 @@ from tui.widgets.conversation.box import (
     render_lines,
     shown_time,
 )
+from tui.widgets.conversation.markdown_split import next_cut
 
 LIVE_LIMIT = 800
 """Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""

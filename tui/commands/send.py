@@ -14,17 +14,17 @@ from rich.console import Console
 from rich.text import Text
 
 from localdata.private import private_file
-from tui.cli import bundled_mock, open_store
 from tui.client.frames import PROVIDERS, Provider
 from tui.client.ids import new_id, session_id
 from tui.client.inert import for_stream, inert
-from tui.config import ConfigError, default_config_path, resolve
-from tui.history_cli import one_line
-from tui.local_backend import BackendDidNotStart
+from tui.commands.chat import bundled_mock, open_store
+from tui.commands.history import one_line
+from tui.model.config import ConfigError, default_config_path, resolve
 from tui.store import StoreError, device_id_of
+from tui.system.local_backend import BackendDidNotStart
 
 if TYPE_CHECKING:  # the connection (websockets) loads when a message is sent, not at start
-    from tui.one_shot import SendResult
+    from tui.commands.one_shot import SendResult
 
 Opt = typer.Option
 console = Console(stderr=True, highlight=False)
@@ -93,7 +93,7 @@ def send(
             sys.stdout.write(for_stream(chunk, sys.stdout))
             sys.stdout.flush()
 
-    from tui.one_shot import SendFailed, send_once
+    from tui.commands.one_shot import SendFailed, send_once
 
     async def run() -> SendResult:
         backend = None

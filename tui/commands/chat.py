@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.text import Text
 
 from localdata.private import private_file
-from tui import instance_lock
 from tui.client.protocol import MAX_REPLY_CHARS
-from tui.config import ENV_TOKEN, ConfigError, default_config_path, resolve, write_config_file
-from tui.local_backend import BackendDidNotStart, LocalBackend, StartBackend
+from tui.model.config import ENV_TOKEN, ConfigError, default_config_path, resolve, write_config_file
 from tui.store import ChatStore, StoreError, device_id_of
+from tui.system import instance_lock
+from tui.system.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 
 console = Console(stderr=True, highlight=False)
 Opt = typer.Option

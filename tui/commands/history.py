@@ -21,9 +21,9 @@ from rich.text import Text
 
 from tui.client.history import HistoryError, RemoteSession, fetch_history, list_sessions
 from tui.client.inert import for_stream, inert_line, inert_name, is_terminal
-from tui.config import ConfigError, data_dir_of, default_config_path, resolve
-from tui.export import Conversation, from_backend, local_conversation, render, write
-from tui.session_list import merge
+from tui.model.config import ConfigError, data_dir_of, default_config_path, resolve
+from tui.model.export import Conversation, from_backend, local_conversation, render, write
+from tui.model.session_list import merge
 from tui.store import ChatStore, StoreError
 
 Opt = typer.Option

@@ -24,8 +24,8 @@ from tui.client.frames import DISPLAY_NAMES, BadURL, Provider, normalise_base_ur
 from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
-from tui.find import Find
-from tui.reply import ReplyInFlight
+from tui.model.find import Find
+from tui.model.reply import ReplyInFlight
 from tui.store import ChatStore, Status, StoredMessage, StoreError, TabRow
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class ChatTab:
     earlier: int = 0
     """Stored messages older than the loaded window."""
     reply: ReplyInFlight = field(default_factory=ReplyInFlight)
-    """The reply being written, its one owner (tui.reply)."""
+    """The reply being written, its one owner (tui.model.reply)."""
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
     connection: conn.TabConnection | None = None
     unread: bool = False
@@ -485,7 +485,7 @@ class Workspace:
         self, tab_id: str, text: str, attachments: tuple[Attachment, ...] = ()
     ) -> StoredMessage:
         """Store the message and queue it: sent now if connected, else once reconnected.
-        `attachments`: files already uploaded (see tui.attachment_tray)."""
+        `attachments`: files already uploaded (see tui.model.attachment_tray)."""
         tab = self._tab(tab_id)
         message = StoredMessage(new_id(), "user", text, "pending", _now(), attachments=attachments)
         self._add(tab, message)

@@ -1,8 +1,8 @@
 """A backend the app starts for itself (demo mode), as the app sees it.
 
 The app never imports the bundled mock: the CLI, which decides the app runs in demo mode,
-hands it a `StartBackend` (see `tui.cli.bundled_mock`). So the client has no dependency on the
-server, and a test can give the app any backend it likes.
+hands it a `StartBackend` (see `tui.commands.chat.bundled_mock`). So the client has no
+dependency on the server, and a test can give the app any backend it likes.
 """
 
 from __future__ import annotations
