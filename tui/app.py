@@ -62,7 +62,7 @@ from tui.system import alerts
 from tui.system.clipboard import copy_text
 from tui.system.local_backend import BackendDidNotStart, LocalBackend, StartBackend
 from tui.widgets.chat_view import ChatView, LoadEarlier, Reveal, Shown, TabChanged
-from tui.widgets.conversation import ConversationLog
+from tui.widgets.conversation import ConversationLog, DisplayOptions
 from tui.widgets.dialogs import ConfirmClose, PickTab, RenameTab
 from tui.widgets.help import HelpScreen
 from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
@@ -151,7 +151,8 @@ class ChatApp(App[None]):
         self._views: dict[str, ChatView] = {}
         self._last_search = ""
         self._told_no_notifier = False
-        self._times = self._setting(TIMES_SETTING) == "on"
+        self.display_options = DisplayOptions(times=self._setting(TIMES_SETTING) == "on")
+        """What every conversation shows: this app is its one writer (F9)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -283,7 +284,11 @@ class ChatApp(App[None]):
                 assert tab is not None
                 # made now, so changes for the tab queue in its view until it is mounted
                 self._views[tab_id] = ChatView(
-                    self.workspace, tab, self.updates, times=self._times, id=pane_id(tab_id)
+                    self.workspace,
+                    tab,
+                    self.updates,
+                    options=self.display_options,
+                    id=pane_id(tab_id),
                 )
                 self._draw_tabs(change)
             case TabClosed() | TabRenamed() | SelectionChanged():
@@ -296,11 +301,8 @@ class ChatApp(App[None]):
                 self._draw_tabs(change)
                 self._to_view(tab_id, change)
             case LiveChunk(tab_id):
-                view = self._views.get(tab_id)
-                # the view draws the whole reply so far, so one queued update covers any burst
-                if view is not None and not view.chunk_pending:
-                    view.chunk_pending = True
-                    view.enqueue(TabChanged(change))
+                if (view := self._views.get(tab_id)) is not None:
+                    view.chunk_arrived(change)
             case _:
                 self._to_view(change.tab_id, change)
 
@@ -399,13 +401,13 @@ class ChatApp(App[None]):
 
     def action_toggle_times(self) -> None:
         """F9: each message's time beside its author, in every tab; kept across restarts."""
-        self._times = not self._times
+        options = self.display_options
+        options.times = not options.times
         for view in self._views.values():
-            view.times = self._times
             if view.is_mounted:
-                view.log.show_times(self._times)
+                view.log.options_changed()
         try:
-            self.setup.store.set_setting(TIMES_SETTING, "on" if self._times else "off")
+            self.setup.store.set_setting(TIMES_SETTING, "on" if options.times else "off")
         except StoreError as exc:
             self.notify(f"Not kept: {exc}", severity="warning")
 

@@ -8,12 +8,11 @@ observer (`observe`), in order; the app draws them, the harness and the tests wa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.client import attachments as files
 from tui.client import connection as conn
@@ -25,30 +24,17 @@ from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.state import ConnectionState, Phase
 from tui.model.find import Find
-from tui.model.reply import ReplyInFlight
+from tui.model.reply import Began, Reopened, ReplyInFlight, reply_id
 from tui.store import ChatStore, Status, StoredMessage, StoreError, TabRow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_TABS = 5
 WINDOW = 100
 """Messages per tab loaded at start; earlier ones are paged in on request."""
-SAVE_EVERY = 0.5
-"""Seconds between saves of a reply being streamed (a crash loses at most this much, and
-resume brings it back)."""
-SAVE_SCALE = 128 * 1024
-"""Per this many characters of a reply, the wait between its saves grows by SAVE_EVERY: each
-save writes (and indexes for search) the whole reply so far, so a 10 MiB reply saved twice a
-second would spend all its time saving and none drawing."""
 RETRYABLE: tuple[Status, ...] = ("interrupted", "stopped", "error")
 """How a reply may have ended for ctrl+r to ask again."""
-WHOLE: tuple[Status, ...] = ("complete", "stopped", "error")
-"""A reply stored in one of these states is whole: a replay of its frames adds nothing."""
-
-
-def reply_id(msg_id: str) -> str:
-    """The stored id of the reply to a message: one reply per message, saved in place."""
-    return f"{msg_id}:reply"
 
 
 class TabLimitReached(Exception):
@@ -68,6 +54,14 @@ def _backend_key(base_url: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _swap(messages: list[StoredMessage], old: StoredMessage, new: StoredMessage) -> None:
+    """`new` takes the place of `old` (the newest place it holds)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index] is old:
+            messages[index] = new
+            return
 
 
 def _outgoing(message: StoredMessage) -> tuple[str, str, tuple[dict[str, Any], ...]]:
@@ -107,7 +101,7 @@ class ChatTab:
     @property
     def replying(self) -> bool:
         """A reply is being written: a new one, or one cut at the last quit that resumes."""
-        return self.live is not None or self.reply.reopened is not None
+        return self.reply.writing
 
     @property
     def waiting(self) -> bool:
@@ -266,12 +260,12 @@ class Workspace:
             tab = ChatTab(
                 row.tab_id, provider, row.title, row.session_id, row.draft, row.draft_attachments
             )
-            tab.messages = self.store.recent(tab.session_id, WINDOW)
+            tab.messages = [  # a reply still "replying": the app died while it streamed
+                replace(m, status="interrupted") if m.status == "replying" else m
+                for m in self.store.recent(tab.session_id, WINDOW)
+            ]
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
-            tab.reply.seq = self.store.last_seq(tab.session_id)
-            for message in tab.messages:
-                if message.status == "replying":  # the app died while it streamed
-                    message.status = "interrupted"
+            tab.reply.saved_seq = self.store.last_seq(tab.session_id)
             self._attach(tab)
             assert tab.connection is not None
             for waiting in self.store.pending(tab.session_id):
@@ -356,7 +350,7 @@ class Workspace:
         tab = ChatTab(tab_id, provider, known.title if known and known.title else title, session_id)
         tab.messages = self.store.recent(session_id, WINDOW)
         tab.earlier = max(0, self.store.count(session_id) - len(tab.messages))
-        tab.reply.seq = self.store.last_seq(session_id)
+        tab.reply.saved_seq = self.store.last_seq(session_id)
         self.store.add_tab(
             TabRow(tab_id, len(self.tabs), provider, tab.title, session_id, ""),
             _now(),
@@ -369,7 +363,7 @@ class Workspace:
         return tab
 
     def _attach(self, tab: ChatTab) -> None:
-        tab.reply.replaying_all = tab.reply.seq is None
+        tab.reply.replaying_all = tab.reply.saved_seq is None
         tab.connection = conn.TabConnection(
             base_url=self.base_url,
             token=self.token,
@@ -378,7 +372,7 @@ class Workspace:
             device_id=self.device_id,
             on_event=lambda event: self._on_event(tab, event),
             backoff=self._backoff(),
-            last_seq=tab.reply.seq,
+            last_seq=tab.reply.saved_seq,
             is_ours=lambda msg_id: self._is_ours(tab, msg_id),
             **self.connection_options,
         )
@@ -487,8 +481,9 @@ class Workspace:
         """Store the message and queue it: sent now if connected, else once reconnected.
         `attachments`: files already uploaded (see tui.model.attachment_tray)."""
         tab = self._tab(tab_id)
-        message = StoredMessage(new_id(), "user", text, "pending", _now(), attachments=attachments)
-        self._add(tab, message)
+        message = self._add(
+            tab, StoredMessage(new_id(), "user", text, "pending", _now(), attachments=attachments)
+        )
         assert tab.connection is not None
         tab.connection.send(*_outgoing(message))
         self.set_draft(tab_id, "")
@@ -525,20 +520,28 @@ class Workspace:
             return self.send(tab_id, last_user.text, last_user.attachments)
         return None
 
-    def _add(self, tab: ChatTab, message: StoredMessage) -> None:
+    def _add(self, tab: ChatTab, message: StoredMessage) -> StoredMessage:
+        """Save the message and show it; returns it as the tab holds it (with its row)."""
+        row = self._save(lambda: self.store.save(tab.session_id, message), tab.tab_id)
+        message = replace(message, row=row) if row is not None else message
         tab.messages.append(message)
-        self._save(lambda: self.store.save(tab.session_id, message), tab.tab_id)
         self._tell(MessageAdded(tab.tab_id, message))
+        return message
 
     def _find(self, tab: ChatTab, msg_id: str) -> StoredMessage | None:
         return next((m for m in reversed(tab.messages) if m.msg_id == msg_id), None)
+
+    def _replace(self, tab: ChatTab, old: StoredMessage, new: StoredMessage) -> None:
+        """A message the tab holds has a new value: it takes the old one's place, and the UI
+        is told (messages are values: nothing the UI holds changes under it)."""
+        _swap(tab.messages, old, new)
+        self._tell(MessageChanged(tab.tab_id, new))
 
     def _set_status(self, tab: ChatTab, msg_id: str, status: Status) -> None:
         self._save(lambda: self.store.set_status(msg_id, status), tab.tab_id)
         message = self._find(tab, msg_id)  # it may be older than the loaded window
         if message is not None and message.status != status:
-            message.status = status
-            self._tell(MessageChanged(tab.tab_id, message))
+            self._replace(tab, message, replace(message, status=status))
 
     def _received(self, tab: ChatTab, msg_id: str | None) -> None:
         """The server has this message (it acknowledged it, or its reply began)."""
@@ -547,64 +550,43 @@ class Workspace:
             if message is None or message.status != "acknowledged":
                 self._set_status(tab, msg_id, "acknowledged")
 
-    def _seq(self, tab: ChatTab) -> int | None:
-        return tab.connection.protocol.last_seq if tab.connection else None
+    def _stored_reply(self, tab: ChatTab, reply_to: str | None) -> StoredMessage | None:
+        return self._find(tab, reply_id(reply_to)) if reply_to else None
 
     def _chunk(self, tab: ChatTab, reply_to: str | None, text: str) -> None:
-        if tab.reply.parts is None:
-            stored = self._find(tab, reply_id(reply_to)) if reply_to else None
-            if stored is not None and stored.status in WHOLE:
-                return  # replayed (a first resume from 0): this reply is here whole
-            if stored is not None:  # cut when the app closed; the resumed stream goes on
-                if tab.reply.replaying_all and tab.reply.reopened is not stored:
-                    stored.text = ""  # every chunk of it is coming again
-                stored.text = stored.text + text  # (rare: a reply cut at the last quit)
-                stored.status = "replying"
-                resuming = tab.reply.reopened is None
-                tab.reply.reopened = stored  # saved and redrawn with each batch, not each chunk
-                self._save_soon(tab)
-                if resuming:
+        stored = self._stored_reply(tab, reply_to) if tab.reply.parts is None else None
+        match tab.reply.chunk(reply_to, text, stored):
+            case Reopened(message, first):  # saved and redrawn with each batch, not each chunk
+                assert stored is not None
+                _swap(tab.messages, stored, message)
+                if first:
                     self._tell(TabActivity(tab.tab_id))
+                tab.reply.save_soon(lambda: self._save_progress(tab))
                 return
-            tab.reply.begin(reply_to)
-            self._received(tab, reply_to)
-            self._tell(TabActivity(tab.tab_id))
-        tab.reply.add(text)
+            case Began(answers):
+                self._received(tab, answers)
+                self._tell(TabActivity(tab.tab_id))
+            case None:
+                return  # replayed (a first resume from 0): this reply is here whole
         self._tell(LiveChunk(tab.tab_id, text))
-        self._save_soon(tab)
-
-    def _save_soon(self, tab: ChatTab) -> None:
-        if tab.reply.save_due is None:
-            wait = SAVE_EVERY * max(1.0, tab.reply.size / SAVE_SCALE)
-            tab.reply.save_due = asyncio.get_running_loop().call_later(
-                wait, self._save_progress, tab
-            )
+        tab.reply.save_soon(lambda: self._save_progress(tab))
 
     def _end(
         self, tab: ChatTab, reply_to: str | None, status: Status, whole: str | None = None
     ) -> None:
         """The reply to `reply_to` ended: save it whole with the frame number it ends at.
         `whole`: its text, for a reply that was not streamed (one no message asked for)."""
-        if tab.live is None and reply_to is not None:
-            stored = self._find(tab, reply_id(reply_to))
-            if stored is not None and stored.status in WHOLE:
-                return  # replayed: it ended here already
-            if stored is not None:
-                stored.status = status
-                tab.reply.reopened = None
-                self._save_progress(tab, [stored])
-                self._tell(MessageChanged(tab.tab_id, stored))
-                self._ended(tab, stored)
-                return
-        key = reply_to or tab.live_for
-        streamed = tab.reply.take()
-        text = streamed if streamed is not None else whole or ""
-        message = StoredMessage(
-            reply_id(key) if key else new_id(), "assistant", text, status, _now()
-        )
-        tab.messages.append(message)
-        self._save_progress(tab, [message])
-        self._tell(LiveEnded(tab.tab_id, message))
+        ended = tab.reply.end(reply_to, status, whole, self._stored_reply(tab, reply_to), _now())
+        if ended is None:
+            return  # replayed: it ended here already
+        message = ended.message
+        rows = self._save_progress(tab, [message])
+        if ended.finishes is not None:
+            self._replace(tab, ended.finishes, message)
+        else:
+            message = replace(message, row=rows[0]) if rows else message
+            tab.messages.append(message)
+            self._tell(LiveEnded(tab.tab_id, message))
         self._ended(tab, message)
 
     def _ended(self, tab: ChatTab, reply: StoredMessage) -> None:
@@ -613,23 +595,20 @@ class Workspace:
         tab.unread = tab.unread or background
         self._tell(TabActivity(tab.tab_id, reply if background else None))
 
-    def _save_progress(self, tab: ChatTab, replies: list[StoredMessage] | None = None) -> None:
-        """Save the reply being streamed (or the replies given) and the frame number they
-        reach, together."""
-        tab.reply.cancel_save()
+    def _save_progress(
+        self, tab: ChatTab, replies: list[StoredMessage] | None = None
+    ) -> list[int] | None:
+        """Save the reply being written (or the replies given) and the number of the frame
+        they reach, together; the rows the replies were saved at (None: not saved)."""
         if replies is None:
-            replies = []
-            if tab.live is not None and tab.live_for is not None:
-                replies.append(
-                    StoredMessage(reply_id(tab.live_for), "assistant", tab.live, "replying", _now())
-                )
-            if tab.reply.reopened is not None:
-                replies.append(tab.reply.reopened)
+            replies = tab.reply.progress(_now())
+            if tab.reply.reopened is not None:  # its new text is drawn with each save
                 self._tell(MessageChanged(tab.tab_id, tab.reply.reopened))
-        seq = self._seq(tab)
-        if seq is not None:
-            tab.reply.seq = seq
-        self._save(lambda: self.store.save_progress(tab.session_id, seq, replies), tab.tab_id)
+        seq = tab.connection.protocol.last_seq if tab.connection else None
+        tab.reply.saved(seq)
+        return self._save(
+            lambda: self.store.save_progress(tab.session_id, seq, replies), tab.tab_id
+        )
 
     def handle(self, tab_id: str, event: conn.ClientEvent) -> None:
         """What a tab's connection reports, as its connection hands it over: the seam where
@@ -668,23 +647,25 @@ class Workspace:
             case wire.ReplyStopped(reply_to):
                 self._end(tab, reply_to, "stopped")
             case wire.ResumeDone():
-                tab.reply.replaying_all = False
+                tab.reply.resumed()
                 self._save_progress(tab)
             case conn.Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))
 
-    def _save(self, write: Callable[[], Any], tab_id: str | None) -> None:
+    def _save(self, write: Callable[[], T], tab_id: str | None) -> T | None:
         """Write to the local history; a failure is shown, and nothing on screen is lost.
         Total: whatever a write raises is reported here, so the state changed before it (the
-        reply shown, the frame number taken) stays, and the next frame is handled as usual."""
+        reply shown, the frame number taken) stays, and the next frame is handled as usual.
+        Returns what the write returned (None: it failed)."""
         try:
-            write()
+            return write()
         except StoreError as exc:
             log.error("%s", exc)
             self._tell(TabNotice(tab_id, f"Not saved: {exc}", "error"))
         except Exception as exc:
             log.exception("saving to the history failed")
             self._tell(TabNotice(tab_id, f"Not saved ({type(exc).__name__}): {exc}", "error"))
+        return None
 
     def _is_ours(self, tab: ChatTab, msg_id: str) -> bool:
         """A message id the server names is one this tab sent (in memory or in its history):

@@ -130,9 +130,9 @@ class ChatStore:
     def set_status(self, msg_id: str, status: Status) -> None:
         self._run("UPDATE messages SET status = ? WHERE msg_id = ?", (status, msg_id))
 
-    def save(self, session_id: str, message: StoredMessage) -> None:
+    def save(self, session_id: str, message: StoredMessage) -> int:
         """Insert the message, or update its text and status where it stands (a reply saved
-        while it streams keeps its place)."""
+        while it streams keeps its place); returns its row."""
         cursor = self._run(
             "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp, attachments)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
@@ -147,21 +147,23 @@ class ChatStore:
                 files.dumps(message.attachments),
             ),
         )
-        message.row = cursor.fetchone()[0]
+        return int(cursor.fetchone()[0])
 
-    def save_progress(self, session_id: str, seq: int | None, replies: list[StoredMessage]) -> None:
+    def save_progress(
+        self, session_id: str, seq: int | None, replies: list[StoredMessage]
+    ) -> list[int]:
         """Replies as far as they came and the number of the last frame they include, in one
         transaction: after a crash, resuming from that number repeats nothing and misses
-        nothing."""
+        nothing. Returns the replies' rows."""
         try:
             with transaction(self._db):
-                for reply in replies:
-                    self.save(session_id, reply)
+                rows = [self.save(session_id, reply) for reply in replies]
                 if seq is not None:
                     self._run(
                         "INSERT OR REPLACE INTO sessions(session_id, last_seq) VALUES (?, ?)",
                         (session_id, seq),
                     )
+            return rows
         except sqlite3.Error as exc:
             raise StoreError(f"could not save to {self.path}: {exc}") from exc
 

@@ -49,7 +49,7 @@ def status_of(value: object, default: Status = "complete") -> Status:
     return cast(Status, value) if isinstance(value, str) and value in STATUSES else default
 
 
-@dataclass
+@dataclass(frozen=True)
 class StoredMessage:
     msg_id: str
     role: str

@@ -32,7 +32,7 @@ from tui.model.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageCh
 from tui.widgets.attach_dialog import AttachFile
 from tui.widgets.attachment_chips import AttachmentChips, Chip
 from tui.widgets.composer import Composer
-from tui.widgets.conversation import ConversationLog
+from tui.widgets.conversation import ConversationLog, DisplayOptions
 from tui.widgets.find_bar import FindBar
 
 log = logging.getLogger(__name__)
@@ -74,23 +74,21 @@ class ChatView(Vertical):
         tab: ChatTab,
         updates: Outstanding,
         *,
-        times: bool = False,
+        options: DisplayOptions | None = None,
         id: str | None = None,
     ) -> None:
-        """`times`: show each message's time (F9 toggles it in every tab)."""
+        """`options`: what every conversation shows (the app's; F9 toggles the times)."""
         super().__init__(id=id)
-        self.times = times
+        self.options = options or DisplayOptions()
         self.workspace = workspace
         self.tab = tab
         self.updates = updates
         self.agent_name = "Jarvis" if tab.provider == "claude" else DISPLAY_NAMES[tab.provider]
         self.active = False
-        self._rendered = 0
-        """How many of the tab's messages the conversation shows."""
         self._status_text = ""
-        self.chunk_pending = False
+        self._chunk_pending = False
         """A live-chunk update is queued for this view, or a frame is due that will read the
-        reply as it is then: the app posts no other."""
+        reply as it is then: no other is queued (`chunk_arrived`)."""
         self._streaming_for: str | None = None
         """The reply the conversation is painting as it streams."""
         self._find: Find | None = None
@@ -109,7 +107,7 @@ class ChatView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="earlier")
         yield ConversationLog(
-            self.agent_name, live_text=self._take_live, times=self.times, id="log"
+            self.agent_name, live_text=self._take_live, options=self.options, id="log"
         )
         bar = FindBar(id="find")
         bar.display = False
@@ -137,6 +135,13 @@ class ChatView(Vertical):
     def on_unmount(self) -> None:
         self.updates.forget(self)
         self.tray.cancel()
+
+    def chunk_arrived(self, change: LiveChunk) -> None:
+        """A piece of the reply came. The view draws the whole reply so far, so one queued
+        update covers any burst: another is queued only once this one is read."""
+        if not self._chunk_pending:
+            self._chunk_pending = True
+            self.enqueue(TabChanged(change))
 
     def enqueue(self, message: ViewUpdate) -> None:
         """Queue an update; `ChatApp.settled()` waits until it is drawn."""
@@ -177,7 +182,7 @@ class ChatView(Vertical):
         self.workspace.send(self.tab.tab_id, text, tray.ready)
         tray.clear()
         self.composer.clear()
-        self.log.follow = True  # you see what you sent, and the reply to it
+        self.log.to_newest()  # you see what you sent, and the reply to it
 
     # attachments -------------------------------------------------------------------------------
 
@@ -302,7 +307,6 @@ class ChatView(Vertical):
         older = self.workspace.load_through(self.tab.tab_id, row)
         if older:
             self.log.add(older, at_top=True)
-            self._rendered += len(older)
             self._update_earlier()
         self.log.reveal(msg_id, occurrence)
 
@@ -327,7 +331,7 @@ class ChatView(Vertical):
         """The reply being written, read by the conversation's frame; a chunk arriving from
         now on queues a new update. None if the tab has moved on to another reply (the
         updates for that are queued)."""
-        self.chunk_pending = False
+        self._chunk_pending = False
         tab = self.tab
         return tab.live if tab.live_for == self._streaming_for else None
 
@@ -342,7 +346,7 @@ class ChatView(Vertical):
 
     async def _apply(self, change: Change) -> None:
         if not self.active:
-            self.chunk_pending = False  # hidden: the view catches up when shown
+            self._chunk_pending = False  # hidden: the view catches up when shown
             return
         conversation = self.log
         if isinstance(change, LiveChunk):
@@ -353,9 +357,8 @@ class ChatView(Vertical):
             self.update_status()
             return
         ended = change.message if isinstance(change, LiveEnded) else None
-        if ended is not None and self.tab.messages[self._rendered :] == [ended]:
-            conversation.end_live(ended)
-            self._rendered = len(self.tab.messages)
+        if ended is not None and not conversation.shows(ended):
+            conversation.end_live(ended)  # the live reply becomes it, in place
         await self._sync()
 
     @property
@@ -368,12 +371,8 @@ class ChatView(Vertical):
         tab, conversation = self.tab, self.log
         if tab.live is None and conversation.live is not None:  # it ended while hidden
             conversation.end_live(None)
-        new = tab.messages[self._rendered :]
-        if new:
-            conversation.add(new)
-            self._rendered = len(tab.messages)
-        conversation.restatus()
-        self.chunk_pending = False
+        conversation.reconcile(tab.messages)
+        self._chunk_pending = False
         self._stream()
         self._update_earlier()
         self.update_status()
@@ -391,7 +390,6 @@ class ChatView(Vertical):
         older = self.workspace.load_earlier(self.tab.tab_id)
         if older:
             self.log.add(older, at_top=True)
-            self._rendered += len(older)
         self._update_earlier()
         count = len(older)
         self.notify(

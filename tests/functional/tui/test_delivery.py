@@ -55,6 +55,10 @@ class Client:
         """Until the last reply has ended this way."""
         await self.until(lambda: bool(self.replies()) and self.replies()[-1][1] == status, limit)
 
+    def status(self, msg_id: str) -> str:
+        """The status of the message as the tab holds it now (messages are values)."""
+        return next(m.status for m in self.tab.messages if m.msg_id == msg_id)
+
     def replies(self) -> list[tuple[str, str]]:
         return [(m.text, m.status) for m in self.tab.messages if m.role == "assistant"]
 
@@ -194,11 +198,12 @@ async def test_without_the_extension_a_message_lost_in_a_drop_is_not_confirmed(
     for chat_socket in backend.sockets.values():
         chat_socket.freeze()
     sent = client.workspace.send(client.tab.tab_id, "did this arrive?")
-    await client.until(lambda: sent.status == "not_confirmed")
+    await client.until(lambda: client.status(sent.msg_id) == "not_confirmed")
     again = await restart(backend, start_backend, delivery=False)
     await client.until(lambda: client.tab.state.phase.value == "connected")
-    assert client.workspace.retry(client.tab.tab_id) is sent
+    retried = client.workspace.retry(client.tab.tab_id)
+    assert retried is not None and retried.msg_id == sent.msg_id
     await client.ended("complete")
-    assert sent.status == "acknowledged"
+    assert client.status(sent.msg_id) == "acknowledged"
     assert client.replies() == server_replies(again, client.tab.session_id)
     await client.workspace.stop()

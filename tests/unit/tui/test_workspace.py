@@ -14,6 +14,7 @@ from tui.model.workspace import (
     MAX_TABS,
     Change,
     LastTab,
+    MessageChanged,
     SelectionChanged,
     TabActivity,
     TabClosed,
@@ -253,3 +254,25 @@ async def test_a_reply_resumed_after_a_restart_shows_as_being_written(store: Cha
     assert tab.replying and TabActivity(tab.tab_id) in changes
     again.handle(tab.tab_id, wire.ReplyDone(asked.msg_id, "", 1, 2, None))
     assert not tab.replying and tab.messages[-1].text == "half and the rest"
+
+
+async def test_messages_are_values_the_workspace_replaces_and_never_changes(
+    store: ChatStore,
+) -> None:
+    ws, changes = workspace(store)
+    ws.restore()
+    tab = ws.tabs[0]
+    asked = ws.send(tab.tab_id, "question")
+    assert asked.row > 0, "it carries the row it was saved at"
+    ws.handle(tab.tab_id, wire.Acknowledged(asked.msg_id, "queued"))
+    assert asked.status == "pending", "the value the view was given stays as it was"
+    changed = [c.message for c in changes if isinstance(c, MessageChanged)]
+    assert [m.status for m in changed] == ["acknowledged"] and tab.messages[0] is changed[0]
+    ws.handle(tab.tab_id, wire.ReplyChunk(asked.msg_id, "answer"))
+    ws.handle(tab.tab_id, wire.ReplyDone(asked.msg_id, "answer", 1, 2, None))
+    reply = tab.messages[-1]
+    assert reply.text == "answer" and reply.row > asked.row
+    assert [m.msg_id for m in store.session_messages(tab.session_id)] == [
+        asked.msg_id,
+        reply.msg_id,
+    ]

@@ -10,7 +10,7 @@ the chunks that came in between. A finished reply keeps the parts it streamed in
 moves when it completes.
 """
 
-from tui.widgets.conversation.box import Look, Palette, shown_time
+from tui.widgets.conversation.box import DisplayOptions, Look, Palette, shown_time
 from tui.widgets.conversation.entry import LIVE_LIMIT, SHOWN_REPLY, Entry
 from tui.widgets.conversation.log import KEEP_RENDERED, ConversationLog
 
@@ -19,6 +19,7 @@ __all__ = [
     "LIVE_LIMIT",
     "SHOWN_REPLY",
     "ConversationLog",
+    "DisplayOptions",
     "Entry",
     "Look",
     "Palette",

@@ -39,6 +39,15 @@ class Palette:
 
 
 @dataclass
+class DisplayOptions:
+    """What every conversation shows, as the user set it: one object the app writes (F9) and
+    each conversation reads as it draws, so the setting lives in one place."""
+
+    times: bool = False
+    """Each message's time beside its author."""
+
+
+@dataclass
 class Look:
     """What rendering needs from the app: its console, options, colours, base style."""
 

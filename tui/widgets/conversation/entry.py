@@ -78,7 +78,6 @@ class Entry:
             self._take(message.text, whole=True)
         elif message is not None:
             self.tail = message.text
-        self.status_drawn = message.status if message else ""
         self._lines: dict[int, list[Strip]] = {}
         self._heights: dict[int, int] = {}
         """Lines at each width, kept when the lines themselves are forgotten."""
@@ -104,12 +103,13 @@ class Entry:
     def role(self) -> str:
         return self.message.role if self.message else "assistant"
 
-    def changed(self) -> None:
-        """The status (or the message) changed: render again at the next paint."""
-        if self.message is not None and self.message.role == "assistant":
-            frozen = "".join(self.parts)
-            if self.message.text.startswith(frozen):
-                self._take(self.message.text)  # a reopened reply grew
+    def update(self, message: StoredMessage) -> None:
+        """The message has a new value (its status, or a reopened reply's text): render
+        again at the next paint."""
+        if message.role == "assistant":
+            self.finish(message)  # a reopened reply grew: its frozen parts stay
+            return
+        self.message = message
         self._stale()
 
     def grow(self, text: str) -> None:
@@ -145,7 +145,8 @@ class Entry:
         self.tail, self.tail_opener = tail, opener
 
     def finish(self, message: StoredMessage) -> None:
-        """The live reply is complete: it keeps the parts it streamed in (nothing moves)."""
+        """The reply is now `message` (the live one completed, or a stored one grew): it keeps
+        the parts it has in so far as they still hold (nothing moves)."""
         self.message = message
         frozen = "".join(self.parts)
         if message.text.startswith(frozen):
@@ -162,7 +163,6 @@ class Entry:
         """The entry's lines at this width, styled and ready to paint (cached)."""
         cached = self._lines.get(width)
         if cached is None:
-            self.status_drawn = self.message.status if self.message else ""
             cached = self.render_lines(width, look)
             if len(self._lines) > 2:
                 self._lines.clear()  # a few widths are kept (a scrollbar may come and go)

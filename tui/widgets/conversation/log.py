@@ -8,7 +8,7 @@ import re
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.store import StoredMessage, text_pattern
-from tui.widgets.conversation.box import Look, Palette
+from tui.widgets.conversation.box import DisplayOptions, Look, Palette
 from tui.widgets.conversation.entry import Entry
 
 FRAME_RATE = 8
@@ -76,17 +76,19 @@ class ConversationLog(ScrollView, can_focus=False):
         agent_name: str,
         *,
         live_text: Callable[[], str | None] | None = None,
-        times: bool = False,
+        options: DisplayOptions | None = None,
         id: str | None = None,
     ) -> None:
         """`live_text`: where a frame reads the reply being written, so the chunks that
-        arrive while a frame is due need not be handed over one by one. `times`: show each
-        message's time."""
+        arrive while a frame is due need not be handed over one by one. `options`: what every
+        conversation shows, the app's to set (read here as it draws)."""
         super().__init__(id=id)
-        self.times = times
+        self.options = options or DisplayOptions()
         self.agent_name = agent_name
         self._live_text = live_text
         self.entries: list[Entry] = []
+        self._by_id: dict[str, Entry] = {}
+        """The entry showing each message, by its id."""
         self.live: Entry | None = None
         self._starts: list[int] = []
         self._total = 0
@@ -107,8 +109,7 @@ class ConversationLog(ScrollView, can_focus=False):
         here, never by a walk over every entry (10,000 of them cost a tenth of a core)."""
         self._shown_at = 0.0
         self.palette = Palette()
-        self.follow = True
-        """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
+        self._follow = True
         self._look: Look | None = None
         self._marking: re.Pattern[str] | None = None
         """What is found (ctrl+f) is marked wherever it shows."""
@@ -131,8 +132,24 @@ class ConversationLog(ScrollView, can_focus=False):
 
     # what is shown ------------------------------------------------------------------------------
 
-    def add(self, messages: list[StoredMessage], *, at_top: bool = False) -> None:
+    @property
+    def follow(self) -> bool:
+        """Keep the newest line in view (off once the user scrolls up, on again at the end)."""
+        return self._follow
+
+    def _following(self, on: bool) -> None:
+        """The one writer of `follow`; the view hears of each change (its status line)."""
+        if on != self._follow:
+            self._follow = on
+            self.post_message(self.Following(on))
+
+    @property
+    def times(self) -> bool:
+        return self.options.times
+
+    def add(self, messages: Sequence[StoredMessage], *, at_top: bool = False) -> None:
         entries = [Entry(m, self.agent_name) for m in messages]
+        self._by_id.update((m.msg_id, e) for m, e in zip(messages, entries, strict=True))
         if at_top:  # earlier history: the lines in view stay in view
             before = self.virtual_size.height
             self.entries[:0] = entries
@@ -147,29 +164,49 @@ class ConversationLog(ScrollView, can_focus=False):
             self.entries.extend(entries)
         self._reflow()
 
-    def show_times(self, on: bool) -> None:
-        """Times beside the authors, or not: every box's top edge is drawn again (its height
-        does not change, so the reading position holds)."""
-        if on == self.times:
+    def options_changed(self) -> None:
+        """The display options changed (F9: times beside the authors, or not): every box's
+        top edge is drawn again (its height does not change, so the reading position holds)."""
+        if self._look is None or self._look.times == self.options.times:
             return
-        self.times = on
         self._look = None
         for entry in self.entries:
             entry.forget()  # its height is kept: only the boxes in view render again
         self._reflow()
 
-    def changed(self, message: StoredMessage) -> None:
-        for entry in self.entries:
-            if entry.message is message:
-                entry.changed()
-        self._reflow()
+    def shows(self, message: StoredMessage) -> bool:
+        """A message with this id is in the conversation (in some value)."""
+        return message.msg_id in self._by_id
 
-    def restatus(self) -> None:
-        """Draw again the messages whose status changed since they were drawn."""
-        stale = [e for e in self.entries if e.message and e.message.status != e.status_drawn]
-        for entry in stale:
-            entry.changed()
-        if stale:
+    def changed(self, message: StoredMessage) -> None:
+        """A message shown has a new value (its status, or a reopened reply's text)."""
+        entry = self._by_id.get(message.msg_id)
+        if entry is not None and entry.message is not message:
+            entry.update(message)
+            self._reflow()
+
+    def reconcile(self, messages: Sequence[StoredMessage]) -> None:
+        """Show these messages as they are now: those not shown yet are added (the ones before
+        any shown at the top, the rest at the bottom), those with a new value drawn again.
+        Messages are values, so a new value is a new object: nothing else is compared."""
+        by_id = self._by_id
+        top: list[StoredMessage] = []
+        bottom: list[StoredMessage] = []
+        known = stale = False
+        for message in messages:
+            entry = by_id.get(message.msg_id)
+            if entry is None:
+                (bottom if known or not by_id else top).append(message)
+                continue
+            known = True
+            if entry.message is not message:
+                entry.update(message)
+                stale = True
+        if top:
+            self.add(top, at_top=True)
+        if bottom:
+            self.add(bottom)
+        if stale and not (top or bottom):
             self._reflow()
 
     def stream(self, text: str) -> None:
@@ -224,6 +261,7 @@ class ConversationLog(ScrollView, can_focus=False):
             self.entries.remove(live)
         else:
             live.finish(message)
+            self._by_id[message.msg_id] = live
         self._reflow()
 
     def _frame(self) -> None:
@@ -252,13 +290,13 @@ class ConversationLog(ScrollView, can_focus=False):
         width = self.scrollable_content_region.width
         if width <= 0:
             return
-        if self._look is None or width != self._width:
+        if self._look is None or width != self._width or self._look.times != self.options.times:
             self._look = Look(
                 self.app.console,
                 self.app.console_options,
                 self.palette,
                 self.rich_style,
-                self.times,
+                self.options.times,
             )
         look = self._look
         entries, starts = self.entries, self._starts
@@ -439,9 +477,7 @@ class ConversationLog(ScrollView, can_focus=False):
         self._current = (entry, offset, start) if spots else None
         line = self._starts[index] + offset
         view = self.scrollable_content_region.height
-        if self.follow:  # what comes in now must not take the found message out of view
-            self.follow = False
-            self.post_message(self.Following(False))
+        self._following(False)  # what comes in now must not take the found message out of view
         self.scroll_y = max(0, line - view // 3)  # at once (scroll_to may wait for a layout)
         self.refresh()
         return True
@@ -490,10 +526,7 @@ class ConversationLog(ScrollView, can_focus=False):
             self._update_bar()
         else:
             super().watch_scroll_y(old_value, new_value)
-        following = new_value >= self.max_scroll_y - 1
-        if following != self.follow:
-            self.follow = following
-            self.post_message(self.Following(following))
+        self._following(new_value >= self.max_scroll_y - 1)
 
     def page(self, direction: int) -> None:
         """A page up (-1) or down (1), at once (Textual's own page scroll waits a refresh)."""
@@ -503,9 +536,7 @@ class ConversationLog(ScrollView, can_focus=False):
     def to_newest(self) -> None:
         """Back to the bottom, following what comes in."""
         self.scroll_y = self.max_scroll_y
-        if not self.follow:  # it was at the bottom already: the scroll changed nothing
-            self.follow = True
-            self.post_message(self.Following(True))
+        self._following(True)  # (at the bottom already, the scroll changed nothing)
 
     def entry_at(self, y: int) -> Entry | None:
         line = round(self.scroll_offset.y) + y
