@@ -26,14 +26,16 @@ def _stored(text: str, status: Status) -> StoredMessage:
 
 def test_a_new_reply_begins_grows_and_ends_as_a_new_message() -> None:
     reply = ReplyInFlight()
-    assert reply.state is ReplyState.IDLE
+    states = [reply.state]
     assert reply.chunk("m1", "Hel", None) == Began("m1", "Hel")
-    assert reply.state is ReplyState.STREAMING and reply.writing
+    states.append(reply.state)
     assert reply.chunk("m1", "lo", None) == Grew("lo")
-    assert [m.text for m in reply.progress("t")] == ["Hello"]
+    assert [m.text for m in reply.progress("t")] == ["Hello"] and reply.writing
     ended = reply.end("m1", "complete", None, None, "t2")
     assert ended == Ended(StoredMessage("m1:reply", "assistant", "Hello", "complete", "t2"), None)
-    assert reply.state is ReplyState.IDLE and reply.progress("t") == []
+    states.append(reply.state)
+    assert states == [ReplyState.IDLE, ReplyState.STREAMING, ReplyState.IDLE]
+    assert reply.progress("t") == []
 
 
 def test_a_reply_cut_at_the_last_quit_is_finished_in_place_as_new_values() -> None:
@@ -43,14 +45,15 @@ def test_a_reply_cut_at_the_last_quit_is_finished_in_place_as_new_values() -> No
     assert isinstance(step, Reopened) and step.first
     assert step.message.text == "half and the rest" and step.message.status == "replying"
     assert cut.text == "half", "the value the view holds never changes"
-    assert reply.state is ReplyState.REOPENED
+    states = [reply.state]
     again = reply.chunk("m1", ".", step.message)
     assert isinstance(again, Reopened) and not again.first
     assert reply.progress("t") == [again.message]
     ended = reply.end("m1", "complete", None, again.message, "t")
     assert ended is not None and ended.finishes is again.message
     assert ended.message.text == "half and the rest." and ended.message.row == 7
-    assert reply.state is ReplyState.IDLE
+    states.append(reply.state)
+    assert states == [ReplyState.REOPENED, ReplyState.IDLE]
 
 
 def test_a_first_resume_replays_a_cut_reply_from_its_start_and_skips_whole_ones() -> None:
