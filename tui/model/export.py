@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from localdata.private import private_file
-from tui.client import attachments as files
+from tui.client import attachments
 from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
 from tui.store import ChatStore, Status, StoredMessage, status_of
@@ -65,7 +65,7 @@ def _stored(message: RemoteMessage) -> StoredMessage:
         clean_text(message.content),
         status,
         clean_text(message.timestamp),
-        attachments=files.from_list(message.metadata.get("attachments")),
+        attachments=attachments.from_list(message.metadata.get("attachments")),
     )
 
 
@@ -143,7 +143,7 @@ def from_json(text: str) -> Conversation:
                 str(m["text"]),
                 status_of(m["status"], "acknowledged" if m["role"] == "user" else "complete"),
                 str(m["timestamp"]),
-                attachments=files.from_list(m.get("attachments")),
+                attachments=attachments.from_list(m.get("attachments")),
             )
             for m in document["messages"]
         ]

@@ -14,14 +14,30 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from tui.client import attachments as files
-from tui.client import connection as conn
-from tui.client import protocol as wire
-from tui.client.attachments import Attachment
+from tui.client.attachments import Attachment, dumps
 from tui.client.backoff import Backoff
+from tui.client.connection import (
+    ClientEvent,
+    Delivered,
+    Notice,
+    Outgoing,
+    StateChanged,
+    TabConnection,
+)
 from tui.client.frames import DISPLAY_NAMES, BadURL, Provider, normalise_base_url
 from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
+from tui.client.protocol import (
+    Acknowledged,
+    NotConfirmed,
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    ReplyInterrupted,
+    ReplyStopped,
+    Requeued,
+    ResumeDone,
+)
 from tui.client.state import ConnectionState, Phase
 from tui.model.find import Find
 from tui.model.reply import Began, Reopened, ReplyInFlight, reply_id
@@ -84,7 +100,7 @@ class ChatTab:
     reply: ReplyInFlight = field(default_factory=ReplyInFlight)
     """The reply being written, its one owner (tui.model.reply)."""
     state: ConnectionState = field(default_factory=lambda: ConnectionState(Phase.STOPPED))
-    connection: conn.TabConnection | None = None
+    connection: TabConnection | None = None
     unread: bool = False
     """A reply ended while another tab was shown, and this tab has not been shown since."""
 
@@ -271,7 +287,7 @@ class Workspace:
             for waiting in self.store.pending(tab.session_id):
                 tab.connection.send(*_outgoing(waiting))  # never written: send now
             tab.connection.unconfirmed = [
-                conn.Outgoing(*_outgoing(m)) for m in self.store.with_status(tab.session_id, "sent")
+                Outgoing(*_outgoing(m)) for m in self.store.with_status(tab.session_id, "sent")
             ]
         if not self.tabs:
             self.add_tab("claude")
@@ -364,7 +380,7 @@ class Workspace:
 
     def _attach(self, tab: ChatTab) -> None:
         tab.reply.replaying_all = tab.reply.saved_seq is None
-        tab.connection = conn.TabConnection(
+        tab.connection = TabConnection(
             base_url=self.base_url,
             token=self.token,
             provider=tab.provider,
@@ -472,7 +488,7 @@ class Workspace:
         tab = self._tab(tab_id)
         if tab.draft_attachments != attached:
             tab.draft_attachments = attached
-            stored = files.dumps(attached)
+            stored = dumps(attached)
             self._save(lambda: self.store.update_tab(tab_id, draft_attachments=stored), tab_id)
 
     def send(
@@ -610,46 +626,46 @@ class Workspace:
             lambda: self.store.save_progress(tab.session_id, seq, replies), tab.tab_id
         )
 
-    def handle(self, tab_id: str, event: conn.ClientEvent) -> None:
+    def handle(self, tab_id: str, event: ClientEvent) -> None:
         """What a tab's connection reports, as its connection hands it over: the seam where
         tests and benchmarks play a server's events without a socket (KeyError: no such tab)."""
         self._on_event(self._tab(tab_id), event)
 
-    def _on_event(self, tab: ChatTab, event: conn.ClientEvent) -> None:
+    def _on_event(self, tab: ChatTab, event: ClientEvent) -> None:
         match event:
-            case conn.StateChanged(state):
+            case StateChanged(state):
                 tab.state = state
                 self._tell(TabStateChanged(tab.tab_id, state))
-            case conn.Delivered(msg_id):
+            case Delivered(msg_id):
                 self._set_status(tab, msg_id, "sent")
-            case wire.Acknowledged(msg_id):
+            case Acknowledged(msg_id):
                 self._received(tab, msg_id)
                 if tab.live is None:
                     self._save_progress(tab)
-            case wire.Requeued(msg_id):
+            case Requeued(msg_id):
                 self._set_status(tab, msg_id, "pending")
-            case wire.NotConfirmed(msg_id):
+            case NotConfirmed(msg_id):
                 self._set_status(tab, msg_id, "not_confirmed")
-            case wire.ReplyChunk(reply_to, text):
+            case ReplyChunk(reply_to, text):
                 self._chunk(tab, reply_to, text)
-            case wire.ReplyDone(reply_to, text):
+            case ReplyDone(reply_to, text):
                 self._received(tab, reply_to)
                 self._end(tab, reply_to, "complete", text)
-            case wire.ReplyFailed(reply_to) as failed:
+            case ReplyFailed(reply_to) as failed:
                 connection = tab.connection
                 if reply_to and connection is not None and not connection.protocol.delivery:
                     self._received(tab, reply_to)  # it was answered; with acks, an ack says so
                 if tab.live is not None or (reply_to and self._find(tab, reply_id(reply_to))):
                     self._end(tab, reply_to, "interrupted")
                 self._add(tab, StoredMessage(new_id(), "error", failed.message, "error", _now()))
-            case wire.ReplyInterrupted(reply_to):
+            case ReplyInterrupted(reply_to):
                 self._end(tab, reply_to, "interrupted")
-            case wire.ReplyStopped(reply_to):
+            case ReplyStopped(reply_to):
                 self._end(tab, reply_to, "stopped")
-            case wire.ResumeDone():
+            case ResumeDone():
                 tab.reply.resumed()
                 self._save_progress(tab)
-            case conn.Notice(text):
+            case Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))
 
     def _save(self, write: Callable[[], T], tab_id: str | None) -> T | None:

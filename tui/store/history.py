@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from localdata.sqlite import Damaged, open_checked, transaction
-from tui.client import attachments as files
+from tui.client import attachments
 from tui.client.frames import clean_text
 from tui.client.ids import new_id
 from tui.store.records import (
@@ -89,7 +89,9 @@ class ChatStore:
             (backend,),
         ).fetchall()
         return [
-            TabRow(tab_id, position, provider, title, session_id, draft, files.loads(attached))
+            TabRow(
+                tab_id, position, provider, title, session_id, draft, attachments.loads(attached)
+            )
             for tab_id, position, provider, title, session_id, draft, attached in rows
         ]
 
@@ -144,7 +146,7 @@ class ChatStore:
                 message.text,
                 message.status,
                 message.timestamp,
-                files.dumps(message.attachments),
+                attachments.dumps(message.attachments),
             ),
         )
         return int(cursor.fetchone()[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from tui.client import attachments as files
+from tui.client import attachments
 from tui.client.attachments import Attachment
 
 UNOWNED = ""
@@ -72,7 +72,7 @@ MESSAGE_COLUMNS = "msg_id, role, text, status, timestamp, id, attachments"
 def message_of(row: tuple[Any, ...]) -> StoredMessage:
     msg_id, role, text, status, timestamp, number, attached = row
     return StoredMessage(
-        msg_id, role, text, status_of(status), timestamp, number, files.loads(attached)
+        msg_id, role, text, status_of(status), timestamp, number, attachments.loads(attached)
     )
 
 
