@@ -66,6 +66,17 @@ def test_every_link_between_the_documents_resolves() -> None:
                 assert (page.parent / path).exists(), f"{page.name}: {target} does not exist"
 
 
+def test_every_file_the_documents_name_exists() -> None:
+    """A path in backquotes (`tui/model/reply.py`, `tests/...`) names a file that is there: a
+    move that forgets the manual fails here."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    roots = "tui|mock_backend|harness|builderos|localdata|tests|benchmarks|docs"
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(rf"`((?:{roots})/[\w/.-]+\.(?:py|md|tcss))`", text):
+            assert (ROOT / path).exists(), f"{page.name} names {path}, which does not exist"
+
+
 def test_help_texts_are_whole_sentences_at_any_width() -> None:
     """A line break inside a paragraph of a command's help shows as a break mid-sentence in
     Rich's help ("and validate a / backend"): paragraphs only."""
