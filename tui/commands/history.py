@@ -14,7 +14,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal, ParamSpec
 
-import click
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -55,12 +54,23 @@ def one_line(command: Callable[P, None]) -> Callable[P, None]:
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
             command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
+            if _from_click(exc):
+                raise
             raise _fail(f"{exc.__class__.__name__}: {exc}") from None
 
     return run
+
+
+def _from_click(exc: Exception) -> bool:
+    """Click's own exits and usage errors (Typer has its own copy of Click; Click itself is
+    not a dependency, and raised none unless something loaded it)."""
+    click = sys.modules.get("click")
+    if click is None:
+        return False
+    return isinstance(exc, (click.exceptions.Exit, click.Abort, click.ClickException))
 
 
 def _same(text: str) -> str:

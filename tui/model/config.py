@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path
-
 from tui.client.frames import normalise_base_url
 
 ENV_URL = "BUILDEROS_URL"
@@ -24,10 +22,14 @@ class ConfigError(Exception):
 
 
 def default_config_path() -> Path:
+    from platformdirs import user_config_path  # not needed when --config names the file
+
     return user_config_path("builderos", appauthor=False) / "config.json"
 
 
 def default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
     return user_data_path("builderos", appauthor=False)
 
 
