@@ -31,6 +31,18 @@ class FeatureSet(StrEnum):
     none = "none"
 
 
+class AgentName(StrEnum):
+    simulated = "simulated"
+    claude_code = "claude-code"
+    codex = "codex"
+
+
+class ApprovalPolicy(StrEnum):
+    ask = "ask"
+    allow = "allow"
+    deny = "deny"
+
+
 class LogLevel(StrEnum):
     debug = "debug"
     info = "info"
@@ -71,6 +83,34 @@ def mock(
         ),
     ] = None,
     bridgehub_timeout: Annotated[float, Opt(min=0.1, help="Seconds BridgeHub may take.")] = 600,
+    agent: Annotated[
+        AgentName,
+        Opt(
+            case_sensitive=False,
+            help="What answers: `simulated` (the default; BridgeHub with --bridgehub), "
+            "`claude-code` (Claude Code's stream-json) or `codex` (`codex exec --json`).",
+        ),
+    ] = AgentName.simulated,
+    agent_command: Annotated[
+        str | None,
+        Opt(help="The agent's executable. Default: `claude` or `codex` on the PATH."),
+    ] = None,
+    workdir: Annotated[
+        Path | None,
+        Opt(help="Where a real agent works (its CLAUDE.md, the files it edits). Default: here."),
+    ] = None,
+    approvals: Annotated[
+        ApprovalPolicy,
+        Opt(
+            case_sensitive=False,
+            help="When the agent asks to run a tool: `ask` the clients (the first answer "
+            "wins), or `allow` / `deny` without asking.",
+        ),
+    ] = ApprovalPolicy.ask,
+    approval_timeout: Annotated[
+        float,
+        Opt(min=1, help="Seconds a connected client has to answer an approval (then: denied)."),
+    ] = 300,
     retention_days: Annotated[
         float, Opt(min=0, help="At start, delete sessions idle for longer than this.")
     ] = 30,
@@ -138,6 +178,11 @@ def mock(
         chunk_delay=chunk_delay,
         bridgehub_command=bridgehub,
         bridgehub_timeout=bridgehub_timeout,
+        agent=agent.value,
+        agent_command=agent_command,
+        workdir=(workdir or Path.cwd()).expanduser(),
+        approvals=approvals.value,
+        approval_timeout=approval_timeout,
         retention_days=retention_days,
         active_days=active_days,
         capsule=str(Path.cwd()),
@@ -195,7 +240,10 @@ async def _serve(backend: MockBackend, *, show_token: bool) -> None:
 
 def _banner(backend: MockBackend, show_token: bool) -> None:
     cfg = backend.config
-    hub = cfg.bridgehub_command or "simulated (built in)"
+    if cfg.agent != "simulated":
+        answering = f"{cfg.agent} ({cfg.agent_command or cfg.agent.split('-')[0]}) in {cfg.workdir}"
+    else:
+        answering = f"BridgeHub {cfg.bridgehub_command}" if cfg.bridgehub_command else "simulated"
     active = len(backend.registry.active)
     lines = [
         f"[bold]BuilderOS mock backend {SERVER_VERSION}[/] (session-persistent)",
@@ -206,7 +254,7 @@ def _banner(backend: MockBackend, show_token: bool) -> None:
         f"Session database: {cfg.db_path}",
         f"Active sessions: {active} (stored: {backend.stored_session_count()})",
         f"Uploads: {cfg.resolved_uploads_dir()}",
-        f"BridgeHub: {hub}",
+        f"Agent: {answering}; approvals: {cfg.approvals}",
     ]
     if show_token:
         lines.append(

@@ -35,6 +35,17 @@ class MockConfig:
     chunk_delay: float = 0.05
     bridgehub_command: str | None = None
     """None: the built-in simulated BridgeHub."""
+    agent: str = "simulated"
+    """What answers: `simulated` (the simulated agent, or BridgeHub with `bridgehub_command`),
+    `claude-code` or `codex` (the real CLIs, `agent_command` naming the executable)."""
+    agent_command: str | None = None
+    """The agent's executable (default: `claude`, `codex`)."""
+    workdir: Path | None = None
+    """Where a real agent works (its CLAUDE.md, the files it edits)."""
+    approvals: str = "ask"
+    """When the agent asks to run a tool: `ask` the clients, or `allow`/`deny` alone."""
+    approval_timeout: float = 300.0
+    """Seconds a connected client has to answer an approval before it counts as denied."""
     bridgehub_timeout: float = 600.0
     retention_days: float = 30
     active_days: float = 7

@@ -123,9 +123,38 @@ class Deliveries:
     def unanswered(self, session_id: str) -> list[str]:
         return [e.client_id for e in self.store.unfinished(session_id)]
 
-    async def follow(self, session_id: str, after: int, send: Send, *, resumed: bool) -> None:
+    async def follow(
+        self,
+        session_id: str,
+        after: int,
+        send: Send,
+        *,
+        resumed: bool,
+        answers_approvals: bool = False,
+    ) -> None:
         """Send the session's frames numbered after `after`, then each new one as it comes,
-        until cancelled. With `resumed`, a `resumed` frame marks the end of the replay."""
+        until cancelled. With `resumed`, a `resumed` frame marks the end of the replay.
+        `answers_approvals`: the socket can answer approvals, so while it follows, an open
+        approval's timeout runs (docs/protocol.md §4.3)."""
+        approvals = self.runner.approvals
+        if answers_approvals and approvals is not None:
+            approvals.watching(session_id, +1)
+        try:
+            await self._follow(session_id, after, send, resumed)
+        finally:
+            if answers_approvals and approvals is not None:
+                approvals.watching(session_id, -1)
+
+    def approvals_answer(
+        self, session_id: str, approval_id: str, decision: str, by: str
+    ) -> str | None:
+        """A client's answer to an approval: why it changed nothing (None: it was taken)."""
+        approvals = self.runner.approvals
+        if approvals is None:
+            return "This server does not ask for approvals"
+        return approvals.answer(session_id, approval_id, decision, by)
+
+    async def _follow(self, session_id: str, after: int, send: Send, resumed: bool) -> None:
         cursor = after
         while True:
             changed = self._event(session_id)

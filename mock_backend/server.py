@@ -16,8 +16,11 @@ from types import TracebackType
 
 from aiohttp import web
 
-from mock_backend.bridgehub import BridgeHub, CommandBridgeHub, SimulatedBridgeHub
-from mock_backend.bridgehub.simulated import PREVIEW_BYTES
+from mock_backend.agents.choice import agent_for
+from mock_backend.agents.relay import BridgeHubAgent
+from mock_backend.agents.simulated import SimulatedAgent
+from mock_backend.approvals import Approvals, Policy
+from mock_backend.bridgehub import BridgeHub
 from mock_backend.config import MockConfig
 from mock_backend.delivery import Deliveries
 from mock_backend.faults import Faults
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
 
+def _policy(name: str) -> Policy:
+    return "allow" if name == "allow" else "deny" if name == "deny" else "ask"
+
+
 class StartError(Exception):
     """The backend could not start (port taken, database unreadable, ...): say why, no traceback."""
 
@@ -49,10 +56,9 @@ class MockBackend:
         self._sock = sock
         self._host = sock.getsockname()[0] if sock is not None else config.host
         self.uploads = UploadDir(config.resolved_uploads_dir())
-        self.bridgehub: BridgeHub = (
-            CommandBridgeHub(config.bridgehub_command, timeout=config.bridgehub_timeout)
-            if config.bridgehub_command
-            else SimulatedBridgeHub(lambda url: self.uploads.head(url, PREVIEW_BYTES))
+        self.agent = agent_for(config, self.uploads)
+        self.approvals = Approvals(
+            policy=_policy(config.approvals), timeout=config.approval_timeout
         )
         self.throttle = FailureThrottle(base=config.failure_delay)
         self.faults = Faults()
@@ -88,6 +94,13 @@ class MockBackend:
 
     def ws_url(self, agent: Agent) -> str:
         return self.url.replace("http://", "ws://", 1) + f"/api/{agent}/ws"
+
+    @property
+    def bridgehub(self) -> BridgeHub | None:
+        """The BridgeHub behind the agent, when there is one (tests replace its answers)."""
+        agent = self.agent
+        relay = agent.text if isinstance(agent, SimulatedAgent) else agent
+        return relay.bridgehub if isinstance(relay, BridgeHubAgent) else None
 
     @property
     def running(self) -> bool:
@@ -129,10 +142,13 @@ class MockBackend:
             raise StartError(str(exc)) from None
         turns = TurnRunner(
             registry,
-            self.bridgehub,
+            self.agent,
+            approvals=self.approvals if self.config.delivery else None,
             chunk_size=self.config.chunk_size,
             chunk_delay=self.config.chunk_delay,
             capsule=self.config.capsule,
+            workdir=self.config.workdir,
+            local_path=self.uploads.local,
             before_chunk=self.faults.before_chunk,
         )
         deliveries = Deliveries(registry, turns) if self.config.delivery else None
@@ -157,7 +173,11 @@ class MockBackend:
             uploads=self.uploads,
             token_ok=self.token_ok,
             connections=lambda: {agent: s.connections for agent, s in self.sockets.items()},
-            bridgehub_health=self.bridgehub.health,
+            bridgehub_health=lambda: {
+                **self.agent.health(),
+                "agent": self.agent.name,
+                "approvals": self.approvals.health(),
+            },
             storage_health=lambda: {"ok": not store.problems, "problems": list(store.problems)},
             throttle=self.throttle,
             public_url=lambda: self.public_url,
@@ -217,6 +237,7 @@ class MockBackend:
         if self._deliveries is not None:
             await self._deliveries.close()
             self._deliveries = None
+        await self.agent.shutdown()
         await runner.cleanup()
         if self._store is not None:
             self._store.close()

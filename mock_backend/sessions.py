@@ -40,10 +40,14 @@ class Session:
     """The reply being produced for this session, so closing the session can stop it."""
     stop_requested: bool = field(default=False, repr=False)
     """A client asked to stop the reply: it is stored as `stopped`, not `interrupted`."""
+    agent_sessions: dict[str, str] = field(default_factory=dict)
+    """The agents' own ids for this conversation, by agent (Claude Code's session, Codex's
+    thread): handed back to continue it."""
 
     @classmethod
     def from_row(cls, row: SessionRow) -> Session:
         context = row.data.get("system_context")
+        agents = row.data.get("agent_sessions")
         return cls(
             session_id=row.session_id,
             agent_type=row.agent_type,
@@ -52,6 +56,9 @@ class Session:
             last_activity=row.last_activity,
             message_count=row.message_count,
             system_context=context if isinstance(context, str) else None,
+            agent_sessions={str(k): v for k, v in agents.items() if isinstance(v, str)}
+            if isinstance(agents, dict)
+            else {},
         )
 
     def summary(self) -> dict[str, Any]:
@@ -121,6 +128,14 @@ class SessionRegistry:
         session.message_count = count
         session.last_activity = stamp
         return count
+
+    def remember_agent_session(self, session: Session, agent: str, agent_session: str) -> None:
+        """The agent's own id for the conversation, kept for the next turn (and a restart)."""
+        if session.agent_sessions.get(agent) != agent_session:
+            session.agent_sessions[agent] = agent_session
+            self.store.set_session_value(
+                session.session_id, "agent_sessions", session.agent_sessions
+            )
 
     def begin_turn(
         self, session: Session, content: str, metadata: dict[str, Any] | None = None

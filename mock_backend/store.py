@@ -174,6 +174,14 @@ class SessionStore:
                 (session_id, agent_type, device_id, json.dumps(data), created_at, created_at),
             )
 
+    def set_session_value(self, session_id: str, key: str, value: Any) -> None:
+        """One entry of a session's `data` (the agent's own session ids live there)."""
+        with self._transaction("update a session") as db:
+            db.execute(
+                "UPDATE sessions SET data = json_set(data, ?, json(?)) WHERE session_id = ?",
+                (f"$.{key}", json.dumps(value), session_id),
+            )
+
     def get_session(self, session_id: str) -> SessionRow | None:
         rows = self._read("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
         return _session_row(rows[0]) if rows else None

@@ -88,11 +88,16 @@ class UploadDir:
                 temp.unlink()
         return stored, size
 
-    def head(self, url: str, limit: int) -> bytes | None:
-        """The first `limit` bytes of the upload a url of this server names (`…/uploads/x`);
-        None for any other url or a file that is gone."""
+    def local(self, url: str) -> Path | None:
+        """Where the upload a url of this server names (`…/uploads/x`) is on this machine;
+        None for any other url or a file that is gone (an agent is handed the path)."""
         prefix, _, name = urlsplit(url).path.rpartition("/")
-        path = self.file(unquote(name)) if prefix.endswith("/uploads") else None
+        return self.file(unquote(name)) if prefix.endswith("/uploads") else None
+
+    def head(self, url: str, limit: int) -> bytes | None:
+        """The first `limit` bytes of the upload a url of this server names; None for any
+        other url or a file that is gone."""
+        path = self.local(url)
         if path is None:
             return None
         try:

@@ -1,5 +1,5 @@
 """What the v2 server puts on the wire, and how it reads a client's chat frame (docs/protocol.md
-§1.2 and §2).
+§1.2, §2 and §4).
 
 Pure functions: the rules for what is answered, ignored or refused live here so they can be
 tested without a socket, and the WebSocket handler only moves frames.
@@ -40,11 +40,16 @@ DELIVERY_FEATURES: dict[str, bool] = {
 }
 """The additive delivery extension (docs/protocol.md): message ids and acknowledgement,
 numbered reply frames with resume, stop, and the session history endpoint."""
+AGENT_FEATURES: dict[str, bool] = {"activity": True, "approvals": True}
+"""The activity and approvals extensions (docs/protocol.md §4): a client asks for them per
+socket (`hello.accept`)."""
+ACTIVITY_FRAMES = frozenset({"activity", "plan"})
+APPROVAL_FRAMES = frozenset({"approval", "approved"})
 
 
 def features(delivery: bool) -> dict[str, bool]:
     """What `ready` and `/api/status` announce (`--features none`: the reference's set)."""
-    return {**FEATURES, **DELIVERY_FEATURES} if delivery else dict(FEATURES)
+    return {**FEATURES, **DELIVERY_FEATURES, **AGENT_FEATURES} if delivery else dict(FEATURES)
 
 
 def now_iso() -> str:
@@ -65,13 +70,22 @@ def chunk_frame(text: str) -> dict[str, Any]:
     return {"type": "message", "content": text, "timestamp": now_iso()}
 
 
-def complete_frame(message_count: int) -> dict[str, Any]:
-    return {
+def complete_frame(message_count: int, usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The end of a reply; `usage`: token counts and `cost_usd`, when the agent reported them
+    (docs/protocol.md §4.2)."""
+    frame: dict[str, Any] = {
         "type": "complete",
         "content": "Response complete",
         "timestamp": now_iso(),
         "message_count": message_count,
     }
+    if usage:
+        tokens = {k: v for k, v in usage.items() if k != "cost_usd"}
+        if tokens:
+            frame["usage"] = tokens
+        if "cost_usd" in usage:
+            frame["cost_usd"] = usage["cost_usd"]
+    return frame
 
 
 def error_frame(content: str, detail: str | None = None) -> dict[str, Any]:
@@ -108,6 +122,36 @@ def resumed_frame(session_id: str, seq: int, running: list[str]) -> dict[str, An
     }
 
 
+def activity_frame(item: dict[str, Any], at: int) -> dict[str, Any]:
+    """A tool call as it stands now, `at` characters into the reply (docs/protocol.md §4.2)."""
+    return {"type": "activity", "at": at, "item": item, "timestamp": now_iso()}
+
+
+def plan_frame(entries: list[dict[str, str]]) -> dict[str, Any]:
+    return {"type": "plan", "entries": entries, "timestamp": now_iso()}
+
+
+def approval_frame(
+    approval_id: str, item: dict[str, Any], options: list[str], timeout_s: float
+) -> dict[str, Any]:
+    """The agent asks to run a tool (docs/protocol.md §4.3)."""
+    return {
+        "type": "approval",
+        "approval": {"id": approval_id, "item": item, "options": options, "timeout_s": timeout_s},
+        "timestamp": now_iso(),
+    }
+
+
+def approved_frame(approval_id: str, decision: str, by: str, reason: str = "") -> dict[str, Any]:
+    frame = {"type": "approved", "id": approval_id, "decision": decision, "by": by}
+    return {**frame, **({"reason": reason} if reason else {}), "timestamp": now_iso()}
+
+
+def skip_frame(seq: int, reply_to: str | None) -> dict[str, Any]:
+    """A numbered frame of a feature the socket did not ask for: its number, nothing else."""
+    return {"type": "skip", "seq": seq, **({"reply_to": reply_to} if reply_to else {})}
+
+
 def chunks(text: str, size: int) -> list[str]:
     """Cut a reply into `size`-character pieces, as the reference server streams it."""
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
@@ -140,7 +184,24 @@ class StopRequest:
     client_id: str | None
 
 
-ClientRequest = ChatRequest | ResumeRequest | StopRequest
+@dataclass(frozen=True)
+class HelloRequest:
+    """`{"type":"hello","accept":[…],"device_id":…}`: the features this socket wants."""
+
+    accept: frozenset[str]
+    device_id: str
+
+
+@dataclass(frozen=True)
+class ApproveRequest:
+    """`{"type":"approve","session_id":…,"id":…,"decision":…}`: an answer to an approval."""
+
+    session_id: str
+    approval_id: str
+    decision: str
+
+
+ClientRequest = ChatRequest | ResumeRequest | StopRequest | HelloRequest | ApproveRequest
 
 
 class FrameError(Exception):
@@ -211,7 +272,7 @@ def parse_client_frame(text: str, agent: Agent, delivery: bool) -> ClientRequest
         raise FrameError("Invalid message format", "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise FrameError("Invalid message format", "expected a JSON object")
-    if delivery and data.get("type") in ("resume", "stop"):
+    if delivery and data.get("type") in ("resume", "stop", "hello", "approve"):
         return _control_frame(data, agent)
     if "content" not in data:
         return None
@@ -235,8 +296,25 @@ def parse_client_frame(text: str, agent: Agent, delivery: bool) -> ClientRequest
     )
 
 
-def _control_frame(data: dict[str, Any], agent: Agent) -> ResumeRequest | StopRequest:
+def _control_frame(
+    data: dict[str, Any], agent: Agent
+) -> ResumeRequest | StopRequest | HelloRequest | ApproveRequest:
+    if data["type"] == "hello":
+        accept = data.get("accept")
+        wanted = accept if isinstance(accept, list) else []
+        return HelloRequest(
+            frozenset(f for f in wanted if isinstance(f, str) and f in AGENT_FEATURES),
+            _identifier(data, "device_id", "unknown"),
+        )
     session_id = _identifier(data, "session_id", f"default-{agent}-session")
+    if data["type"] == "approve":
+        decision = data.get("decision")
+        if not isinstance(decision, str):
+            raise FrameError("Invalid approval", "decision is allow_once, allow_session or deny")
+        approval_id = _identifier(data, "id", "")
+        if not approval_id:
+            raise FrameError("Invalid approval", "id names the approval answered")
+        return ApproveRequest(session_id, approval_id, decision)
     if data["type"] == "stop":
         return StopRequest(session_id, _identifier(data, "id", "") or None)
     after = data.get("after", 0)

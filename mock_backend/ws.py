@@ -1,5 +1,5 @@
 """The WebSocket endpoints `/api/claude/ws` and `/api/codex/ws` (docs/protocol.md §1.2,
-and the delivery extension of §2).
+the delivery extension of §2, and the activity and approvals of §4).
 
 The handler reads frames continuously (so pings are answered and a disconnect is seen even while
 a long reply streams) and hands them to one worker per connection, which answers them strictly
@@ -22,17 +22,23 @@ from mock_backend.store import StoreError
 from mock_backend.throttle import FailureThrottle
 from mock_backend.turns import ClientGone, TurnRunner
 from mock_backend.wire import (
+    ACTIVITY_FRAMES,
+    APPROVAL_FRAMES,
     AUTH_FAILED,
     AUTH_OK,
     MAX_FRAME_BYTES,
     Agent,
+    ApproveRequest,
     ChatRequest,
+    ClientRequest,
     FrameError,
+    HelloRequest,
     ResumeRequest,
     StopRequest,
     error_frame,
     parse_client_frame,
     ready_frame,
+    skip_frame,
 )
 
 log = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ HARD_FRAME_LIMIT = 16 * MAX_FRAME_BYTES
 """Past this aiohttp closes the socket with 1009; between the two, an error frame answers."""
 MAX_QUEUED = 1000
 """Frames waiting for an answer (chat turns and error replies) before the socket is closed."""
-Work = ChatRequest | ResumeRequest | StopRequest | dict[str, Any]
+Work = ClientRequest | dict[str, Any]
 """A chat turn to run, a delivery request, or an error frame to send, in the order they came."""
 
 
@@ -161,6 +167,14 @@ class ChatSocket:
         deliveries = self.deliveries
         assert deliveries is not None
         match work:
+            case HelloRequest(accept, device_id):
+                out.accepts, out.device_id = accept, device_id
+            case ApproveRequest(session_id, approval_id, decision):
+                refused = deliveries.approvals_answer(
+                    session_id, approval_id, decision, out.device_id
+                )
+                if refused is not None:
+                    out.later(error_frame(refused, f"approval {approval_id}"))
             case ResumeRequest(session_id, after):
                 self._follow(out, followers, session_id, after, resumed=True)
             case StopRequest(session_id, client_id):
@@ -201,7 +215,15 @@ class ChatSocket:
         if previous is not None:
             previous.cancel()
         follower = asyncio.create_task(
-            _until_gone(self.deliveries.follow(session_id, after, out.send, resumed=resumed))
+            _until_gone(
+                self.deliveries.follow(
+                    session_id,
+                    after,
+                    out.send,
+                    resumed=resumed,
+                    answers_approvals="approvals" in out.accepts,
+                )
+            )
         )
         followers[session_id] = follower
         follower.add_done_callback(lambda task: self._worker_ended(out.ws, task))
@@ -269,7 +291,28 @@ class _Outgoing:
         self.frozen = frozen
         self._lock = asyncio.Lock()
         self._later: set[asyncio.Task[None]] = set()
-        self.send = faults.wrap(self._send, self._close)
+        self._faulty = faults.wrap(self._send, self._close)
+        self.accepts: frozenset[str] = frozenset()
+        """The features this socket asked for (`hello`): it gets no other feature's frames."""
+        self.device_id = "unknown"
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send a frame as this socket may have it: a numbered frame of a feature it did not
+        ask for goes as a `skip` (its numbering has no gap); an unnumbered one not at all."""
+        kind = frame.get("type")
+        wanted = (
+            "activity"
+            if kind in ACTIVITY_FRAMES
+            else "approvals"
+            if kind in APPROVAL_FRAMES
+            else None
+        )
+        if wanted is not None and wanted not in self.accepts:
+            seq = frame.get("seq")
+            if not isinstance(seq, int):
+                return
+            frame = skip_frame(seq, frame.get("reply_to"))
+        await self._faulty(frame)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         """Raises ClientGone when the peer is no longer there."""

@@ -4,7 +4,7 @@ it (`events`), asks the clients before a tool runs when it must (`Ask`), and is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,11 +32,11 @@ class AgentTurn:
     """What the BridgeHub relay needs (its request: history, capsule, system context)."""
 
 
-class Agent(Protocol):
+class AgentAdapter(Protocol):
     name: str
     """How `/api/health` and the logs name it."""
 
-    def events(self, turn: AgentTurn, ask: Ask) -> AsyncIterator[AgentEvent]:
+    def events(self, turn: AgentTurn, ask: Ask) -> AsyncGenerator[AgentEvent, None]:
         """The turn, as it happens; ends when the agent's answer is whole. Raises AgentFailed
         with a sentence for the user when it cannot answer."""
         ...
