@@ -28,11 +28,15 @@ from tui.client.inert import inert_line
 from tui.client.notices import NoticeBudget
 from tui.client.protocol import (
     Acknowledged,
+    ActivityReported,
+    ApprovalAsked,
+    ApprovalDecided,
     Awaited,
     ClientProtocol,
     HandshakeFailed,
     NotConfirmed,
     Opened,
+    PlanReported,
     ProtocolEvent,
     Refused,
     ReplyChunk,
@@ -112,7 +116,9 @@ class Notice:
 
 ReplyEvent = ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted | ReplyStopped
 DeliveryEvent = Acknowledged | NotConfirmed | Requeued | ResumeDone
-ClientEvent = StateChanged | Delivered | ReplyEvent | DeliveryEvent | Notice
+AgentEvent = ActivityReported | PlanReported | ApprovalAsked | ApprovalDecided
+"""The agent's work and questions (docs/protocol.md §4)."""
+ClientEvent = StateChanged | Delivered | ReplyEvent | DeliveryEvent | AgentEvent | Notice
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,15 @@ class TabConnection:
         if frame is None:
             return False
         self._control.append(frame)
+        self._outbox_ready.set()
+        return True
+
+    def answer_approval(self, approval_id: str, decision: str) -> bool:
+        """Answer the agent's question (docs/protocol.md §4.3); False: not connected to a
+        server that asks (the question stays open, for this client or another)."""
+        if self.state.phase is not Phase.CONNECTED or not self.protocol.approvals:
+            return False
+        self._control.append(self.protocol.answer(self.session_id, approval_id, decision))
         self._outbox_ready.set()
         return True
 
@@ -403,6 +418,9 @@ class TabConnection:
     async def _serve(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
         self._heard = asyncio.get_running_loop().time()
         if protocol.delivery:
+            hello = protocol.hello(self.device_id)
+            if hello is not None:  # before the resume: its replay has the activity too
+                await ws.send(hello)
             await ws.send(protocol.resume(self.session_id))
             self.outbox.extendleft(reversed(self.unconfirmed))
         else:
@@ -512,6 +530,10 @@ class TabConnection:
                 | ReplyStopped()
                 | Acknowledged()
                 | ResumeDone()
+                | ActivityReported()
+                | PlanReported()
+                | ApprovalAsked()
+                | ApprovalDecided()
             ):
                 self._emit(event)
             case ServerSaid(what):

@@ -72,6 +72,17 @@ def resume_frame(session_id: str, after: int) -> str:
     return json.dumps({"type": "resume", "session_id": session_id, "after": after})
 
 
+def hello_frame(accept: list[str], device_id: str) -> str:
+    """The extensions of docs/protocol.md §4 this socket wants, and who it is."""
+    return json.dumps({"type": "hello", "accept": accept, "device_id": device_id})
+
+
+def approve_frame(session_id: str, approval_id: str, decision: str) -> str:
+    return json.dumps(
+        {"type": "approve", "session_id": session_id, "id": approval_id, "decision": decision}
+    )
+
+
 def stop_frame(session_id: str, msg_id: str | None) -> str:
     return json.dumps({"type": "stop", "session_id": session_id, "id": msg_id})
 
@@ -122,6 +133,7 @@ class Chunk(Numbered):
 class Complete(Numbered):
     message_count: int | None
     usage: dict[str, int] | None = None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,19 @@ class Resumed:
     running: tuple[str, ...]
 
 
+AGENT_FRAMES = frozenset({"activity", "plan", "approval", "approved", "skip"})
+"""The frames of docs/protocol.md §4 (`skip`: a numbered frame this socket did not ask for)."""
+
+
+@dataclass(frozen=True)
+class AgentFrame(Numbered):
+    """An activity, plan or approval frame (docs/protocol.md §4), as the JSON object it came
+    in: tui.client.activity reads its fields, defensively."""
+
+    kind: str
+    data: dict[str, Any] = field(hash=False, compare=False)
+
+
 @dataclass(frozen=True)
 class Ignored:
     """A frame the app ignores by design (the `working_directory` echo before ready)."""
@@ -185,6 +210,7 @@ Incoming = (
     | Stopped
     | Cut
     | Resumed
+    | AgentFrame
     | Ignored
     | Unexpected
 )
@@ -279,9 +305,12 @@ def _decoded(data: dict[str, Any], raw: str) -> Incoming:
         )
     if kind in ("ack", "stopped", "interrupted", "resumed"):
         return _delivery(kind, data, raw)
+    if kind in AGENT_FRAMES:
+        return AgentFrame(kind, data, **_marks(data))
     if kind == "complete":
         count = data.get("message_count")
         usage = data.get("usage")
+        cost = data.get("cost_usd")
         return Complete(
             count if isinstance(count, int) and not isinstance(count, bool) else None,
             {
@@ -291,6 +320,7 @@ def _decoded(data: dict[str, Any], raw: str) -> Incoming:
             }
             if isinstance(usage, dict)
             else None,
+            float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
             **_marks(data),
         )
     if kind == "error":

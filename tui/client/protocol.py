@@ -19,8 +19,18 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tui.client.activity import (
+    DECISIONS,
+    ActivityItem,
+    Approval,
+    PlanEntry,
+    approval_of,
+    item_of,
+    plan_of,
+)
 from tui.client.frames import (
     Ack,
+    AgentFrame,
     Authenticated,
     AuthRefused,
     Chunk,
@@ -35,11 +45,13 @@ from tui.client.frames import (
     ServerError,
     Stopped,
     Unexpected,
+    approve_frame,
     chat_frame,
     clean_text,
     decode,
     ends_in_high_surrogate,
     excerpt,
+    hello_frame,
     resume_frame,
     stop_frame,
 )
@@ -117,6 +129,7 @@ class ReplyDone:
     chunks: int
     message_count: int | None
     usage: dict[str, int] | None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,37 @@ class ServerSaid:
 
 
 @dataclass(frozen=True)
+class ActivityReported:
+    """A tool call of the reply to `reply_to`, as it stands now (docs/protocol.md §4.2)."""
+
+    reply_to: str | None
+    item: ActivityItem
+
+
+@dataclass(frozen=True)
+class PlanReported:
+    reply_to: str | None
+    plan: tuple[PlanEntry, ...]
+
+
+@dataclass(frozen=True)
+class ApprovalAsked:
+    """The agent asks to run a tool; any client may answer (docs/protocol.md §4.3)."""
+
+    reply_to: str | None
+    approval: Approval
+
+
+@dataclass(frozen=True)
+class ApprovalDecided:
+    reply_to: str | None
+    approval_id: str
+    decision: str
+    by: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Strange:
     """A frame that means nothing here: reported, never a crash."""
 
@@ -206,12 +250,18 @@ ProtocolEvent = (
     | Requeued
     | ResumeDone
     | ServerSaid
+    | ActivityReported
+    | PlanReported
+    | ApprovalAsked
+    | ApprovalDecided
     | Strange
 )
 Lost = Requeued | ReplyInterrupted | NotConfirmed
 """What losing the socket means for a message in flight."""
 DELIVERY = ("message_ids", "resume")
 """The features the client needs to rely on acknowledgement and resume."""
+AGENT_FEATURES = ("activity", "approvals")
+"""The extensions of docs/protocol.md §4 the client asks for, when the server has them."""
 MAX_HELD = 200
 """Frames held while an earlier number is missing; past this the gap is given up."""
 MAX_HELD_CHARS = 16 * 1024 * 1024
@@ -352,6 +402,20 @@ class ClientProtocol:
         )
         self.expect_reply(msg_id, content, attachments)
         return frame
+
+    def hello(self, device_id: str) -> str | None:
+        """The `hello` asking for the agent extensions the server has (None: it has none, or
+        the delivery extension they build on is off). Sent before `resume`."""
+        accept = [name for name in AGENT_FEATURES if self.features.get(name)]
+        return hello_frame(accept, device_id) if accept and self.delivery else None
+
+    @property
+    def approvals(self) -> bool:
+        """This socket can answer approvals."""
+        return self.delivery and bool(self.features.get("approvals"))
+
+    def answer(self, session_id: str, approval_id: str, decision: str) -> str:
+        return approve_frame(session_id, approval_id, decision)
 
     def resume(self, session_id: str) -> str:
         """Ask for the reply frames numbered after the last one taken (delivery extension)."""
@@ -555,7 +619,9 @@ class ClientProtocol:
                 if awaited.dropped and not over:
                     events.append(_cut_notice(self.max_reply))
                 return events
-            case Complete(count, usage):
+            case AgentFrame(kind, data):
+                return self._agent(frame, kind, data)
+            case Complete(count, usage, cost):
                 if frame.reply_to is None and not self._awaiting:
                     return self._orphan_done(count, usage)
                 ended = self._finish(frame.reply_to)
@@ -570,6 +636,7 @@ class ClientProtocol:
                         len(ended.chunks) if ended else 0,
                         count,
                         usage,
+                        cost,
                     )
                 ]
             case ServerError(content, detail):
@@ -618,6 +685,40 @@ class ClientProtocol:
             case Unexpected(raw, why):
                 return [Strange(raw, why)]
         return []  # pragma: no cover - every Incoming is matched above
+
+    def _agent(self, frame: AgentFrame, kind: str, data: dict[str, Any]) -> list[ProtocolEvent]:
+        """An activity, plan or approval frame of a reply (docs/protocol.md §4)."""
+        if kind == "skip":
+            return []  # a number this socket did not ask to see
+        awaited = self._awaited(frame.reply_to)
+        if awaited is not None and awaited.discard:
+            return []
+        reply_to = awaited.msg_id if awaited is not None else frame.reply_to
+        match kind:
+            case "activity":
+                item = item_of(data.get("item"), data.get("at"))
+                if item is not None:
+                    return [ActivityReported(reply_to, item)]
+            case "plan":
+                return [PlanReported(reply_to, plan_of(data.get("entries")))]
+            case "approval":
+                approval = approval_of(data.get("approval"), reply_to)
+                if approval is not None:
+                    return [ApprovalAsked(reply_to, approval)]
+            case "approved":
+                approval_id, decision = data.get("id"), data.get("decision")
+                if isinstance(approval_id, str) and decision in DECISIONS:
+                    by, reason = data.get("by"), data.get("reason")
+                    return [
+                        ApprovalDecided(
+                            reply_to,
+                            clean_text(approval_id),
+                            str(decision),
+                            clean_text(by)[:256] if isinstance(by, str) else "unknown",
+                            clean_text(reason)[:1000] if isinstance(reason, str) else "",
+                        )
+                    ]
+        return [Strange(_about(frame), f"a {kind} frame without what it must carry")]
 
     def _orphan_done(self, count: int | None, usage: dict[str, int] | None) -> list[ProtocolEvent]:
         """A reply ended that no message asked for (unnumbered, nothing awaited): a server

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from tui.client.activity import Activity, ActivityItem, PlanEntry
 from tui.client.ids import new_id
 from tui.store import Status, StoredMessage
 
@@ -69,6 +70,14 @@ class Grew:
 
 
 @dataclass(frozen=True)
+class Worked:
+    """The agent's work on the reply changed (a tool call, the plan): `began`, a new reply
+    began with it (work can come before any text)."""
+
+    began: bool
+
+
+@dataclass(frozen=True)
 class Reopened:
     """The stored reply being finished grew: `message` is its new value. `first`: the
     resumed stream just took it up (the tab starts showing a reply being written)."""
@@ -105,6 +114,8 @@ class ReplyInFlight:
     """The number of the last reply frame saved with the text it covers (delivery extension)."""
     save_due: asyncio.TimerHandle | None = None
     """The pending save of the reply being streamed, if one is scheduled."""
+    activity: Activity = field(default_factory=Activity)
+    """What the agent did so far in the reply being streamed (docs/protocol.md §4.2)."""
 
     @property
     def state(self) -> ReplyState:
@@ -135,7 +146,7 @@ class ReplyInFlight:
 
     def begin(self, answers: str | None) -> None:
         """A new reply starts streaming."""
-        self.parts, self.answers = [], answers
+        self.parts, self.answers, self.activity = [], answers, Activity()
 
     def add(self, text: str) -> None:
         assert self.parts is not None, "begin() first"
@@ -165,6 +176,35 @@ class ReplyInFlight:
         self.add(text)
         return Grew(text)
 
+    def work(
+        self,
+        reply_to: str | None,
+        stored: StoredMessage | None,
+        item: ActivityItem | None = None,
+        plan: tuple[PlanEntry, ...] | None = None,
+    ) -> Worked | Reopened | None:
+        """A tool call (`item`) or the plan of the reply to `reply_to`; `stored`: that reply
+        as the tab holds it, if it does. None: a replay of a reply already whole."""
+
+        def updated(activity: Activity) -> Activity:
+            activity = activity.with_item(item) if item is not None else activity
+            return replace(activity, plan=plan) if plan is not None else activity
+
+        if self.parts is None:
+            if stored is not None and stored.status in WHOLE:
+                return None
+            if stored is not None:  # the reply cut at the last quit goes on working
+                first = self.reopened is None
+                self.reopened = replace(
+                    stored, status="replying", activity=updated(stored.activity)
+                )
+                return Reopened(self.reopened, first)
+            self.begin(reply_to)
+            self.activity = updated(self.activity)
+            return Worked(began=True)
+        self.activity = updated(self.activity)
+        return Worked(began=False)
+
     def end(
         self,
         reply_to: str | None,
@@ -182,9 +222,12 @@ class ReplyInFlight:
             self.reopened = None
             return Ended(replace(stored, status=status), stored)
         key = reply_to or self.answers
+        activity, self.activity = self.activity, Activity()
         streamed = self.take()
         text = streamed if streamed is not None else whole or ""
-        message = StoredMessage(reply_id(key) if key else new_id(), "assistant", text, status, now)
+        message = StoredMessage(
+            reply_id(key) if key else new_id(), "assistant", text, status, now, activity=activity
+        )
         return Ended(message, None)
 
     def progress(self, now: str) -> list[StoredMessage]:
@@ -192,7 +235,14 @@ class ReplyInFlight:
         replies = []
         if self.parts is not None and self.answers is not None:
             replies.append(
-                StoredMessage(reply_id(self.answers), "assistant", self.text or "", "replying", now)
+                StoredMessage(
+                    reply_id(self.answers),
+                    "assistant",
+                    self.text or "",
+                    "replying",
+                    now,
+                    activity=self.activity,
+                )
             )
         if self.reopened is not None:
             replies.append(self.reopened)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from tui.client.activity import ActivityItem, Approval
 from tui.client.attachments import Attachment, dumps
 from tui.client.backoff import Backoff
 from tui.client.connection import (
@@ -29,7 +30,11 @@ from tui.client.http import CloseResult, close_session
 from tui.client.ids import new_id, session_id
 from tui.client.protocol import (
     Acknowledged,
+    ActivityReported,
+    ApprovalAsked,
+    ApprovalDecided,
     NotConfirmed,
+    PlanReported,
     ReplyChunk,
     ReplyDone,
     ReplyFailed,
@@ -40,7 +45,7 @@ from tui.client.protocol import (
 )
 from tui.client.state import ConnectionState, Phase
 from tui.model.find import Find
-from tui.model.reply import Began, Reopened, ReplyInFlight, reply_id
+from tui.model.reply import Began, Reopened, ReplyInFlight, Worked, reply_id
 from tui.store import ChatStore, Status, StoredMessage, StoreError, TabRow
 
 log = logging.getLogger(__name__)
@@ -103,6 +108,14 @@ class ChatTab:
     connection: TabConnection | None = None
     unread: bool = False
     """A reply ended while another tab was shown, and this tab has not been shown since."""
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    """The agent's questions still open in this tab, by id, oldest first (kept on disk)."""
+
+    @property
+    def doing(self) -> ActivityItem | None:
+        """What the agent is doing right now in the reply being written, if it says."""
+        reopened = self.reply.reopened
+        return (reopened.activity if reopened else self.reply.activity).current
 
     @property
     def live(self) -> str | None:
@@ -152,6 +165,31 @@ class LiveEnded:
 
     tab_id: str
     message: StoredMessage | None
+
+
+@dataclass(frozen=True)
+class ActivityChanged:
+    """The agent's work on the reply being written changed (a tool call, the plan)."""
+
+    tab_id: str
+
+
+@dataclass(frozen=True)
+class ApprovalOpened:
+    """The agent asks; the tab's question is `approval` (docs/protocol.md §4.3)."""
+
+    tab_id: str
+    approval: Approval
+
+
+@dataclass(frozen=True)
+class ApprovalClosed:
+    """The question was answered, here or elsewhere (`by`), or its reply ended."""
+
+    tab_id: str
+    approval_id: str
+    decision: str
+    by: str
 
 
 @dataclass(frozen=True)
@@ -205,6 +243,9 @@ Change = (
     | MessageChanged
     | LiveChunk
     | LiveEnded
+    | ActivityChanged
+    | ApprovalOpened
+    | ApprovalClosed
     | TabStateChanged
     | TabNotice
     | TabOpened
@@ -282,6 +323,7 @@ class Workspace:
             ]
             tab.earlier = max(0, self.store.count(tab.session_id) - len(tab.messages))
             tab.reply.saved_seq = self.store.last_seq(tab.session_id)
+            tab.approvals = {a.id: a for a in self.store.open_approvals(tab.session_id)}
             self._attach(tab)
             assert tab.connection is not None
             for waiting in self.store.pending(tab.session_id):
@@ -587,11 +629,64 @@ class Workspace:
         self._tell(LiveChunk(tab.tab_id, text))
         tab.reply.save_soon(lambda: self._save_progress(tab))
 
+    def _work(self, tab: ChatTab, reply_to: str | None, **work: Any) -> None:
+        """A tool call or the plan of a reply: kept with it, saved with its text."""
+        stored = self._stored_reply(tab, reply_to) if tab.reply.parts is None else None
+        match tab.reply.work(reply_to, stored, **work):
+            case Reopened(message, first):
+                assert stored is not None
+                _swap(tab.messages, stored, message)
+                self._tell(MessageChanged(tab.tab_id, message))
+                if first:
+                    self._tell(TabActivity(tab.tab_id))
+            case Worked(began):
+                if began:
+                    self._received(tab, reply_to)
+                    self._tell(TabActivity(tab.tab_id))
+                self._tell(ActivityChanged(tab.tab_id))
+            case None:
+                return
+        tab.reply.save_soon(lambda: self._save_progress(tab))
+
+    # approvals (docs/protocol.md §4.3) ---------------------------------------------------------
+
+    def _asked(self, tab: ChatTab, approval: Approval) -> None:
+        if approval.id in tab.approvals:
+            return  # a replay of a question already open here
+        tab.approvals[approval.id] = approval
+        self._save(lambda: self.store.keep_approval(tab.session_id, approval, _now()), tab.tab_id)
+        background = tab.tab_id != self.selected_id
+        tab.unread = tab.unread or background
+        self._tell(ApprovalOpened(tab.tab_id, approval))
+        self._tell(TabActivity(tab.tab_id))
+
+    def _decided(self, tab: ChatTab, approval_id: str, decision: str, by: str) -> None:
+        if tab.approvals.pop(approval_id, None) is None:
+            return
+        self._save(lambda: self.store.drop_approval(tab.session_id, approval_id), tab.tab_id)
+        self._tell(ApprovalClosed(tab.tab_id, approval_id, decision, by))
+        self._tell(TabActivity(tab.tab_id))
+
+    def answer_approval(self, tab_id: str, approval_id: str, decision: str) -> bool:
+        """Answer the agent's question; False: not connected (it stays open)."""
+        tab = self._tab(tab_id)
+        if approval_id not in tab.approvals or tab.connection is None:
+            return False
+        return tab.connection.answer_approval(approval_id, decision)
+
+    def _close_approvals(self, tab: ChatTab, reply_to: str | None) -> None:
+        """A reply ended: the questions it asked close with it."""
+        for approval in list(tab.approvals.values()):
+            if reply_to is None or approval.reply_to in (reply_to, None):
+                self._decided(tab, approval.id, "deny", "the reply ended")
+
     def _end(
         self, tab: ChatTab, reply_to: str | None, status: Status, whole: str | None = None
     ) -> None:
         """The reply to `reply_to` ended: save it whole with the frame number it ends at.
         `whole`: its text, for a reply that was not streamed (one no message asked for)."""
+        if tab.approvals:
+            self._close_approvals(tab, reply_to or tab.live_for)
         ended = tab.reply.end(reply_to, status, whole, self._stored_reply(tab, reply_to), _now())
         if ended is None:
             return  # replayed: it ended here already
@@ -665,6 +760,14 @@ class Workspace:
             case ResumeDone():
                 tab.reply.resumed()
                 self._save_progress(tab)
+            case ActivityReported(reply_to, item):
+                self._work(tab, reply_to, item=item)
+            case PlanReported(reply_to, plan):
+                self._work(tab, reply_to, plan=plan)
+            case ApprovalAsked(_, approval):
+                self._asked(tab, approval)
+            case ApprovalDecided(_, approval_id, decision, by):
+                self._decided(tab, approval_id, decision, by)
             case Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))
 

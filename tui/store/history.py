@@ -3,12 +3,14 @@ drafts, settings and messages (the package's docstring says how the history is k
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from localdata.sqlite import Damaged, open_checked, transaction
 from tui.client import attachments
+from tui.client.activity import Approval, approval_of
 from tui.client.frames import clean_text
 from tui.client.ids import new_id
 from tui.store.records import (
@@ -136,9 +138,10 @@ class ChatStore:
         """Insert the message, or update its text and status where it stands (a reply saved
         while it streams keeps its place); returns its row."""
         cursor = self._run(
-            "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp, attachments)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
-            " text = excluded.text, status = excluded.status RETURNING id",
+            "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp, attachments,"
+            " activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
+            " text = excluded.text, status = excluded.status, activity = excluded.activity"
+            " RETURNING id",
             (
                 message.msg_id,
                 session_id,
@@ -147,6 +150,7 @@ class ChatStore:
                 message.status,
                 message.timestamp,
                 attachments.dumps(message.attachments),
+                message.activity.dumps(),
             ),
         )
         return int(cursor.fetchone()[0])
@@ -168,6 +172,40 @@ class ChatStore:
             return rows
         except sqlite3.Error as exc:
             raise StoreError(f"could not save to {self.path}: {exc}") from exc
+
+    # approvals still open (docs/protocol.md §4.3) ----------------------------------------------
+
+    def keep_approval(self, session_id: str, approval: Approval, asked_at: str) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO approvals(session_id, approval_id, approval, asked_at)"
+            " VALUES (?, ?, ?, ?)",
+            (session_id, approval.id, json.dumps(approval.wire()), asked_at),
+        )
+
+    def drop_approval(self, session_id: str, approval_id: str | None = None) -> None:
+        """An approval answered (None: every one of the session, its reply having ended)."""
+        if approval_id is None:
+            self._run("DELETE FROM approvals WHERE session_id = ?", (session_id,))
+        else:
+            self._run(
+                "DELETE FROM approvals WHERE session_id = ? AND approval_id = ?",
+                (session_id, approval_id),
+            )
+
+    def open_approvals(self, session_id: str) -> list[Approval]:
+        rows = self._run(
+            "SELECT approval FROM approvals WHERE session_id = ? ORDER BY asked_at",
+            (session_id,),
+        ).fetchall()
+        found = []
+        for (raw,) in rows:
+            try:
+                approval = approval_of(json.loads(raw))
+            except ValueError:
+                approval = None
+            if approval is not None:
+                found.append(approval)
+        return found
 
     def save_all(self, session_id: str, messages: list[StoredMessage]) -> None:
         """Several messages in one transaction (a session's history from the backend)."""

@@ -3,10 +3,11 @@ sessions; and the one error every part of the store raises."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
 from tui.client import attachments
+from tui.client.activity import Activity, activity_of
 from tui.client.attachments import Attachment
 
 UNOWNED = ""
@@ -63,16 +64,25 @@ class StoredMessage:
     row: int = 0
     attachments: tuple[Attachment, ...] = ()
     """Files uploaded with a user message."""
+    activity: Activity = field(default_factory=Activity)
+    """What the agent did in a reply: tool calls, plan, usage (docs/protocol.md §4.2)."""
 
 
-MESSAGE_COLUMNS = "msg_id, role, text, status, timestamp, id, attachments"
+MESSAGE_COLUMNS = "msg_id, role, text, status, timestamp, id, attachments, activity"
 """The columns `message_of` reads, in its order."""
 
 
 def message_of(row: tuple[Any, ...]) -> StoredMessage:
-    msg_id, role, text, status, timestamp, number, attached = row
+    msg_id, role, text, status, timestamp, number, attached, did = row
     return StoredMessage(
-        msg_id, role, text, status_of(status), timestamp, number, attachments.loads(attached)
+        msg_id,
+        role,
+        text,
+        status_of(status),
+        timestamp,
+        number,
+        attachments.loads(attached),
+        activity_of(did) if did else Activity(),
     )
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from localdata.sqlite import transaction
 from tui.store.upgrades import STEPS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tabs (
@@ -31,9 +31,17 @@ CREATE TABLE IF NOT EXISTS messages (
     text       TEXT NOT NULL,
     status     TEXT NOT NULL,
     timestamp  TEXT NOT NULL,
-    attachments TEXT
+    attachments TEXT,
+    activity   TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+CREATE TABLE IF NOT EXISTS approvals (
+    session_id  TEXT NOT NULL,
+    approval_id TEXT NOT NULL,
+    approval    TEXT NOT NULL,
+    asked_at    TEXT NOT NULL,
+    PRIMARY KEY (session_id, approval_id)
+);
 CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 """
 FULLTEXT = """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from tui.client.activity import Activity, ActivityItem, Approval
 from tui.client.attachments import Attachment, dumps
 from tui.store import SCHEMA_VERSION, ChatStore, StoredMessage
 
@@ -89,4 +90,45 @@ def test_a_schema_3_history_gains_attachments_and_keeps_everything(tmp_path: Pat
     assert again.pending("s1")[0].attachments == (notes,)
     assert again.open_tabs("demo")[0].draft_attachments == (notes,)
     assert [hit.msg_id for hit in again.search("before")] == ["m1"], "indexed at the upgrade"
+    again.close()
+
+
+SCHEMA_4 = """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tabs (
+    tab_id TEXT PRIMARY KEY, position INTEGER NOT NULL, provider TEXT NOT NULL,
+    title TEXT NOT NULL, session_id TEXT NOT NULL, draft TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, closed_at TEXT, backend TEXT NOT NULL DEFAULT '',
+    draft_attachments TEXT
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL UNIQUE, session_id TEXT NOT NULL,
+    role TEXT NOT NULL, text TEXT NOT NULL, status TEXT NOT NULL, timestamp TEXT NOT NULL,
+    attachments TEXT
+);
+CREATE TABLE sessions (session_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+INSERT INTO tabs VALUES ('t1', 0, 'claude', 'Tab', 's1', 'draft', '2026', NULL, 'demo', NULL);
+INSERT INTO messages(msg_id, session_id, role, text, status, timestamp) VALUES
+    ('m1', 's1', 'user', 'before attachments', 'acknowledged', '2026');
+PRAGMA user_version = 4;
+"""
+
+
+def test_a_schema_4_history_gains_activity_and_open_approvals(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(SCHEMA_4)
+    store = ChatStore(path)
+    [old_message] = store.recent("s1", 10)
+    assert old_message.text == "before attachments" and not old_message.activity
+    work = Activity((ActivityItem("t1", "edit", "Edit a.py", "completed", 3),))
+    store.save(
+        "s1", StoredMessage("m1:reply", "assistant", "done", "complete", "2026", activity=work)
+    )
+    question = Approval("a1", ActivityItem("t2", "execute", "Run ls", "pending"), reply_to="m1")
+    store.keep_approval("s1", question, "2026")
+    store.close()
+    again = ChatStore(path)
+    assert again.recent("s1", 10)[-1].activity == work
+    assert again.open_approvals("s1") == [question]
     again.close()
