@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -84,7 +84,7 @@ async def failure(agent: ClaudeCodeAgent, turn: AgentTurn) -> tuple[str, list[Ag
 
 def started(agent: ClaudeCodeAgent, turn: AgentTurn) -> AsyncGenerator[AgentEvent, None]:
     """The turn's events, as the generator they are (a test closes it)."""
-    return cast(AsyncGenerator[AgentEvent, None], agent.events(turn, no_ask))
+    return agent.events(turn, no_ask)
 
 
 def working_pgid(event: AgentEvent) -> int | None:

@@ -11,7 +11,6 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -82,7 +81,7 @@ async def failure(agent: CodexAgent, turn: AgentTurn) -> tuple[str, list[AgentEv
 
 def started(agent: CodexAgent, turn: AgentTurn) -> AsyncGenerator[AgentEvent, None]:
     """The turn's events, as the generator they are (a test closes it)."""
-    return cast(AsyncGenerator[AgentEvent, None], agent.events(turn, no_ask))
+    return agent.events(turn, no_ask)
 
 
 def working_pgid(event: AgentEvent) -> int | None:
