@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Header
 
+from tui.app.approvals import AsksApprovals
 from tui.app.core import TIMES_SETTING
-from tui.app.drawing import DrawsWorkspace
 from tui.app.history_actions import HistoryActions
 from tui.app.tab_actions import TabActions
 from tui.model import keys
@@ -43,7 +43,7 @@ DEMO_BACKEND = "demo"
 THEME_SETTING = "theme"
 
 
-class ChatApp(DrawsWorkspace, TabActions, HistoryActions):
+class ChatApp(AsksApprovals, TabActions, HistoryActions):
     CSS_PATH = "app.tcss"
     TITLE = "BuilderOS Terminal"
     BINDINGS = [
@@ -158,6 +158,14 @@ class ChatApp(DrawsWorkspace, TabActions, HistoryActions):
             self.setup.store.set_setting(TIMES_SETTING, "on" if options.times else "off")
         except StoreError as exc:
             self.notify(f"Not kept: {exc}", severity="warning")
+
+    def action_toggle_details(self) -> None:
+        """F7: every tool call with its details (input, output, diff), or none."""
+        options = self.display_options
+        options.details = not options.details
+        for view in self._views.values():
+            if view.is_mounted:
+                view.log.options_changed()
 
     def action_reply_alert(self, alert: str) -> None:
         chosen = alerts.parse(alert)

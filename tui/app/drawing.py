@@ -140,16 +140,17 @@ class DrawsWorkspace(AppCore):
         """A reply ended in a tab not shown: the bell, a desktop notification, or both."""
         assert self.workspace is not None
         tab = self.workspace.tab(tab_id)
-        if tab is None:
-            return
+        if tab is not None:
+            how = "ended" if ended.status == "complete" else ended.status
+            self._ring(f"{tab.title}: reply {how}", ended.text.strip()[:200] or "(no text)")
+
+    def _ring(self, heading: str, body: str) -> None:
+        """Call the user as the reply-alert setting says: the bell, the desktop, both."""
         alert = alerts.parse(self._setting(alerts.SETTING))
         if alert in ("bell", "both"):
             self.bell()
         if alert in ("desktop", "both"):
-            how = "ended" if ended.status == "complete" else ended.status
-            problem = alerts.notify_desktop(
-                f"{tab.title}: reply {how}", ended.text.strip()[:200] or "(no text)"
-            )
+            problem = alerts.notify_desktop(heading, body)
             if problem and not self._told_no_notifier:
                 self._told_no_notifier = True
                 self.notify(f"No desktop notification: {problem}.", severity="warning")

@@ -80,6 +80,9 @@ KEYS: tuple[Key, ...] = (
         show=False),
     Key("app.times", "f9", "toggle_times", "Times", "Show or hide the messages' times",
         "Conversation"),
+    Key("app.details", "f7", "toggle_details", "Details",
+        "Show or hide every tool call's details (input, output, diff)", "Conversation",
+        priority=True),  # the message box would take F7 as "select all"
     # the message box's and the conversation's own keys
     Key("box.send", "Enter", "", "", "send", "Message box", bound=False),
     Key("box.new_line", "ctrl+j", "", "",
@@ -99,6 +102,8 @@ KEYS: tuple[Key, ...] = (
         "copy it as Markdown / the code alone", "Conversation", bound=False),
     Key("log.select", "drag, then ctrl+c", "", "", "copy the text selected with the mouse",
         "Conversation", bound=False),
+    Key("log.tool", "click a tool call", "", "",
+        "show or hide its input, output or diff", "Conversation", bound=False),
     Key("find.keys", "in find: Enter or ↑ / ↓ / Esc", "", "",
         "older match / newer match / close", "Conversation", bound=False),
 )  # fmt: skip

@@ -28,7 +28,15 @@ from tui.client.state import Phase
 from tui.model.attachment_tray import AttachmentTray, mentioned
 from tui.model.find import Find
 from tui.model.updates import Outstanding
-from tui.model.workspace import Change, ChatTab, LiveChunk, LiveEnded, MessageChanged, Workspace
+from tui.model.workspace import (
+    ActivityChanged,
+    Change,
+    ChatTab,
+    LiveChunk,
+    LiveEnded,
+    MessageChanged,
+    Workspace,
+)
 from tui.widgets.attach_dialog import AttachFile
 from tui.widgets.attachment_chips import AttachmentChips, Chip
 from tui.widgets.composer import Composer
@@ -356,6 +364,12 @@ class ChatView(Vertical):
             conversation.changed(change.message)
             self.update_status()
             return
+        if isinstance(change, ActivityChanged):
+            if self.tab.reply.parts is not None:  # else it has ended: LiveEnded follows
+                self._streaming_for = self.tab.live_for
+                conversation.live_work(self.tab.reply.activity)
+            self.update_status()
+            return
         ended = change.message if isinstance(change, LiveEnded) else None
         if ended is not None and not conversation.shows(ended):
             conversation.end_live(ended)  # the live reply becomes it, in place
@@ -374,6 +388,8 @@ class ChatView(Vertical):
         conversation.reconcile(tab.messages)
         self._chunk_pending = False
         self._stream()
+        if tab.reply.parts is not None and tab.reply.activity:
+            conversation.live_work(tab.reply.activity)
         self._update_earlier()
         self.update_status()
 
@@ -406,7 +422,10 @@ class ChatView(Vertical):
         tab = self.tab
         label = tab.state.label(time.monotonic())
         connected = tab.state.phase is Phase.CONNECTED
-        if tab.replying and connected:
+        doing = tab.doing
+        if doing is not None and connected:
+            working = f" · ⋯ {inert_line(doing.title)[:60]}"
+        elif tab.replying and connected:
             working = " · replying…"
         elif tab.replying or tab.waiting:  # only ever said while it can be true
             working = (

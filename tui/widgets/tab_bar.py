@@ -21,11 +21,12 @@ from tui.model.workspace import ChatTab
 
 def tab_label(number: int, tab: ChatTab) -> str:
     """`2 ● Reviews · Codex ⋯`: its number (ctrl+g, then it), the connection, the title (with
-    the provider when a rename hid it), and a reply being written (⋯) or unread (•)."""
+    the provider when a rename hid it), and the agent asking (?), a reply being written (⋯) or
+    unread (•)."""
     provider = DISPLAY_NAMES[tab.provider]
     shown = inert_name(tab.title)  # a title may carry another device's id
     title = shown if provider in shown else f"{shown} · {provider}"
-    activity = " ⋯" if tab.replying else (" •" if tab.unread else "")
+    activity = " ?" if tab.approvals else " ⋯" if tab.replying else " •" if tab.unread else ""
     return f"{number} {tab.state.icon} {title}{activity}"
 
 

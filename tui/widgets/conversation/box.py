@@ -45,6 +45,8 @@ class DisplayOptions:
 
     times: bool = False
     """Each message's time beside its author."""
+    details: bool = False
+    """Every tool call shown with its details (a click flips one)."""
 
 
 @dataclass
@@ -57,6 +59,8 @@ class Look:
     base: Style
     times: bool = False
     """Each message's time beside its author (F9)."""
+    details: bool = False
+    """Tool calls shown with their details unless clicked (F7)."""
 
 
 def shown_time(stamp: str, now: datetime | None = None) -> str:

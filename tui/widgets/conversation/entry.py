@@ -9,6 +9,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from tui.client.activity import Activity, ActivityItem
 from tui.client.inert import inert, inert_name
 from tui.store import Status, StoredMessage
 from tui.widgets.conversation.box import (
@@ -20,7 +21,8 @@ from tui.widgets.conversation.box import (
     render_lines,
     shown_time,
 )
-from tui.widgets.conversation.markdown_split import next_cut
+from tui.widgets.conversation.markdown_split import fence_state, next_cut
+from tui.widgets.conversation.work import item_details, item_line, plan_text
 
 LIVE_LIMIT = 800
 """Characters of a reply's tail re-rendered on each frame; finished blocks before are frozen."""
@@ -74,6 +76,9 @@ class Entry:
         """Characters past SHOWN_REPLY, not rendered."""
         self.behind = False
         """Parts wait to be rendered (the budget of a paint ran out): paint again soon."""
+        self._cuts: set[int] = _cuts(message.activity) if message is not None else set()
+        """Where the agent's work sits in the text: a part ends at each (so a tool call is
+        drawn between the blocks it came between)."""
         if markdown and message is not None:
             self._take(message.text, whole=True)
         elif message is not None:
@@ -83,10 +88,44 @@ class Entry:
         """Lines at each width, kept when the lines themselves are forgotten."""
         self._frozen: dict[int, list[Strip]] = {}
         self._frozen_count: dict[int, int] = {}
+        self._frozen_ends: dict[int, list[int]] = {}
+        """Per width, the number of frozen lines after each part (where work is placed)."""
+        self.live_activity = Activity()
+        """The work of the reply being written (a stored reply carries its own)."""
+        self.expanded: set[str] = set()
+        """Tool calls clicked: shown the other way from the rest (with or without details)."""
+        self._work: dict[tuple[int, ActivityItem, bool], list[Strip]] = {}
+        """Each tool call's lines, by width and whether expanded: rendered once each."""
+        self._work_rows: list[tuple[int, int, str]] = []
+        """Where each tool call's lines are in the entry (first, last + 1, its id)."""
 
     @property
     def text(self) -> str:
         return "".join(self.parts) + self.tail
+
+    @property
+    def activity(self) -> Activity:
+        """What the agent did in this reply."""
+        return self.message.activity if self.message is not None else self.live_activity
+
+    def work_changed(self, activity: Activity) -> None:
+        """The reply being written has new work to show: the text so far is cut where each
+        new tool call came."""
+        self.live_activity = activity
+        cuts = _cuts(activity)
+        if cuts - self._cuts:
+            self._cuts = cuts
+            self._freeze(self.tail)
+        self._stale()
+
+    def toggle(self, item_id: str) -> None:
+        """Show the tool call's details, or hide them."""
+        self.expanded ^= {item_id}
+        self._stale()
+
+    def item_at(self, line: int) -> str | None:
+        """The tool call drawn on this line of the entry, if one is."""
+        return next((i for first, last, i in self._work_rows if first <= line < last), None)
 
     @property
     def subtitle(self) -> str:
@@ -128,8 +167,14 @@ class Entry:
         LIVE_LIMIT characters, each rendered quickly; `whole`: a finished reply, cut the same
         way, all of it in parts."""
         opener = self.tail_opener
-        while len(tail) > LIVE_LIMIT:
-            cut = next_cut(tail, opener, LIVE_LIMIT, KEEP_TAIL)
+        while tail:
+            cut = next_cut(tail, opener, LIVE_LIMIT, KEEP_TAIL) if len(tail) > LIVE_LIMIT else None
+            forced = min(
+                (c - self._chars for c in self._cuts if 0 < c - self._chars <= len(tail)),
+                default=None,
+            )
+            if forced is not None and (cut is None or forced <= cut[0]):
+                cut = forced, fence_state(tail[:forced], opener)
             if cut is None:
                 break  # one long block (a code fence) is still being written
             offset, following = cut
@@ -148,6 +193,7 @@ class Entry:
         """The reply is now `message` (the live one completed, or a stored one grew): it keeps
         the parts it has in so far as they still hold (nothing moves)."""
         self.message = message
+        self._cuts = _cuts(message.activity)
         frozen = "".join(self.parts)
         if message.text.startswith(frozen):
             self._take(message.text)
@@ -157,6 +203,7 @@ class Entry:
             self._take(message.text, whole=True)
             self._frozen.clear()
             self._frozen_count.clear()
+            self._frozen_ends.clear()
         self._stale()
 
     def lines(self, width: int, look: Look) -> list[Strip]:
@@ -188,6 +235,13 @@ class Entry:
         self._lines.clear()
         self._frozen.clear()
         self._frozen_count.clear()
+        self._frozen_ends.clear()
+        self._work.clear()
+
+    def redraw(self) -> None:
+        """Render it again, its height too (what its tool calls show changed)."""
+        self.forget()
+        self._stale()
 
     def _stale(self) -> None:
         """What it shows changed: render again at the next paint."""
@@ -216,13 +270,69 @@ class Entry:
                 tail = ""
             tail_lines = frame.box(render_lines(markdown(tail), frame.inner, look)) if tail else []
             gap = frame.box([[]]) if frozen and tail_lines else []
-            body = [*frozen, *gap, *tail_lines]
+            activity = self.activity
+            if activity:
+                body = self._with_work(frame, activity, frozen, [*gap, *tail_lines])
+            else:
+                self._work_rows = []
+                body = [*frozen, *gap, *tail_lines]
             if self.hidden and not self.behind:
                 body += frame.box(render_lines(not_shown(self.hidden, look), frame.inner, look))
         title = self.title
         if look.times and message is not None and (when := shown_time(message.timestamp)):
             title = f"{title} · {when}"
         return [frame.edge(True, title), *body, frame.edge(False, self.subtitle), frame.blank]
+
+    def _with_work(
+        self, frame: Frame, activity: Activity, frozen: list[Strip], tail: list[Strip]
+    ) -> list[Strip]:
+        """The body with the plan on top and each tool call after the part of the text it
+        followed (`at`): the parts are cut at blocks, so a call never splits a paragraph."""
+        ends = self._frozen_ends.get(frame.width, [])
+        bounds, total = [], 0
+        for part in self.parts[: len(ends)]:
+            total += len(part)
+            bounds.append(total)
+        slots: dict[int, list[ActivityItem]] = {}
+        for item in activity.items:
+            slot = next((i + 1 for i, end in enumerate(bounds) if end >= item.at), None)
+            slots.setdefault(0 if item.at == 0 else slot if slot is not None else -1, []).append(
+                item
+            )
+        body: list[Strip] = []
+        if activity.plan:
+            body += frame.box(render_lines(plan_text(activity.plan), frame.inner, frame.look))
+            body += frame.box([[]])
+        rows: list[tuple[int, int, str]] = []
+
+        def place(items: list[ActivityItem]) -> None:
+            for item in items:
+                first = len(body) + 1  # the top edge is the entry's line 0
+                body.extend(self._item_lines(frame, item))
+                rows.append((first, len(body) + 1, item.id))
+
+        place(slots.get(0, []))
+        start = 0
+        for index, end in enumerate(ends):
+            body.extend(frozen[start:end])
+            start = end
+            place(slots.get(index + 1, []))
+        body.extend(tail)
+        place(slots.get(-1, []))
+        self._work_rows = rows
+        return body
+
+    def _item_lines(self, frame: Frame, item: ActivityItem) -> list[Strip]:
+        key = (frame.width, item, frame.look.details != (item.id in self.expanded))
+        lines = self._work.get(key)
+        if lines is None:
+            if len(self._work) > 4 * max(1, len(self.activity.items)):
+                self._work.clear()  # old values of calls that changed since
+            lines = frame.box(render_lines(item_line(item), frame.inner, frame.look))
+            if key[2]:
+                lines += frame.box(render_lines(item_details(item), frame.inner, frame.look))
+            self._work[key] = lines
+        return lines
 
     def _frozen_lines(self, frame: Frame) -> list[Strip]:
         """The frozen parts, boxed at this width, each rendered once, for at most RENDER_BUDGET
@@ -241,7 +351,12 @@ class Entry:
             text = _reopened(self.openers[index], self.parts[index])
             lines.extend(frame.box(render_lines(markdown(text), frame.inner, frame.look)))
             self._frozen_count[width] = index + 1
+            self._frozen_ends.setdefault(width, []).append(len(lines))
         return lines
+
+
+def _cuts(activity: Activity) -> set[int]:
+    return {item.at for item in activity.items if item.at > 0}
 
 
 def _reopened(opener: str, text: str) -> str:

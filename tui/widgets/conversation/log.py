@@ -22,6 +22,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.client.activity import Activity
 from tui.store import StoredMessage, text_pattern
 from tui.widgets.conversation.box import DisplayOptions, Look, Palette
 from tui.widgets.conversation.entry import Entry
@@ -165,13 +166,18 @@ class ConversationLog(ScrollView, can_focus=False):
         self._reflow()
 
     def options_changed(self) -> None:
-        """The display options changed (F9: times beside the authors, or not): every box's
-        top edge is drawn again (its height does not change, so the reading position holds)."""
-        if self._look is None or self._look.times == self.options.times:
+        """The display options changed (F9: times beside the authors; F7: tool call details):
+        every box is drawn again when next shown."""
+        look, options = self._look, self.options
+        if look is None or (look.times, look.details) == (options.times, options.details):
             return
+        resized = look.details != options.details
         self._look = None
         for entry in self.entries:
-            entry.forget()  # its height is kept: only the boxes in view render again
+            if resized and entry.activity:
+                entry.redraw()  # its tool calls take more lines, or fewer
+            else:
+                entry.forget()  # its height is kept: only the boxes in view render again
         self._reflow()
 
     def shows(self, message: StoredMessage) -> bool:
@@ -290,15 +296,20 @@ class ConversationLog(ScrollView, can_focus=False):
         width = self.scrollable_content_region.width
         if width <= 0:
             return
-        if self._look is None or width != self._width or self._look.times != self.options.times:
-            self._look = Look(
+        options, look = self.options, self._look
+        if (
+            look is None
+            or width != self._width
+            or (look.times, look.details) != (options.times, options.details)
+        ):
+            look = self._look = Look(
                 self.app.console,
                 self.app.console_options,
                 self.palette,
                 self.rich_style,
-                self.options.times,
+                options.times,
+                options.details,
             )
-        look = self._look
         entries, starts = self.entries, self._starts
         if last_only and width == self._width and len(starts) == len(entries) and entries:
             total = starts[-1] + len(entries[-1].lines(width, look))  # the live reply grew
@@ -538,6 +549,28 @@ class ConversationLog(ScrollView, can_focus=False):
         self.scroll_y = self.max_scroll_y
         self._following(True)  # (at the bottom already, the scroll changed nothing)
 
+    def _item_at(self, entry: Entry, y: int) -> str | None:
+        """The tool call drawn at row `y` of the view, if one is."""
+        index = next((i for i, e in enumerate(self.entries) if e is entry), None)
+        if index is None or index >= len(self._starts):
+            return None
+        return entry.item_at(round(self.scroll_offset.y) + y - self._starts[index])
+
+    def toggle_work(self, entry: Entry, item_id: str) -> None:
+        """Show a tool call's details (its input, output, diff), or hide them again."""
+        entry.toggle(item_id)
+        self._reflow(last_only=entry is self.entries[-1])
+
+    def live_work(self, activity: Activity) -> None:
+        """The reply being written has new work (a tool call, the plan): drawn now, even
+        before any text (the agent often reads before it writes)."""
+        if self.live is None:
+            self.stream("")
+        live = self.live
+        assert live is not None
+        live.work_changed(activity)
+        self._reflow(last_only=live is self.entries[-1])
+
     def entry_at(self, y: int) -> Entry | None:
         line = round(self.scroll_offset.y) + y
         if not self._starts or line < 0:
@@ -551,6 +584,9 @@ class ConversationLog(ScrollView, can_focus=False):
         if self.text_selection is not None:
             return
         entry = self.entry_at(event.y)
+        if entry is not None and (item := self._item_at(entry, event.y)) is not None:
+            self.toggle_work(entry, item)
+            return
         code = event.style.meta.get("code") if event.style else None
         if isinstance(code, str):
             self.post_message(self.CopyRequested(code, "code block"))

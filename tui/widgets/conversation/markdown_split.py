@@ -69,10 +69,11 @@ def next_cut(
         return None
     if line_end:
         return line_end, fence_at_end
-    return limit, _fence_state(text[:limit], opener)
+    return limit, fence_state(text[:limit], opener)
 
 
-def _fence_state(text: str, opener: str) -> str:
+def fence_state(text: str, opener: str) -> str:
+    """The code fence open at the end of `text`, which starts inside `opener` ("": none)."""
     fence = opener
     for line in text.splitlines():
         if line.lstrip().startswith(_FENCES):

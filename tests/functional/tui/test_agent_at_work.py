@@ -1,0 +1,97 @@
+"""The agent's work in the app (docs/protocol.md §4), against the bundled mock's simulated agent:
+its tool calls inside the reply in order, their details on a click or F7, its questions in a
+dialog answered with a key, a question answered on another device closing here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.pilot import Pilot
+from websockets.asyncio.client import connect
+
+from tests.conftest import TOKEN, BackendFactory
+from tests.functional.tui.apphelpers import drawn, make_app, started, type_and_send, view
+from tui.app import ChatApp
+from tui.widgets.approval_dialog import ApprovalDialog
+from tui.widgets.tab_bar import tab_label
+
+
+def shown(app: ChatApp) -> str:
+    """The conversation's lines as drawn."""
+    log = view(app).log
+    return "\n".join(strip.text for entry in log.entries for strip in log.lines_of(entry))
+
+
+async def asked(pilot: Pilot[None], title: str) -> ApprovalDialog:
+    app = pilot.app
+    await drawn(
+        pilot,
+        lambda: isinstance(app.screen, ApprovalDialog) and app.screen.approval.item.title == title,
+    )
+    assert isinstance(app.screen, ApprovalDialog)
+    return app.screen
+
+
+async def test_the_work_is_shown_in_the_reply_and_each_question_answered_with_a_key(
+    tmp_path: Path, start_backend: BackendFactory
+) -> None:
+    backend = await start_backend()
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=(100, 40)) as pilot:
+        watch = await started(pilot)
+        await type_and_send(pilot, "fix the bug in app/parser.py")
+        await asked(pilot, "Edit app/parser.py")
+        assert app.workspace is not None
+        assert tab_label(1, app.workspace.selected).endswith(" ?"), "the tab says it asks"
+        await pilot.press("y")
+        await asked(pilot, "Run pytest -q")
+        await pilot.press("a")
+        tab = app.workspace.selected if app.workspace else None
+        assert tab is not None
+        await watch.until(lambda: tab.live is None and tab.messages[-1].role == "assistant")
+        reply = tab.messages[-1]
+        assert [i.status for i in reply.activity.items] == ["completed"] * 4
+        text = shown(app)
+        order = [text.index(s) for s in ("Let me look", "Read app/parser.py", "Edit app", "Done")]
+        assert order == sorted(order), "the work sits between the text it came between"
+        assert "☑ Run the tests" in text and "+++ b/app/parser.py" not in text
+        await pilot.press("f7")
+        await drawn(pilot, lambda: "+++ b/app/parser.py" in shown(app))
+        assert "12 passed" in shown(app)
+        await pilot.press("f7")
+        await drawn(pilot, lambda: "+++ b/app/parser.py" not in shown(app))
+
+
+async def test_a_question_answered_on_another_device_closes_here(
+    tmp_path: Path, start_backend: BackendFactory
+) -> None:
+    backend = await start_backend()
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await type_and_send(pilot, "/approve")
+        dialog = await asked(pilot, "Run ls -la")
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        async with connect(backend.ws_url("claude")) as phone:
+            await phone.send(TOKEN)
+            await phone.recv()
+            await phone.recv()
+            await phone.send(
+                json.dumps({"type": "hello", "accept": ["approvals"], "device_id": "PHONE"})
+            )
+            await phone.send(
+                json.dumps(
+                    {
+                        "type": "approve",
+                        "session_id": tab.session_id,
+                        "id": dialog.approval.id,
+                        "decision": "deny",
+                    }
+                )
+            )
+            await drawn(pilot, lambda: not isinstance(app.screen, ApprovalDialog))
+        await drawn(pilot, lambda: any("denied (PHONE)" in n for n in app.notices))
+        await drawn(pilot, lambda: tab.live is None and tab.messages[-1].role == "assistant")
+        assert tab.messages[-1].activity.items[-1].status == "failed"
