@@ -23,6 +23,21 @@ STATUSES: frozenset[str] = frozenset(("pending", "running", "completed", "failed
 PLAN_STATUSES: frozenset[str] = frozenset(("pending", "in_progress", "completed"))
 DECISIONS = ("allow_once", "allow_session", "deny")
 
+ICONS = {
+    "read": "→",
+    "edit": "✎",
+    "delete": "✗",
+    "move": "⇄",
+    "search": "⌕",
+    "execute": "$",
+    "think": "∴",
+    "fetch": "⇣",
+    "delegate": "⤷",
+    "other": "•",
+}
+"""How each kind of tool call is marked, on screen and on `send`'s stderr."""
+MARKS = {"pending": "? asks", "running": "⋯", "completed": "✓", "failed": "✗ failed"}
+
 MAX_TEXT = 64 * 1024
 """Characters of any one text of an item kept (the server cuts at 16 Ki; a hostile one may not)."""
 MAX_ITEMS = 2000
@@ -76,6 +91,14 @@ class ActivityItem:
     @property
     def done(self) -> bool:
         return self.status in ("completed", "failed")
+
+    @property
+    def took(self) -> str:
+        """` · 120 ms`, ` · 3.9 s` once done with a duration; else ''."""
+        ms = self.duration_ms
+        if ms is None:
+            return ""
+        return f" · {ms} ms" if ms < 1000 else f" · {ms / 1000:.1f} s"
 
     def wire(self) -> dict[str, Any]:
         """As the server sends it (and the store keeps it), `at` included."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tui.client import protocol as wire
+from tui.client.activity import Activity, ActivityItem, Approval
 from tui.client.attachments import Attachment
 from tui.client.backoff import Backoff
 from tui.client.connection import ClientEvent, StateChanged, TabConnection
@@ -44,6 +45,8 @@ class SendResult:
     message_count: int | None
     usage: dict[str, int] | None
     attachments: list[Attachment] = field(default_factory=list)
+    activity: Activity = field(default_factory=Activity)
+    """What the agent did (docs/protocol.md §4.2), when the server says."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +56,17 @@ class SendResult:
             "reply": self.reply,
             "usage": self.usage,
             "attachments": [a.wire() for a in self.attachments],
+            "activity": [item.wire() for item in self.activity.items],
+            "plan": [{"content": e.content, "status": e.status} for e in self.activity.plan],
         }
+
+
+Decide = Callable[[Approval], Awaitable[str]]
+"""How a question of the agent is answered: `allow_once`, `allow_session` or `deny`."""
+
+
+async def deny_all(approval: Approval) -> str:
+    return "deny"
 
 
 async def send_once(
@@ -66,9 +79,14 @@ async def send_once(
     text: str,
     files: list[Path],
     on_text: Callable[[str], Any] = lambda text: None,
+    on_work: Callable[[ActivityItem], Any] = lambda item: None,
+    decide: Decide = deny_all,
     connect_within: float = 15.0,
     reply_within: float = 600.0,
 ) -> SendResult:
+    """Send one message and wait for its whole reply. `on_text` gets the reply as it
+    streams, `on_work` each tool call each time it changes, and `decide` answers each question
+    the agent asks (docs/protocol.md §4)."""
     attachments = []
     for path in files:
         try:
@@ -88,18 +106,52 @@ async def send_once(
     msg_id = new_id()
     connection.send(msg_id, text, tuple(a.wire() for a in attachments))
     connection.start()
+    work = _Work(on_work, decide, connection)
     try:
-        result = await _reply(events, msg_id, on_text, connect_within, reply_within)
+        result = await _reply(events, msg_id, on_text, work, connect_within, reply_within)
     finally:
+        work.cancel()
         with contextlib.suppress(Exception):
             await connection.stop()
-    return SendResult(session_id, *result, attachments=attachments)
+    return SendResult(session_id, *result, attachments=attachments, activity=work.activity)
+
+
+@dataclass
+class _Work:
+    """The agent's work on the reply, and its questions, answered as `decide` says."""
+
+    on_work: Callable[[ActivityItem], Any]
+    decide: Decide
+    connection: TabConnection
+    activity: Activity = field(default_factory=Activity)
+    answering: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def seen(self, event: ClientEvent) -> None:
+        match event:
+            case wire.ActivityReported(_, item):
+                self.activity = self.activity.with_item(item)
+                self.on_work(item)
+            case wire.PlanReported(_, plan):
+                self.activity = replace(self.activity, plan=plan)
+            case wire.ApprovalAsked(_, approval):
+                task = asyncio.create_task(self._answer(approval))
+                self.answering.add(task)
+                task.add_done_callback(self.answering.discard)
+
+    async def _answer(self, approval: Approval) -> None:
+        decision = await self.decide(approval)
+        self.connection.answer_approval(approval.id, decision)
+
+    def cancel(self) -> None:
+        for task in self.answering:
+            task.cancel()
 
 
 async def _reply(
     events: asyncio.Queue[ClientEvent],
     msg_id: str,
     on_text: Callable[[str], Any],
+    work: _Work,
     connect_within: float,
     reply_within: float,
 ) -> tuple[str, int | None, dict[str, int] | None]:
@@ -127,6 +179,12 @@ async def _reply(
             case StateChanged(state) if state.phase in GIVE_UP and not connected:
                 # the tab's words without "retrying…": a one-shot does not wait for it
                 raise SendFailed(UNREACHABLE, state.label(loop.time()).split(" — ")[0])
+            case (
+                wire.ActivityReported(reply_to)
+                | wire.PlanReported(reply_to)
+                | wire.ApprovalAsked(reply_to)
+            ) if reply_to in (msg_id, None):
+                work.seen(event)
             case wire.ReplyChunk(reply_to, chunk) if reply_to in (msg_id, None):
                 received.append(chunk)
                 on_text(chunk)

@@ -7,6 +7,7 @@ without loading Typer, so an option added or changed here is added or changed th
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,12 @@ from tui.model.config import default_config_path
 from tui.system.local_backend import StartBackend
 
 Opt = typer.Option
+
+
+class Approve(StrEnum):
+    ask = "ask"
+    always = "always"
+    never = "never"
 
 
 def demo_backend(data_dir: Path) -> StartBackend:
@@ -55,6 +62,14 @@ def send(
     config: Annotated[
         Path | None, Opt(help=f"Config file. Default: {default_config_path()}")
     ] = None,
+    approve: Annotated[
+        Approve,
+        Opt(
+            case_sensitive=False,
+            help="When the agent asks to run a tool: `ask` on the terminal (no terminal: "
+            "deny), `always` allow, `never` deny.",
+        ),
+    ] = Approve.ask,
 ) -> None:
     """Send one message and print the reply as it streams; exit 0 once it is complete.
 
@@ -76,6 +91,7 @@ def send(
         device_id=device_id,
         data_dir=data_dir,
         config=config,
+        approve=approve.value,
     )
     if code:
         raise typer.Exit(code)

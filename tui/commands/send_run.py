@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from localdata.private import private_file
+from tui.client.activity import ICONS, MARKS, ActivityItem, Approval
 from tui.client.frames import PROVIDERS, Provider
 from tui.client.ids import new_id, session_id
 from tui.client.inert import for_stream, inert, inert_line
-from tui.commands.one_shot import SendFailed, SendResult, send_once
+from tui.commands.one_shot import Decide, SendFailed, SendResult, send_once
 from tui.model.config import ConfigError, resolve
 from tui.store import ChatStore, StoreError, device_id_of
 from tui.system.local_backend import BackendDidNotStart, StartBackend
@@ -43,6 +44,7 @@ def run(
     device_id: str | None = None,
     data_dir: Path | None = None,
     config: Path | None = None,
+    approve: str = "ask",
 ) -> int:
     """`builderos send` (its options and defaults are those of `tui.commands.send.send`): the
     reply on stdout, errors as one line on stderr; returns the exit code. `demo(data_dir)`
@@ -76,6 +78,15 @@ def run(
             sys.stdout.write(for_stream(chunk, sys.stdout))
             sys.stdout.flush()
 
+    shown: dict[str, str] = {}
+
+    def work(item: ActivityItem) -> None:
+        """Each tool call on stderr, once per status, while the reply streams to stdout."""
+        if shown.get(item.id) != item.status:
+            shown[item.id] = item.status
+            sys.stderr.write(f"{work_line(item)}\n")
+            sys.stderr.flush()
+
     async def exchange() -> SendResult:
         backend = None
         base, key = settings.url, settings.token
@@ -95,6 +106,8 @@ def run(
                 text=message.rstrip("\n"),
                 files=list(attach or []),
                 on_text=stream,
+                on_work=work,
+                decide=deciding(approve),
                 reply_within=timeout,
             )
         finally:
@@ -125,6 +138,43 @@ def run(
     elif not result.reply.endswith("\n"):
         sys.stdout.write("\n")
     return 0
+
+
+def work_line(item: ActivityItem) -> str:
+    """A tool call as one line of plain text: `$ Run pytest -q  ✓ · 2.8 s`."""
+    return f"{ICONS.get(item.kind, '•')} {inert_line(item.title)}  {MARKS[item.status]}{item.took}"
+
+
+APPROVE = ("ask", "always", "never")
+"""`--approve`: ask on the terminal, allow every tool call once, or deny them all."""
+ANSWERS = {"y": "allow_once", "a": "allow_session", "n": "deny", "": "deny"}
+
+
+def deciding(policy: str) -> Decide:
+    """How `send` answers the agent's questions (`--approve`)."""
+
+    async def decide(approval: Approval) -> str:
+        said = work_line(approval.item)
+        if policy == "always":
+            sys.stderr.write(f"allowed (--approve always): {said}\n")
+            return "allow_once"
+        if policy == "never" or not sys.stdin.isatty():
+            why = "--approve never" if policy == "never" else "no terminal to ask on"
+            sys.stderr.write(f"denied ({why}): {said}\n")
+            return "deny"
+        while True:
+            sys.stderr.write(
+                f"the agent asks: {said}\n  allow? [y]es once, [a]ll this session, [n]o: "
+            )
+            sys.stderr.flush()
+            try:
+                answer = (await asyncio.to_thread(sys.stdin.readline)).strip().lower()
+            except (OSError, ValueError):
+                answer = "n"
+            if answer[:1] in ANSWERS:
+                return ANSWERS[answer[:1]]
+
+    return decide
 
 
 def _provider(given: str, session: str | None) -> Provider | None:
@@ -177,6 +227,7 @@ TAKES_VALUE = {
     "--device-id": "device_id",
     "--data-dir": "data_dir",
     "--config": "config",
+    "--approve": "approve",
 }
 """`send`'s options that take a value (`--attach` may repeat), each with its parameter; with
 `--json` (a flag), every option of `tui.commands.send.send`."""
@@ -212,6 +263,8 @@ def command_line(args: list[str]) -> dict[str, Any] | None:
             parsed = _seconds(value)
         elif key in _PATHS:
             parsed = _readable(value)
+        elif key == "approve" and value not in APPROVE:
+            parsed = None  # Typer says what the choices are
         if parsed is None:
             return None
         if key == "attach":

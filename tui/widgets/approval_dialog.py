@@ -10,9 +10,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from tui.client.activity import Approval
+from tui.client.activity import ICONS, Approval
 from tui.client.inert import inert_line
-from tui.widgets.conversation.work import ICONS, item_details
+from tui.widgets.conversation.work import item_details
 
 ANSWERS = {"yes": "allow_once", "session": "allow_session", "no": "deny"}
 

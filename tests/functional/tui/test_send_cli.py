@@ -107,3 +107,27 @@ async def test_each_failure_has_its_exit_code_and_a_one_line_reason(
     assert empty.code == 1 and "empty" in empty.err
     for ran in (refused, nobody, failed, missing, empty):
         assert "Traceback" not in ran.err
+
+
+async def test_the_agents_work_goes_to_stderr_and_json_and_its_questions_are_answered(
+    backend: MockBackend, tmp_path: Path
+) -> None:
+    allowed = await send(tmp_path, backend.url, "--approve", "always", "--json", "/tools")
+    assert allowed.code == 0, allowed.err
+    result = json.loads(allowed.out)
+    kinds = {item["kind"] for item in result["activity"]}
+    assert kinds == {
+        "read", "search", "edit", "execute", "think", "fetch", "delegate", "move", "delete",
+        "other",
+    }  # fmt: skip
+    assert {item["status"] for item in result["activity"]} == {"completed"}
+    assert result["plan"][-1]["status"] == "completed"
+    assert "allowed (--approve always): ✎ Edit app/parser.py" in allowed.err
+    assert "$ Run pytest -q  ✓" in allowed.err, "each call on stderr as it ends"
+    denied = await send(tmp_path, backend.url, "--approve", "never", "fix the bug in app/parser.py")
+    assert denied.code == 0, denied.err
+    assert "denied (--approve never): ✎ Edit app/parser.py" in denied.err
+    assert "✎ Edit app/parser.py  ✗ failed" in denied.err
+    assert "left `app/parser.py` as it was" in denied.out
+    unasked = await send(tmp_path, backend.url, "fix the bug in app/parser.py")
+    assert "denied (no terminal to ask on)" in unasked.err, "a script is never left waiting"

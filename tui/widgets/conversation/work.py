@@ -10,22 +10,9 @@ import difflib
 from rich.style import Style
 from rich.text import Text
 
-from tui.client.activity import ActivityItem, PlanEntry
+from tui.client.activity import ICONS, MARKS, ActivityItem, PlanEntry
 from tui.client.inert import inert, inert_line
 
-ICONS = {
-    "read": "→",
-    "edit": "✎",
-    "delete": "✗",
-    "move": "⇄",
-    "search": "⌕",
-    "execute": "$",
-    "think": "∴",
-    "fetch": "⇣",
-    "delegate": "⤷",
-    "other": "•",
-}
-MARKS = {"pending": "? asks", "running": "⋯", "completed": "✓", "failed": "✗ failed"}
 PLAN_MARKS = {"pending": "☐", "in_progress": "◐", "completed": "☑"}
 SHOWN_LINES = 20
 """Lines of a tool call's input or output shown when it is expanded; the rest are counted."""
@@ -39,19 +26,13 @@ ADDED = Style(color="green")
 REMOVED = Style(color="red")
 
 
-def took(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return f" · {ms} ms" if ms < 1000 else f" · {ms / 1000:.1f} s"
-
-
 def item_line(item: ActivityItem) -> Text:
     """The tool call's one line."""
     style = {"completed": DONE, "failed": FAILED, "pending": ASKING}.get(item.status, DIM)
     line = Text(f"{ICONS.get(item.kind, '•')} ", style=DIM)
     line.append(inert_line(item.title))
     line.append(f"  {MARKS[item.status]}", style=style)
-    line.append(took(item.duration_ms), style=DIM)
+    line.append(item.took, style=DIM)
     return line
 
 
