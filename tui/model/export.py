@@ -11,6 +11,7 @@ from typing import Any
 
 from localdata.private import private_file
 from tui.client import attachments
+from tui.client.activity import ICONS, Activity, activity_of
 from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
 from tui.store import ChatStore, Status, StoredMessage, status_of
@@ -66,6 +67,7 @@ def _stored(message: RemoteMessage) -> StoredMessage:
         status,
         clean_text(message.timestamp),
         attachments=attachments.from_list(message.metadata.get("attachments")),
+        activity=activity_of(message.metadata) if role == "assistant" else Activity(),
     )
 
 
@@ -107,11 +109,40 @@ def to_markdown(conversation: Conversation) -> str:
         note = "" if message.status in ("complete", "acknowledged", "error") else message.status
         when = message.timestamp[:19].replace("T", " ")
         heading = f"## {author} · {when}" + (f" · {note}" if note else "")
-        lines += [heading, "", message.text.rstrip(), ""]
+        lines += [heading, "", *_outline(message), ""]
         if message.attachments:  # links to where the backend keeps them
             lines += [f"- 📎 [{_escaped(a.label)}](<{a.url}>)" for a in message.attachments]
             lines.append("")
     return "\n".join(lines)
+
+
+CHECKS = {"completed": "[x]", "in_progress": "[~]"}
+"""A plan entry's box in Markdown (a task list); pending is `[ ]`."""
+
+
+def _outline(message: StoredMessage) -> list[str]:
+    """The reply's text with the agent's work where it happened: the plan as a task list on
+    top, each tool call as a list item between the blocks of text it came between."""
+    work = message.activity
+    if not work:
+        return [message.text.rstrip()]
+    lines = []
+    if work.plan:
+        lines += ["**Plan**", ""]
+        lines += [f"- {CHECKS.get(e.status, '[ ]')} {e.content}" for e in work.plan]
+        lines.append("")
+    text, shown = message.text, 0
+    for item in sorted(work.items, key=lambda i: i.at):
+        if item.at > shown:
+            lines += [text[shown : item.at].strip(), ""]
+            shown = item.at
+        lines.append(f"- {ICONS.get(item.kind, '•')} {item.title} — {item.status}{item.took}")
+        if item.diff is not None:
+            lines.append(f"  diff of `{item.diff.path}` (whole in the JSON export)")
+    lines.append("")
+    if text[shown:].strip():
+        lines.append(text[shown:].strip())
+    return lines
 
 
 def _escaped(label: str) -> str:
@@ -120,8 +151,11 @@ def _escaped(label: str) -> str:
 
 def to_json(conversation: Conversation) -> str:
     document: dict[str, Any] = {"format": FORMAT, "version": VERSION, **asdict(conversation)}
-    for message in document["messages"]:
+    for message, stored in zip(document["messages"], conversation.messages, strict=True):
         message.pop("row", None)  # a row number of this machine's database, not the message's
+        message.pop("activity", None)
+        if stored.activity:  # as the server sends it: a file another version reads too
+            message["activity"] = json.loads(stored.activity.dumps() or "{}")
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -144,6 +178,7 @@ def from_json(text: str) -> Conversation:
                 status_of(m["status"], "acknowledged" if m["role"] == "user" else "complete"),
                 str(m["timestamp"]),
                 attachments=attachments.from_list(m.get("attachments")),
+                activity=activity_of(m.get("activity")),
             )
             for m in document["messages"]
         ]

@@ -3,10 +3,21 @@ same messages, and refuses what it did not write."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from tui.client.activity import Activity, ActivityItem, Diff, PlanEntry
 from tui.client.attachments import Attachment
-from tui.model.export import Conversation, NotAConversation, from_json, to_json, to_markdown
+from tui.client.history import RemoteMessage
+from tui.model.export import (
+    Conversation,
+    NotAConversation,
+    from_backend,
+    from_json,
+    to_json,
+    to_markdown,
+)
 from tui.store import StoredMessage
 
 MESSAGES = [
@@ -76,3 +87,36 @@ def test_markdown_says_who_wrote_what_and_when() -> None:
 def test_json_that_is_not_a_conversation_is_refused_with_a_reason(text: str) -> None:
     with pytest.raises(NotAConversation):
         from_json(text)
+
+
+WORK = Activity(
+    (
+        ActivityItem("t1", "read", "Read a.py", "completed", at=12, duration_ms=120),
+        ActivityItem(
+            "t2", "edit", "Edit a.py", "failed", at=23, diff=Diff("a.py", "old\n", "new\n")
+        ),
+    ),
+    (PlanEntry("Read", "completed"), PlanEntry("Fix", "in_progress")),
+    (("input_tokens", 10.0),),
+)
+WORKED = StoredMessage(
+    "m1:reply", "assistant", "Let me see\n\nFound it.\n\nDone.", "complete", "2026", activity=WORK
+)
+
+
+def test_the_agents_work_is_kept_whole_in_json_and_outlined_in_markdown() -> None:
+    conversation = Conversation("s1", [WORKED], "Fix", "claude")
+    assert from_json(to_json(conversation)).messages == [WORKED]
+    text = to_markdown(conversation)
+    assert "- [x] Read\n- [~] Fix" in text
+    order = [text.index(s) for s in ("Let me see", "→ Read a.py — completed · 120 ms", "Found it",
+                                     "✎ Edit a.py — failed", "Done.")]  # fmt: skip
+    assert order == sorted(order), "the work where it happened"
+
+
+def test_the_backends_history_brings_the_work_with_the_reply() -> None:
+    remote = RemoteMessage(
+        2, "assistant", "Done.", "2026", {"status": "complete", **json.loads(WORK.dumps() or "")}
+    )
+    [reply] = from_backend([remote])
+    assert reply.activity == WORK
