@@ -8,7 +8,9 @@ Each app runs in tmux at 120×40. A reply streams at the reference server's pace
 every 50 ms; for `builderos chat` from `builderos mock` in its own process). CPU is the app
 process's user+system time over a window of the stream. Latency is `tmux send-keys` of one
 character to the moment `tmux capture-pane` shows it. `builderos chat` is also measured with
-five tabs streaming (one visible) and with 10,000 earlier messages in the tab.
+five tabs streaming (one visible), with 10,000 earlier messages in the tab, and with the agent
+at work: a reply of 200 tool calls and 50 plan updates (`/busy 200`, a frame every 50 ms, as the
+text) beside the text-only reply, in the same run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tui.store import ChatStore, StoredMessage, TabRow
 MARK = "§"
 SESSION = "bench"
 ASK = "/long 8000"
+BUSY = "/busy 200"
 WRITING = "A long answer"
 """What builderos chat shows once the long reply (not an echo of the trigger) streams."""
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -231,10 +234,18 @@ def main() -> None:
             f"{chat} {root / 'long'}", "Enter sends", ASK, args.keys, args.window, WRITING
         )
         five = measure_five(f"{chat} {root / 'five'}", args.window)
+        busy = measure(
+            f"{chat} {root / 'busy'}", "Enter sends", BUSY, args.keys, args.window, "Step 2"
+        )
     finally:
         mock.terminate()
         mock.wait()
     report(stock, ours, long, five, args.keys, args.history)
+    print(
+        f"  CPU, the agent at work (200 tool calls, 50 plan updates): {busy.cpu:.0%}"
+        f" ({busy.cpu / ours.cpu:.2f}× text; target ≤ 1×); keys streaming"
+        f" {describe(busy.streaming)}; memory {busy.rss:.0f} MB"
+    )
 
 
 def report(stock: Run, ours: Run, long: Run, five: float, keys: int, history: int) -> None:

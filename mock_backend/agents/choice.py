@@ -36,4 +36,4 @@ def agent_for(config: MockConfig, uploads: UploadDir) -> AgentAdapter:
             CommandBridgeHub(config.bridgehub_command, timeout=config.bridgehub_timeout)
         )
     hub = SimulatedBridgeHub(lambda url: uploads.head(url, PREVIEW_BYTES))
-    return SimulatedAgent(hub, step=config.chunk_delay * 6)
+    return SimulatedAgent(hub, step=config.chunk_delay * 6, pace=config.chunk_delay)

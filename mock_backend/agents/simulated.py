@@ -3,8 +3,10 @@
 so demo mode and CI show every kind of activity without a real agent. Everything else is
 answered by the simulated BridgeHub, as before.
 
-`/tools` shows every kind of activity in one turn; `/approve` asks for one approval. The steps
-pause `step` seconds each (0 in tests), so a reply's work is seen to happen.
+`/tools` shows every kind of activity in one turn; `/approve` asks for one approval; `/busy N`
+works through N tool calls with the plan updated every fourth, at the reference server's pace
+(a frame every `pace` seconds: the streaming benchmark's busy agent). The steps pause `step`
+seconds each (0 in tests), so a reply's work is seen to happen.
 """
 
 from __future__ import annotations
@@ -58,21 +60,26 @@ tests/test_parser.py ............                                        [100%]
 def wants_activity(message: str) -> bool:
     """A request the simulated agent works on with tools (rather than just answering)."""
     command = message.strip().lower()
-    return command.startswith(("/tools", "/approve")) or bool(_CHANGE.search(message))
+    return command.startswith(("/tools", "/approve", "/busy")) or bool(_CHANGE.search(message))
 
 
 class SimulatedAgent:
     name = "simulated"
 
-    def __init__(self, bridgehub: BridgeHub, *, step: float = 0.3) -> None:
+    def __init__(self, bridgehub: BridgeHub, *, step: float = 0.3, pace: float = 0.05) -> None:
         self.text = BridgeHubAgent(bridgehub)
         self.step = step
+        self.pace = pace
         self._ids = 0
 
     async def events(self, turn: AgentTurn, ask: Ask) -> AsyncGenerator[AgentEvent, None]:
         command = turn.message.strip().lower()
         if command.startswith("/approve"):
             run = self._approval_only(ask)
+        elif command.startswith("/busy"):
+            words = command.split()
+            count = int(words[1]) if len(words) > 1 and words[1].isdigit() else 200
+            run = self._busy(min(count, 10_000))
         elif wants_activity(turn.message):
             run = self._change(ask, every_kind=command.startswith("/tools"))
         else:
@@ -205,6 +212,35 @@ class SimulatedAgent:
             "The 12 tests pass."
         )
         yield Usage({"input_tokens": 1840, "output_tokens": 312}, 0.0123)
+
+    async def _busy(self, count: int) -> AsyncGenerator[AgentEvent, None]:
+        """`count` tool calls, each with a sentence before it, and the plan every fourth."""
+        steps = [f"Step {n + 1}" for n in range(min(50, max(1, count // 4)))]
+        for n in range(count):
+            if n % 4 == 0 and n // 4 < len(steps):
+                yield Plan(
+                    tuple(
+                        PlanEntry(
+                            s,
+                            "completed"
+                            if i < n // 4
+                            else "in_progress"
+                            if i == n // 4
+                            else "pending",
+                        )
+                        for i, s in enumerate(steps)
+                    )
+                )
+            yield TextDelta(f"Step {n + 1}: looking at the next file, as the plan says. ")
+            await asyncio.sleep(self.pace)
+            call = ToolCall(self._id(), "read", f"Read src/module_{n}.py", "running")
+            yield call
+            await asyncio.sleep(self.pace)
+            yield ToolCall(
+                call.id, "read", call.title, "completed", output="42 lines", duration_ms=1
+            )
+            await asyncio.sleep(self.pace)
+        yield TextDelta("All done.")
 
     async def _approval_only(self, ask: Ask) -> AsyncGenerator[AgentEvent, None]:
         yield TextDelta("I need to run one command.\n\n")

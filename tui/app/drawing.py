@@ -11,6 +11,7 @@ from textual.widgets import ContentSwitcher
 
 from tui.app.core import AppCore, pane_id
 from tui.model.workspace import (
+    ActivityChanged,
     Change,
     ChatTab,
     LiveChunk,
@@ -65,7 +66,7 @@ class DrawsWorkspace(AppCore):
             case TabStateChanged(tab_id):
                 self._draw_tabs(change)
                 self._to_view(tab_id, change)
-            case LiveChunk(tab_id):
+            case LiveChunk(tab_id) | ActivityChanged(tab_id):
                 if (view := self._views.get(tab_id)) is not None:
                     view.chunk_arrived(change)
             case _:

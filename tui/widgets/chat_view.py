@@ -144,9 +144,10 @@ class ChatView(Vertical):
         self.updates.forget(self)
         self.tray.cancel()
 
-    def chunk_arrived(self, change: LiveChunk) -> None:
-        """A piece of the reply came. The view draws the whole reply so far, so one queued
-        update covers any burst: another is queued only once this one is read."""
+    def chunk_arrived(self, change: LiveChunk | ActivityChanged) -> None:
+        """A piece of the reply (or of the agent's work on it) came. The view draws the whole
+        reply so far, so one queued update covers any burst: another is queued only once this
+        one is read."""
         if not self._chunk_pending:
             self._chunk_pending = True
             self.enqueue(TabChanged(change))
@@ -336,12 +337,18 @@ class ChatView(Vertical):
             self.updates.handled(self)
 
     def _take_live(self) -> str | None:
-        """The reply being written, read by the conversation's frame; a chunk arriving from
-        now on queues a new update. None if the tab has moved on to another reply (the
-        updates for that are queued)."""
+        """The reply being written, read by the conversation's frame, its work handed to the
+        live entry on the way; a chunk (or tool call) arriving from now on queues a new update.
+        None if the tab has moved on to another reply (the updates for that are queued)."""
         self._chunk_pending = False
         tab = self.tab
-        return tab.live if tab.live_for == self._streaming_for else None
+        if tab.live_for != self._streaming_for:
+            return None
+        live = self.log.live
+        if live is not None and tab.reply.activity is not live.live_activity:
+            live.work_changed(tab.reply.activity)  # (a new value each time it changes)
+            self.update_status()  # "⋯ Run pytest -q", at most a frame's rate
+        return tab.live
 
     def _stream(self) -> None:
         """Paint the reply being written, now or at the next frame (which reads it then)."""
@@ -357,17 +364,11 @@ class ChatView(Vertical):
             self._chunk_pending = False  # hidden: the view catches up when shown
             return
         conversation = self.log
-        if isinstance(change, LiveChunk):
+        if isinstance(change, LiveChunk | ActivityChanged):
             self._stream()  # else it has ended: LiveEnded follows
             return
         if isinstance(change, MessageChanged):
             conversation.changed(change.message)
-            self.update_status()
-            return
-        if isinstance(change, ActivityChanged):
-            if self.tab.reply.parts is not None:  # else it has ended: LiveEnded follows
-                self._streaming_for = self.tab.live_for
-                conversation.live_work(self.tab.reply.activity)
             self.update_status()
             return
         ended = change.message if isinstance(change, LiveEnded) else None
@@ -388,8 +389,6 @@ class ChatView(Vertical):
         conversation.reconcile(tab.messages)
         self._chunk_pending = False
         self._stream()
-        if tab.reply.parts is not None and tab.reply.activity:
-            conversation.live_work(tab.reply.activity)
         self._update_earlier()
         self.update_status()
 

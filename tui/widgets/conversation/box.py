@@ -158,3 +158,10 @@ def linkable(url: str) -> bool:
 def render_lines(renderable: RenderableType, width: int, look: Look) -> list[list[Segment]]:
     segments = look.console.render(renderable, look.options.update(width=width, height=None))
     return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=True))
+
+
+def one_line(text: Text, width: int, look: Look) -> list[list[Segment]]:
+    """A text that fits one line, cut to `width`: no wrapping, which costs most of a render
+    (a reply at work has hundreds of these, redrawn as their status changes)."""
+    segments = list(text.render(look.console))
+    return list(Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=True))

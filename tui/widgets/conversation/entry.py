@@ -4,12 +4,13 @@ freeze model of a streaming reply), what of it is shown, and its lines per width
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from tui.client.activity import Activity, ActivityItem
+from tui.client.activity import Activity, ActivityItem, PlanEntry
 from tui.client.inert import inert, inert_name
 from tui.store import Status, StoredMessage
 from tui.widgets.conversation.box import (
@@ -18,6 +19,7 @@ from tui.widgets.conversation.box import (
     linkable,
     markdown,
     not_shown,
+    one_line,
     render_lines,
     shown_time,
 )
@@ -97,6 +99,7 @@ class Entry:
         self._work: dict[tuple[int, ActivityItem, bool], list[Strip]] = {}
         """Each tool call's lines, by width and whether expanded: rendered once each."""
         self._work_rows: list[tuple[int, int, str]] = []
+        self._plan: tuple[tuple[int, tuple[PlanEntry, ...]], list[Strip]] | None = None
         """Where each tool call's lines are in the entry (first, last + 1, its id)."""
 
     @property
@@ -237,6 +240,7 @@ class Entry:
         self._frozen_count.clear()
         self._frozen_ends.clear()
         self._work.clear()
+        self._plan = None
 
     def redraw(self) -> None:
         """Render it again, its height too (what its tool calls show changed)."""
@@ -294,15 +298,13 @@ class Entry:
             total += len(part)
             bounds.append(total)
         slots: dict[int, list[ActivityItem]] = {}
-        for item in activity.items:
-            slot = next((i + 1 for i, end in enumerate(bounds) if end >= item.at), None)
-            slots.setdefault(0 if item.at == 0 else slot if slot is not None else -1, []).append(
-                item
-            )
+        for item in activity.items:  # after the first part that reaches it (bisect: 200 calls
+            index = bisect_left(bounds, item.at)  # over 200 parts was a tenth of a frame)
+            slot = 0 if item.at == 0 else index + 1 if index < len(bounds) else -1
+            slots.setdefault(slot, []).append(item)
         body: list[Strip] = []
         if activity.plan:
-            body += frame.box(render_lines(plan_text(activity.plan), frame.inner, frame.look))
-            body += frame.box([[]])
+            body += self._plan_lines(frame, activity.plan)
         rows: list[tuple[int, int, str]] = []
 
         def place(items: list[ActivityItem]) -> None:
@@ -322,13 +324,21 @@ class Entry:
         self._work_rows = rows
         return body
 
+    def _plan_lines(self, frame: Frame, plan: tuple[PlanEntry, ...]) -> list[Strip]:
+        """The plan's checklist and a blank line, rendered once per plan and width."""
+        key = (frame.width, plan)
+        if self._plan is None or self._plan[0] != key:
+            lines = frame.box(render_lines(plan_text(plan), frame.inner, frame.look))
+            self._plan = key, [*lines, *frame.box([[]])]
+        return self._plan[1]
+
     def _item_lines(self, frame: Frame, item: ActivityItem) -> list[Strip]:
         key = (frame.width, item, frame.look.details != (item.id in self.expanded))
         lines = self._work.get(key)
         if lines is None:
             if len(self._work) > 4 * max(1, len(self.activity.items)):
                 self._work.clear()  # old values of calls that changed since
-            lines = frame.box(render_lines(item_line(item), frame.inner, frame.look))
+            lines = frame.box(one_line(item_line(item), frame.inner, frame.look))
             if key[2]:
                 lines += frame.box(render_lines(item_details(item), frame.inner, frame.look))
             self._work[key] = lines

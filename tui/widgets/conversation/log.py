@@ -22,7 +22,6 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.client.activity import Activity
 from tui.store import StoredMessage, text_pattern
 from tui.widgets.conversation.box import DisplayOptions, Look, Palette
 from tui.widgets.conversation.entry import Entry
@@ -560,16 +559,6 @@ class ConversationLog(ScrollView, can_focus=False):
         """Show a tool call's details (its input, output, diff), or hide them again."""
         entry.toggle(item_id)
         self._reflow(last_only=entry is self.entries[-1])
-
-    def live_work(self, activity: Activity) -> None:
-        """The reply being written has new work (a tool call, the plan): drawn now, even
-        before any text (the agent often reads before it writes)."""
-        if self.live is None:
-            self.stream("")
-        live = self.live
-        assert live is not None
-        live.work_changed(activity)
-        self._reflow(last_only=live is self.entries[-1])
 
     def entry_at(self, y: int) -> Entry | None:
         line = round(self.scroll_offset.y) + y
