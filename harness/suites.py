@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.agent_work import AGENT_WORK
 from harness.checklist import CHECKLIST
 from harness.contract import CONTRACT
 from harness.resilience import RESILIENCE
@@ -9,7 +10,7 @@ from harness.scenario import Scenario
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*CHECKLIST, *CONTRACT, *RESILIENCE]
+    return [*CHECKLIST, *AGENT_WORK, *CONTRACT, *RESILIENCE]
 
 
 def select(suite: str, only: list[str]) -> list[Scenario]:
