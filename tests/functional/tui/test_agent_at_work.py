@@ -95,3 +95,30 @@ async def test_a_question_answered_on_another_device_closes_here(
         await drawn(pilot, lambda: any("denied (PHONE)" in n for n in app.notices))
         await drawn(pilot, lambda: tab.live is None and tab.messages[-1].role == "assistant")
         assert tab.messages[-1].activity.items[-1].status == "failed"
+
+
+async def test_quitting_mid_run_and_starting_again_resumes_the_work_exactly(
+    tmp_path: Path, start_backend: BackendFactory
+) -> None:
+    backend = await start_backend(approvals="allow", chunk_delay=0.02)
+    first = make_app(tmp_path, backend.url)
+    async with first.run_test(size=(100, 40)) as pilot:
+        watch = await started(pilot)
+        await type_and_send(pilot, "/tools")
+        assert first.workspace is not None
+        tab = first.workspace.selected
+        await watch.until(lambda: len(tab.reply.activity.items) >= 3, settle=False)
+        assert tab.replying, "quit while the agent works"
+    again = make_app(tmp_path, backend.url)
+    async with again.run_test(size=(100, 40)) as pilot:
+        watch = await started(pilot)
+        assert again.workspace is not None
+        tab = again.workspace.selected
+        await watch.until(
+            lambda: tab.live is None and tab.messages[-1].status == "complete", limit=30
+        )
+        items = tab.messages[-1].activity.items
+        assert len(items) == len({i.id for i in items}) == 10, "each call once, none lost"
+        assert all(i.status == "completed" for i in items)
+        server = backend.registry.store.all_messages(tab.session_id)[-1].metadata or {}
+        assert [i.id for i in items] == [i["id"] for i in server["activity"]]
