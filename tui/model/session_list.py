@@ -24,6 +24,8 @@ class SessionRow:
     """`open here`, `closed here`, `this device` or `device <id>`."""
     title: str
     on_backend: bool
+    asking: int = 0
+    """The agent's questions still open in it, on this machine."""
 
     @property
     def open_here(self) -> bool:
@@ -39,7 +41,7 @@ class SessionRow:
         per row, so a keystroke costs a substring test per row and no more."""
         return (
             f"{self.provider} {inert_line(self.title)} {inert_name(self.where)} "
-            f"{inert_name(self.session_id)}"
+            f"{inert_name(self.session_id)}{' asks' if self.asking else ''}"
         ).casefold()
 
     def matches(self, text: str) -> bool:
@@ -85,6 +87,7 @@ def merge(remote: Iterable[RemoteSession], local: list[LocalSession], me: str) -
                 where,
                 title,
                 True,
+                mine.asking if mine else 0,
             )
         )
     for mine in here.values():
@@ -98,6 +101,7 @@ def merge(remote: Iterable[RemoteSession], local: list[LocalSession], me: str) -
                 "open here" if mine.open else "closed here",
                 mine.title,
                 False,
+                mine.asking,
             )
         )
     rows.sort(key=lambda row: row.last_activity, reverse=True)

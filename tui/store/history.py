@@ -340,13 +340,14 @@ class ChatStore:
         rows = self._run(
             "SELECT m.session_id, COUNT(*), MAX(m.timestamp), COALESCE(t.provider, ''),"
             " COALESCE(t.title, ''), COALESCE(t.tab_id, ''), COALESCE(t.backend, ''),"
-            " t.tab_id IS NOT NULL AND t.closed_at IS NULL"
+            " t.tab_id IS NOT NULL AND t.closed_at IS NULL,"
+            " (SELECT COUNT(*) FROM approvals a WHERE a.session_id = m.session_id)"
             " FROM messages m LEFT JOIN tabs t ON t.session_id = m.session_id"
             " GROUP BY m.session_id ORDER BY MAX(m.id) DESC"
         ).fetchall()
         return [
-            LocalSession(sid, count, last, provider, title, tab_id, backend, bool(open_))
-            for sid, count, last, provider, title, tab_id, backend, open_ in rows
+            LocalSession(sid, count, last, provider, title, tab_id, backend, bool(open_), asking)
+            for sid, count, last, provider, title, tab_id, backend, open_, asking in rows
         ]
 
 

@@ -117,3 +117,5 @@ class LocalSession:
     tab_id: str
     backend: str
     open: bool
+    asking: int = 0
+    """The agent's questions still open in it (docs/protocol.md §4.3)."""

@@ -161,6 +161,10 @@ def session_line(row: SessionRow) -> Text:
         f"{row.messages:>5} msgs  {inert_line(_when(row.last_activity)):<16}  ",
         (inert_name(row.where), "italic"),
         ("" if row.on_backend else "  (only here)", "dim"),
+        (
+            f"  ? {row.asking} question{'s' if row.asking != 1 else ''}" if row.asking else "",
+            "bold",
+        ),
     )
     line.append(f"\n  {inert_name(row.session_id)}", style="dim")
     return line
