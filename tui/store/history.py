@@ -10,7 +10,7 @@ from typing import Any
 
 from localdata.sqlite import Damaged, open_checked, transaction
 from tui.client import attachments
-from tui.client.activity import Approval, approval_of
+from tui.client.activity import Approval, activity_of, approval_of
 from tui.client.frames import clean_text
 from tui.client.ids import new_id
 from tui.store.records import (
@@ -285,11 +285,43 @@ class ChatStore:
             sql += " ORDER BY m.id DESC LIMIT ?"
             params = (*(f"%{like_escaped(word)}%" for word in words), limit)
         rows = self._run(sql, params).fetchall()
-        return [
+        hits = [
             SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), *shown)
             for sid, msg_id, role, status, stamp, row, tab_id, title, open_, snippet in rows
             for shown in [marked(snippet, self.fulltext, words)]
         ]
+        return self._with_work(select, words, hits, limit)
+
+    def _with_work(
+        self, select: str, words: list[str], hits: list[SearchHit], limit: int
+    ) -> list[SearchHit]:
+        """The replies whose agent's work names every word (a tool call's title or path: "Read
+        app/parser.py"), among the text's hits, newest first. A scan of the replies that have
+        work, which are few beside the messages the index covers."""
+        sql = select.format(snippet="m.activity", source="messages m")
+        sql += " WHERE m.activity IS NOT NULL AND "
+        sql += " AND ".join("m.activity LIKE ? ESCAPE '\\'" for _ in words)
+        sql += " ORDER BY m.id DESC LIMIT ?"
+        params = (*(f"%{like_escaped(word)}%" for word in words), limit)
+        seen = {hit.row for hit in hits}
+        for sid, msg_id, role, status, stamp, row, tab_id, title, open_, raw in self._run(
+            sql, params
+        ).fetchall():
+            work = activity_of(raw)
+            named = [
+                text
+                for item in work.items
+                for text in (item.title, *(loc.path for loc in item.locations))
+                if all(word.casefold() in text.casefold() for word in words)
+            ]
+            if row in seen or not named:
+                continue
+            shown = marked(f"{named[0]} (the agent's work)", False, words)
+            hits.append(
+                SearchHit(sid, msg_id, role, status, stamp, row, tab_id, title, bool(open_), *shown)
+            )
+        hits.sort(key=lambda hit: hit.row, reverse=True)
+        return hits[:limit]
 
     def occurrences(self, session_id: str, text: str) -> list[tuple[str, int, int]]:
         """Where the session shows `text` (any case, anywhere, as typed): (msg_id, row, how

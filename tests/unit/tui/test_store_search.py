@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.client.activity import Activity, ActivityItem, Location
 from tui.store import SCHEMA_VERSION, ChatStore, StoredMessage, TabRow
 
 SCHEMA_2 = """
@@ -112,3 +113,23 @@ def test_without_fts5_the_scan_marks_the_words_too(store: ChatStore) -> None:
     hit = store.search("PELICAN")[0]
     assert [hit.excerpt[a:b] for a, b in hit.marks] == ["pelican"]
     assert "[pelican]" in hit.snippet
+
+
+def test_the_agents_work_is_found_by_its_titles_and_paths(tmp_path: Path) -> None:
+    store = ChatStore(tmp_path / "history.db")
+    work = Activity(
+        (
+            ActivityItem(
+                "t1", "read", "Read the config", "completed", locations=(Location("app/parser.py"),)
+            ),
+        )
+    )
+    store.save("s1", StoredMessage("m1", "user", "fix it", "acknowledged", "2026"))
+    store.save(
+        "s1", StoredMessage("m1:reply", "assistant", "Done.", "complete", "2026", activity=work)
+    )
+    store.save("s1", StoredMessage("m2", "user", "and parser.py again", "acknowledged", "2026"))
+    hits = store.search("parser")
+    assert [h.msg_id for h in hits] == ["m2", "m1:reply"], "the text's hit and the work's"
+    assert hits[1].excerpt == "app/parser.py (the agent's work)"
+    assert [h.msg_id for h in store.search("read config")] == ["m1:reply"]
