@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.agent_contract import AGENT_CONTRACT
 from harness.agent_work import AGENT_WORK
 from harness.checklist import CHECKLIST
 from harness.contract import CONTRACT
@@ -10,7 +11,7 @@ from harness.scenario import Scenario
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*CHECKLIST, *AGENT_WORK, *CONTRACT, *RESILIENCE]
+    return [*CHECKLIST, *AGENT_WORK, *CONTRACT, *AGENT_CONTRACT, *RESILIENCE]
 
 
 def select(suite: str, only: list[str]) -> list[Scenario]:
