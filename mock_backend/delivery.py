@@ -60,6 +60,8 @@ class Deliveries:
         id returns its duplicate ack, to send directly. Raises StoreError if it was not stored."""
         assert request.client_id is not None
         session = self.registry.open(request.session_id, agent, request.device_id)
+        if request.workdir is not None:
+            self.registry.choose_workdir(session, request.workdir)
         existing = self.store.inbox_entry(session.session_id, request.client_id)
         if existing is not None:
             return ack_frame(request.client_id, existing.state, duplicate=True)

@@ -40,6 +40,8 @@ class Session:
     """The reply being produced for this session, so closing the session can stop it."""
     stop_requested: bool = field(default=False, repr=False)
     """A client asked to stop the reply: it is stored as `stopped`, not `interrupted`."""
+    workdir: str | None = None
+    """Where a real agent works for this session (a config frame chose it, inside --workdir)."""
     agent_sessions: dict[str, str] = field(default_factory=dict)
     """The agents' own ids for this conversation, by agent (Claude Code's session, Codex's
     thread): handed back to continue it."""
@@ -48,6 +50,7 @@ class Session:
     def from_row(cls, row: SessionRow) -> Session:
         context = row.data.get("system_context")
         agents = row.data.get("agent_sessions")
+        workdir = row.data.get("workdir")
         return cls(
             session_id=row.session_id,
             agent_type=row.agent_type,
@@ -56,6 +59,7 @@ class Session:
             last_activity=row.last_activity,
             message_count=row.message_count,
             system_context=context if isinstance(context, str) else None,
+            workdir=workdir if isinstance(workdir, str) else None,
             agent_sessions={str(k): v for k, v in agents.items() if isinstance(v, str)}
             if isinstance(agents, dict)
             else {},
@@ -128,6 +132,13 @@ class SessionRegistry:
         session.message_count = count
         session.last_activity = stamp
         return count
+
+    def choose_workdir(self, session: Session, workdir: str) -> None:
+        """The directory a client's config frame chose for the session (checked at each turn
+        against --workdir, which it must be inside)."""
+        if session.workdir != workdir:
+            session.workdir = workdir
+            self.store.set_session_value(session.session_id, "workdir", workdir)
 
     def remember_agent_session(self, session: Session, agent: str, agent_session: str) -> None:
         """The agent's own id for the conversation, kept for the next turn (and a restart)."""

@@ -120,6 +120,8 @@ class TurnRunner:
         async with session.lock:
             if self.registry.active.get(session.session_id) is not session:
                 session = self.registry.open(request.session_id, agent, request.device_id)
+            if request.workdir is not None:
+                self.registry.choose_workdir(session, request.workdir)
             task = asyncio.current_task()
             session.turn = task
             session.stop_requested = False
@@ -210,9 +212,26 @@ class TurnRunner:
             message=request.content,
             attachments=tuple(paths),
             resume=session.agent_sessions.get(self.agent.name),
-            workdir=self.workdir,
+            workdir=self._workdir(session),
             context={"request": hub_request},
         )
+
+    def _workdir(self, session: Session) -> Path | None:
+        """Where the agent works for this session: the directory its client chose, if it is
+        inside --workdir (a client never sends the agent anywhere else), else --workdir."""
+        root = self.workdir
+        if root is None or session.workdir is None:
+            return root
+        chosen = (root / session.workdir).resolve()
+        if chosen.is_relative_to(root.resolve()) and chosen.is_dir():
+            return chosen
+        log.warning(
+            "%s: working_directory %r is not a directory inside %s; the agent works there",
+            session.session_id,
+            session.workdir,
+            root,
+        )
+        return root
 
     async def _stream(self, session: Session, turn: AgentTurn, send: Send, record: Record) -> None:
         """What the agent does, as it does it: text in chunks, activity as frames."""

@@ -166,6 +166,8 @@ class ChatRequest:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     client_id: str | None = None
     """The client's id for the message (delivery extension): acknowledged, never run twice."""
+    workdir: str | None = None
+    """The directory the socket's config frame chose (`working_directory`), if it chose one."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,14 @@ class StopRequest:
 
 
 @dataclass(frozen=True)
+class WorkdirRequest:
+    """`{"working_directory": path}`, the iOS app's config frame: where a real agent should
+    work for this socket's chats (inside `--workdir` only)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
 class HelloRequest:
     """`{"type":"hello","accept":[…],"device_id":…}`: the features this socket wants."""
 
@@ -201,7 +211,9 @@ class ApproveRequest:
     decision: str
 
 
-ClientRequest = ChatRequest | ResumeRequest | StopRequest | HelloRequest | ApproveRequest
+ClientRequest = (
+    ChatRequest | ResumeRequest | StopRequest | HelloRequest | ApproveRequest | WorkdirRequest
+)
 
 
 class FrameError(Exception):
@@ -275,7 +287,8 @@ def parse_client_frame(text: str, agent: Agent, delivery: bool) -> ClientRequest
     if delivery and data.get("type") in ("resume", "stop", "hello", "approve"):
         return _control_frame(data, agent)
     if "content" not in data:
-        return None
+        where = data.get("working_directory")
+        return WorkdirRequest(clean_text(where)) if isinstance(where, str) and where else None
     content = data["content"]
     if not isinstance(content, str):
         raise FrameError("Invalid message format", "content must be a string")

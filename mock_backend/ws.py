@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
@@ -35,6 +36,7 @@ from mock_backend.wire import (
     HelloRequest,
     ResumeRequest,
     StopRequest,
+    WorkdirRequest,
     error_frame,
     parse_client_frame,
     ready_frame,
@@ -144,6 +146,11 @@ class ChatSocket:
         try:
             async for msg in ws:
                 work = self._classify(msg)
+                if isinstance(work, WorkdirRequest):
+                    out.workdir = work.path  # the config frame: no answer (docs/protocol.md §1.2)
+                    continue
+                if isinstance(work, ChatRequest) and out.workdir is not None:
+                    work = replace(work, workdir=out.workdir)
                 if work is None:
                     continue  # needs no answer: never queued, never counted
                 if self.deliveries is not None and self._deliver(work, out, followers):
@@ -295,6 +302,8 @@ class _Outgoing:
         self.accepts: frozenset[str] = frozenset()
         """The features this socket asked for (`hello`): it gets no other feature's frames."""
         self.device_id = "unknown"
+        self.workdir: str | None = None
+        """The directory this socket's config frame chose, for its chats."""
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send a frame as this socket may have it: a numbered frame of a feature it did not

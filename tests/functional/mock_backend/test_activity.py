@@ -238,3 +238,24 @@ async def test_codex_behind_the_mock_continues_its_thread(
     session = backend.registry.active[SESSION]
     assert session.agent_sessions["codex"], "the thread id is kept for the next turn"
     await ws.close()
+
+
+async def test_the_config_frame_chooses_where_the_agent_works_inside_workdir_only(
+    start_backend: BackendFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "project").mkdir()
+    backend = await start_backend(
+        agent="claude-code", agent_command=str(FIXTURES / "fake_claude.py"), workdir=tmp_path
+    )
+
+    async def cwd_for(directory: str, msg_id: str) -> str:
+        ws = await raw_socket(backend, ["activity"])
+        await ws.send(json.dumps({"working_directory": directory}))
+        await chat(ws, "scenario:echo where", msg_id)
+        frames = await frames_until(ws, "complete")
+        await ws.close()
+        said = json.loads("".join(f["content"] for f in frames if f["type"] == "message"))
+        return str(said["cwd"])
+
+    assert await cwd_for("project", "m1") == str((tmp_path / "project").resolve())
+    assert await cwd_for("../..", "m2") == str(tmp_path.resolve()), "never outside --workdir"
