@@ -7,14 +7,18 @@ request to change code). Against any other backend they are skipped, saying why.
 from __future__ import annotations
 
 import json
+import secrets
+import sys
 
 from websockets.asyncio.client import connect
 
 from harness.checklist import BEYOND, fresh_app
-from harness.driver import WAIT, AppRun, drawn, replies
+from harness.driver import WAIT, AppRun, data_dir, drawn, replies
 from harness.outcome import Skipped, check
 from harness.scenario import ScenarioList
 from harness.target import Target
+from mock_backend.config import MockConfig
+from mock_backend.server import MockBackend
 from tui.client.frames import ws_url
 from tui.client.history import fetch_history
 from tui.store import StoredMessage
@@ -130,3 +134,46 @@ async def agent_approvals(target: Target) -> None:
             any("CHECK-PHONE" in notice for notice in run.notices),
             f"no notice says who answered: {run.notices[-3:]}",
         )
+
+
+@AGENT_WORK.add("agent-adapters", f"{BEYOND}: docs/mock.md, real agents")
+async def agent_adapters(target: Target) -> str:
+    """Claude Code and Codex behind the bundled mock, each against its stand-in.
+
+    For each adapter a bundled mock of its own runs it (`--agent claude-code` / `codex`, the
+    stand-in in `mock_backend.fake_agents` as `--agent-command`): through the app, its tool
+    calls appear in the reply and end done, and Claude Code's question is answered with y and
+    reaches the agent. This checks the bundled backend's adapters, whatever the target.
+    """
+    seen = []
+    for agent, provider in (("claude-code", "claude"), ("codex", "codex")):
+        async with data_dir() as directory:
+            config = MockConfig(
+                port=0,
+                token=secrets.token_urlsafe(16),
+                db_path=directory / "mock.db",
+                chunk_delay=0,
+                agent=agent,
+                agent_command=f"{sys.executable} -m mock_backend.fake_agents.{provider}",
+                workdir=directory,
+            )
+            backend = MockBackend(config)
+            async with backend, AppRun(directory / "app", backend.url, backend.token) as run:
+                if provider == "codex":
+                    await run.new_tab("codex")
+                await run.connected()
+                reply = await worked(run, "scenario:tools go", "yy")
+                items = reply.activity.items
+                check(len(items) >= 3, f"{agent}: {len(items)} tool calls shown")
+                check(
+                    all(i.done for i in items),
+                    f"{agent}: calls not done: {[(i.title, i.status) for i in items]}",
+                )
+                if provider == "claude":
+                    asked = await worked(run, "scenario:permission may I", "y")
+                    check(
+                        "permission: allow" in asked.text,
+                        f"{agent}: the answer did not reach it: {asked.text[:200]}",
+                    )
+                seen.append(f"{agent} {len(items)} calls")
+    return ", ".join(seen)

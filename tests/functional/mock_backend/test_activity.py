@@ -13,7 +13,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from harness.timing import scaled
-from mock_backend import MockBackend
+from mock_backend import MockBackend, fake_agents
 from tests.conftest import TOKEN, BackendFactory
 
 SESSION = "DEV-claude-activity"
@@ -199,14 +199,14 @@ async def test_an_unanswered_approval_times_out_only_while_a_client_is_there(
     await answering.close()
 
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "agents"
+FIXTURES = Path(fake_agents.__file__).resolve().parent
 
 
 async def test_claude_code_behind_the_mock_streams_its_tools_and_asks_the_clients(
     start_backend: BackendFactory, tmp_path: Path
 ) -> None:
     backend = await start_backend(
-        agent="claude-code", agent_command=str(FIXTURES / "fake_claude.py"), workdir=tmp_path
+        agent="claude-code", agent_command=str(FIXTURES / "claude.py"), workdir=tmp_path
     )
     ws = await raw_socket(backend, ["activity", "approvals"])
     await chat(ws, "scenario:tools show me", "m1")
@@ -227,7 +227,7 @@ async def test_codex_behind_the_mock_continues_its_thread(
     start_backend: BackendFactory, tmp_path: Path
 ) -> None:
     backend = await start_backend(
-        agent="codex", agent_command=str(FIXTURES / "fake_codex.py"), workdir=tmp_path
+        agent="codex", agent_command=str(FIXTURES / "codex.py"), workdir=tmp_path
     )
     ws = await raw_socket(backend, ["activity"])
     await chat(ws, "scenario:tools run the tests", "m1")
@@ -245,7 +245,7 @@ async def test_the_config_frame_chooses_where_the_agent_works_inside_workdir_onl
 ) -> None:
     (tmp_path / "project").mkdir()
     backend = await start_backend(
-        agent="claude-code", agent_command=str(FIXTURES / "fake_claude.py"), workdir=tmp_path
+        agent="claude-code", agent_command=str(FIXTURES / "claude.py"), workdir=tmp_path
     )
 
     async def cwd_for(directory: str, msg_id: str) -> str:

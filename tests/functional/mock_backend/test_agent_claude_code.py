@@ -1,4 +1,4 @@
-"""The Claude Code adapter against a fixture CLI (tests/fixtures/agents/fake_claude.py) that
+"""The Claude Code adapter against a fixture CLI (mock_backend/fake_agents/claude.py) that
 plays the stream-json formats: each scenario maps to the events a turn shows, in order;
 permission answers reach the CLI; a stopped turn interrupts and reaps the whole process group;
 failures read as sentences a user can act on."""
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness.timing import scaled
+from mock_backend import fake_agents
 from mock_backend.agents.base import AgentTurn, Ask
 from mock_backend.agents.claude_code import ClaudeCodeAgent
 from mock_backend.agents.events import (
@@ -37,8 +38,8 @@ from mock_backend.agents.events import (
 )
 from tests.functional.mock_backend.test_agent_process import group_gone, live_members
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "agents"
-FAKE = str(FIXTURES / "fake_claude.py")
+FIXTURES = Path(fake_agents.__file__).resolve().parent
+FAKE = str(FIXTURES / "claude.py")
 SESSION = "4fcaf1d8-2b1e-4c1e-9a51-3c0f2a7d9e10"
 USAGE = Usage({"input_tokens": 12, "cache_read_input_tokens": 100, "output_tokens": 5}, 0.0123)
 LIMIT = scaled(20)

@@ -1,4 +1,4 @@
-"""The Codex adapter against a fixture CLI (tests/fixtures/agents/fake_codex.py) that plays
+"""The Codex adapter against a fixture CLI (mock_backend/fake_agents/codex.py) that plays
 `codex exec --json`: each scenario maps to the events a turn shows, in order; a stopped turn
 is interrupted and its whole process group reaped; failures read as sentences a user can act
 on."""
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.timing import scaled
+from mock_backend import fake_agents
 from mock_backend.agents.base import AgentTurn
 from mock_backend.agents.codex import CodexAgent
 from mock_backend.agents.events import (
@@ -34,8 +35,8 @@ from mock_backend.agents.events import (
 )
 from tests.functional.mock_backend.test_agent_process import group_gone, live_members
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "agents"
-FAKE = str(FIXTURES / "fake_codex.py")
+FIXTURES = Path(fake_agents.__file__).resolve().parent
+FAKE = str(FIXTURES / "codex.py")
 THREAD = "0199a213-81c0-7800-8aa1-bbab2a035a53"
 USAGE = Usage({"input_tokens": 24763, "cached_input_tokens": 24448, "output_tokens": 122})
 LIMIT = scaled(20)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mock_backend import MockBackend
+from mock_backend import MockBackend, fake_agents
 from tests.conftest import TOKEN, BackendFactory, url_of
 from tui.client.history import fetch_history
 from tui.commands.one_shot import FAILED, NOT_ATTACHED, REFUSED, UNREACHABLE
@@ -133,21 +133,21 @@ async def test_the_agents_work_goes_to_stderr_and_json_and_its_questions_are_ans
     assert "denied (no terminal to ask on)" in unasked.err, "a script is never left waiting"
 
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "agents"
+FIXTURES = Path(fake_agents.__file__).resolve().parent
 
 
 async def test_real_agents_behind_the_mock_end_to_end_through_send_json(
     start_backend: BackendFactory, tmp_path: Path
 ) -> None:
     claude = await start_backend(
-        agent="claude-code", agent_command=str(FIXTURES / "fake_claude.py"), workdir=tmp_path
+        agent="claude-code", agent_command=str(FIXTURES / "claude.py"), workdir=tmp_path
     )
     ran = await send(tmp_path, claude.url, "--json", "--approve", "always", "scenario:tools go")
     assert ran.code == 0, ran.err
     result = json.loads(ran.out)
     assert {"read", "edit", "execute"} <= {item["kind"] for item in result["activity"]}
     codex = await start_backend(
-        agent="codex", agent_command=str(FIXTURES / "fake_codex.py"), workdir=tmp_path
+        agent="codex", agent_command=str(FIXTURES / "codex.py"), workdir=tmp_path
     )
     ran = await send(tmp_path, codex.url, "--provider", "codex", "--json", "scenario:tools go")
     assert ran.code == 0, ran.err
