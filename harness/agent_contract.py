@@ -16,23 +16,9 @@ from harness.outcome import Failed, Skipped, check
 from harness.scenario import ScenarioList
 from harness.target import Target
 from harness.timing import scaled
+from tui.client.activity import DECISIONS, KINDS, PLAN_STATUSES, STATUSES
 
 AGENT_CONTRACT = ScenarioList("contract")
-KINDS = {
-    "read",
-    "edit",
-    "delete",
-    "move",
-    "search",
-    "execute",
-    "think",
-    "fetch",
-    "delegate",
-    "other",
-}
-STATUSES = {"pending", "running", "completed", "failed"}
-PLAN_STATUSES = {"pending", "in_progress", "completed"}
-DECISIONS = {"allow_once", "allow_session", "deny"}
 REPLY_LIMIT = scaled(120)
 
 
@@ -76,7 +62,7 @@ def valid_frame(frame: dict[str, Any]) -> None:
             raise Failed(f"{where}: no approval id: {str(approval)[:200]}")
         valid_item(approval.get("item"), where)
         options = approval.get("options")
-        check(isinstance(options, list) and set(options) <= DECISIONS, f"{where}: {options!r}")
+        check(isinstance(options, list) and set(options) <= set(DECISIONS), f"{where}: {options!r}")
     elif kind == "approved":
         check(frame.get("decision") in DECISIONS, f"{where}: decision {frame.get('decision')!r}")
         check(isinstance(frame.get("by"), str), f"{where}: by {frame.get('by')!r}")

@@ -19,24 +19,13 @@ from harness.scenario import ScenarioList
 from harness.target import Target
 from mock_backend.config import MockConfig
 from mock_backend.server import MockBackend
+from tui.client.activity import KINDS
 from tui.client.frames import ws_url
 from tui.client.history import fetch_history
 from tui.store import StoredMessage
 from tui.widgets.approval_dialog import ApprovalDialog
 
 AGENT_WORK = ScenarioList("checklist")
-KINDS = {
-    "read",
-    "edit",
-    "delete",
-    "move",
-    "search",
-    "execute",
-    "think",
-    "fetch",
-    "delegate",
-    "other",
-}
 
 
 async def needs(target: Target, *features: str) -> None:

@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harness.timing import scaled
-from mock_backend import fake_agents
 from mock_backend.agents.base import AgentTurn
 from mock_backend.agents.codex import CodexAgent
 from mock_backend.agents.events import (
-    AgentEvent,
-    AgentFailed,
     AgentSession,
     Diff,
     Location,
-    PermissionAnswer,
-    PermissionRequest,
     Plan,
     PlanEntry,
     Skipped,
@@ -33,17 +26,22 @@ from mock_backend.agents.events import (
     ToolCall,
     Usage,
 )
+from tests.functional.mock_backend.agent_runs import (
+    LIMIT,
+    STAND_INS,
+    collect,
+    failure,
+    logged,
+    no_ask,
+    started,
+    until_working,
+    working_pgid,
+)
 from tests.functional.mock_backend.test_agent_process import group_gone, live_members
 
-FIXTURES = Path(fake_agents.__file__).resolve().parent
-FAKE = str(FIXTURES / "codex.py")
+FAKE = str(STAND_INS / "codex.py")
 THREAD = "0199a213-81c0-7800-8aa1-bbab2a035a53"
 USAGE = Usage({"input_tokens": 24763, "cached_input_tokens": 24448, "output_tokens": 122})
-LIMIT = scaled(20)
-
-
-async def no_ask(request: PermissionRequest) -> PermissionAnswer:
-    raise AssertionError(f"codex exec never asks: {request}")
 
 
 def turn_for(
@@ -57,59 +55,6 @@ def turn_for(
         resume=resume,
         workdir=workdir,
     )
-
-
-async def collect(
-    agent: CodexAgent, turn: AgentTurn, into: list[AgentEvent] | None = None
-) -> list[AgentEvent]:
-    """The turn's events, without the (timing-dependent) durations."""
-    events = into if into is not None else []
-    async with asyncio.timeout(LIMIT):
-        async for event in agent.events(turn, no_ask):
-            events.append(
-                replace(event, duration_ms=None) if isinstance(event, ToolCall) else event
-            )
-    return events
-
-
-async def failure(agent: CodexAgent, turn: AgentTurn) -> tuple[str, list[AgentEvent]]:
-    """The AgentFailed sentence, and the events before it."""
-    events: list[AgentEvent] = []
-    with pytest.raises(AgentFailed) as failed:
-        await collect(agent, turn, into=events)
-    return str(failed.value), events
-
-
-def started(agent: CodexAgent, turn: AgentTurn) -> AsyncGenerator[AgentEvent, None]:
-    """The turn's events, as the generator they are (a test closes it)."""
-    return agent.events(turn, no_ask)
-
-
-def working_pgid(event: AgentEvent) -> int | None:
-    if isinstance(event, TextDelta) and (found := re.search(r"pgid (\d+)", event.text)):
-        return int(found.group(1))
-    return None
-
-
-async def until_working(events: AsyncIterator[AgentEvent]) -> int:
-    """Read the turn until the fixture says which process group it works in."""
-    async with asyncio.timeout(LIMIT):
-        async for event in events:
-            if (pgid := working_pgid(event)) is not None:
-                return pgid
-    raise AssertionError("the fixture never said it was working")
-
-
-@pytest.fixture
-def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the fixture writes the signals it got."""
-    path = tmp_path / "fake.log"
-    monkeypatch.setenv("FAKE_AGENT_LOG", str(path))
-    return path
-
-
-def logged(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
 async def test_a_turn_maps_to_session_thought_text_and_usage(tmp_path: Path) -> None:
