@@ -71,6 +71,8 @@ class Reveal(Message):
 
 
 ViewUpdate = TabChanged | Shown | LoadEarlier | Reveal
+STATUS_EVERY = 0.5
+"""Seconds between redraws of the status line while the agent works."""
 CHIPS_EVERY = 0.1
 """Seconds between redraws of the chips while files upload."""
 
@@ -94,6 +96,8 @@ class ChatView(Vertical):
         self.agent_name = "Jarvis" if tab.provider == "claude" else DISPLAY_NAMES[tab.provider]
         self.active = False
         self._status_text = ""
+        self._status_due = False
+        """The status line is to be drawn again shortly (`_status_soon`)."""
         self._chunk_pending = False
         """A live-chunk update is queued for this view, or a frame is due that will read the
         reply as it is then: no other is queued (`chunk_arrived`)."""
@@ -347,8 +351,19 @@ class ChatView(Vertical):
         live = self.log.live
         if live is not None and tab.reply.activity is not live.live_activity:
             live.work_changed(tab.reply.activity)  # (a new value each time it changes)
-            self.update_status()  # "⋯ Run pytest -q", at most a frame's rate
+            self._status_soon()  # "⋯ Run pytest -q"
         return tab.live
+
+    def _status_soon(self) -> None:
+        """Say what the agent is doing, at most STATUS_EVERY: a new status line is laid out
+        again, which cost a fifth of a busy agent's reply when it followed every frame."""
+        if not self._status_due:
+            self._status_due = True
+            self.set_timer(STATUS_EVERY, self._status_now)
+
+    def _status_now(self) -> None:
+        self._status_due = False
+        self.update_status()
 
     def _stream(self) -> None:
         """Paint the reply being written, now or at the next frame (which reads it then)."""
