@@ -260,8 +260,11 @@ def _identifier(data: dict[str, Any], key: str, default: str) -> str:
 
 
 def parse_chat_frame(text: str, agent: Agent) -> ChatRequest | None:
-    """A frame as the reference server reads it (see `parse_client_frame`)."""
+    """A frame as the reference server reads it (see `parse_client_frame`): a chat, or None
+    for what it ignores (a config frame choosing a directory included)."""
     request = parse_client_frame(text, agent, delivery=False)
+    if isinstance(request, WorkdirRequest):
+        return None
     assert request is None or isinstance(request, ChatRequest)
     return request
 
