@@ -65,6 +65,8 @@ class Record:
     plan: list[dict[str, str]] | None = None
     usage: dict[str, Any] | None = None
     skipped: int = 0
+    answers: list[dict[str, str]] = field(default_factory=list)
+    """How each question of the agent was answered (docs/protocol.md §4.3)."""
 
     @property
     def answer(self) -> str:
@@ -78,6 +80,8 @@ class Record:
             extra["plan"] = self.plan
         if self.usage:
             extra["usage"] = self.usage
+        if self.answers:
+            extra["answers"] = self.answers
         return extra
 
 
@@ -239,7 +243,11 @@ class TurnRunner:
         async def ask(request: PermissionRequest) -> PermissionAnswer:
             if self.approvals is None:
                 return PermissionAnswer("deny", "policy", "no client can answer approvals here")
-            return await self.approvals.ask(session.session_id, request, send)
+            answer = await self.approvals.ask(session.session_id, request, send)
+            record.answers.append(
+                {"item": request.tool_call.id, "decision": answer.decision, "by": answer.by}
+            )
+            return answer
 
         index = 0
         async with contextlib.aclosing(self.agent.events(turn, ask)) as events:

@@ -7,12 +7,10 @@ from __future__ import annotations
 from textual.screen import ModalScreen
 
 from tui.app.drawing import DrawsWorkspace
-from tui.client.activity import Approval
+from tui.client.activity import SAID, Approval
 from tui.client.inert import inert_line
 from tui.model.workspace import ApprovalClosed, ApprovalOpened, Change
 from tui.widgets.approval_dialog import ApprovalDialog
-
-SAID = {"allow_once": "allowed once", "allow_session": "allowed for the session", "deny": "denied"}
 
 
 class AsksApprovals(DrawsWorkspace):

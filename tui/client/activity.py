@@ -37,6 +37,8 @@ ICONS = {
 }
 """How each kind of tool call is marked, on screen and on `send`'s stderr."""
 MARKS = {"pending": "? asks", "running": "⋯", "completed": "✓", "failed": "✗ failed"}
+SAID = {"allow_once": "allowed once", "allow_session": "allowed for the session", "deny": "denied"}
+"""How an answer to the agent's question reads."""
 
 MAX_TEXT = 64 * 1024
 """Characters of any one text of an item kept (the server cuts at 16 Ki; a hostile one may not)."""
@@ -226,6 +228,39 @@ def approval_of(data: object, reply_to: str | None = None) -> Approval | None:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """How one of the agent's questions was answered: by whom, about which tool call."""
+
+    approval_id: str
+    item_id: str
+    decision: str
+    by: str
+
+    def wire(self) -> dict[str, str]:
+        return {
+            "id": self.approval_id,
+            "item": self.item_id,
+            "decision": self.decision,
+            "by": self.by,
+        }
+
+
+def answers_of(data: object) -> tuple[Answer, ...]:
+    found = []
+    for entry in data[:MAX_ITEMS] if isinstance(data, list) else ():
+        if isinstance(entry, dict) and entry.get("decision") in DECISIONS:
+            found.append(
+                Answer(
+                    _text(entry.get("id"), 256),
+                    _text(entry.get("item"), 256),
+                    str(entry["decision"]),
+                    _text(entry.get("by"), 256) or "unknown",
+                )
+            )
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class Activity:
     """What an agent did in one reply: its tool calls in the order they first came (each as
     last reported), its last plan, what it cost."""
@@ -233,9 +268,18 @@ class Activity:
     items: tuple[ActivityItem, ...] = ()
     plan: tuple[PlanEntry, ...] = ()
     usage: tuple[tuple[str, float], ...] = ()
+    answers: tuple[Answer, ...] = ()
+    """The agent's questions, as they were answered (docs/protocol.md §4.3)."""
 
     def __bool__(self) -> bool:
         return bool(self.items or self.plan)
+
+    def answered(self, answer: Answer) -> Activity:
+        return replace(self, answers=(*self.answers, answer)[-MAX_ITEMS:])
+
+    def answer_for(self, item_id: str) -> Answer | None:
+        """How the question about this tool call was answered, if one was asked."""
+        return next((a for a in reversed(self.answers) if a.item_id == item_id), None)
 
     def with_item(self, item: ActivityItem) -> Activity:
         """The item added, or replacing the one with its id (keeping where it first came)."""
@@ -261,6 +305,7 @@ class Activity:
                 "activity": [i.wire() for i in self.items],
                 "plan": [{"content": e.content, "status": e.status} for e in self.plan],
                 **({"usage": dict(self.usage)} if self.usage else {}),
+                **({"answers": [a.wire() for a in self.answers]} if self.answers else {}),
             },
             ensure_ascii=False,
         )
@@ -287,4 +332,6 @@ def activity_of(metadata: object) -> Activity:
         if isinstance(usage, dict)
         else ()
     )
-    return Activity(tuple(items), plan_of(metadata.get("plan")), counts)
+    return Activity(
+        tuple(items), plan_of(metadata.get("plan")), counts, answers_of(metadata.get("answers"))
+    )

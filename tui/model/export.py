@@ -11,7 +11,7 @@ from typing import Any
 
 from localdata.private import private_file
 from tui.client import attachments
-from tui.client.activity import ICONS, Activity, activity_of
+from tui.client.activity import ICONS, SAID, Activity, activity_of
 from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
 from tui.store import ChatStore, Status, StoredMessage, status_of
@@ -137,6 +137,10 @@ def _outline(message: StoredMessage) -> list[str]:
             lines += [text[shown : item.at].strip(), ""]
             shown = item.at
         lines.append(f"- {ICONS.get(item.kind, '•')} {item.title} — {item.status}{item.took}")
+        if (answer := work.answer_for(item.id)) is not None:
+            lines.append(
+                f"  asked first: {SAID.get(answer.decision, answer.decision)} ({answer.by})"
+            )
         if item.diff is not None:
             lines.append(f"  diff of `{item.diff.path}` (whole in the JSON export)")
     lines.append("")

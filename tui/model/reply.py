@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from tui.client.activity import Activity, ActivityItem, PlanEntry
+from tui.client.activity import Activity, ActivityItem, Answer, PlanEntry
 from tui.client.ids import new_id
 from tui.store import Status, StoredMessage
 
@@ -204,6 +204,16 @@ class ReplyInFlight:
             return Worked(began=True)
         self.activity = updated(self.activity)
         return Worked(began=False)
+
+    def answered(self, answer: Answer) -> StoredMessage | None:
+        """A question of the reply being written was answered: kept with its work. Returns the
+        reopened reply's new value, when it is one."""
+        if self.reopened is not None:
+            self.reopened = replace(self.reopened, activity=self.reopened.activity.answered(answer))
+            return self.reopened
+        if self.parts is not None:
+            self.activity = self.activity.answered(answer)
+        return None
 
     def end(
         self,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from tui.client.activity import ActivityItem, Approval
+from tui.client.activity import ActivityItem, Answer, Approval
 from tui.client.attachments import Attachment, dumps
 from tui.client.backoff import Backoff
 from tui.client.connection import (
@@ -661,8 +661,13 @@ class Workspace:
         self._tell(TabActivity(tab.tab_id))
 
     def _decided(self, tab: ChatTab, approval_id: str, decision: str, by: str) -> None:
-        if tab.approvals.pop(approval_id, None) is None:
+        approval = tab.approvals.pop(approval_id, None)
+        if approval is None:
             return
+        answer = Answer(approval_id, approval.item.id, decision, by)
+        reopened = tab.reply.reopened
+        if (changed := tab.reply.answered(answer)) is not None and reopened is not None:
+            _swap(tab.messages, reopened, changed)
         self._save(lambda: self.store.drop_approval(tab.session_id, approval_id), tab.tab_id)
         self._tell(ApprovalClosed(tab.tab_id, approval_id, decision, by))
         self._tell(TabActivity(tab.tab_id))

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from tests.conftest import TOKEN, BackendFactory
 from tests.functional.tui.apphelpers import drawn, make_app, started, type_and_send, view
 from tui.app import ChatApp
+from tui.model.export import Conversation, to_markdown
 from tui.widgets.approval_dialog import ApprovalDialog
 from tui.widgets.tab_bar import tab_label
 
@@ -52,6 +53,11 @@ async def test_the_work_is_shown_in_the_reply_and_each_question_answered_with_a_
         await watch.until(lambda: tab.live is None and tab.messages[-1].role == "assistant")
         reply = tab.messages[-1]
         assert [i.status for i in reply.activity.items] == ["completed"] * 4
+        answered = [(a.decision, a.by) for a in reply.activity.answers]
+        assert answered == [("allow_once", "DEV"), ("allow_session", "DEV")], "kept with it"
+        assert "allowed once (DEV)" in to_markdown(Conversation(tab.session_id, [reply]))
+        server = backend.registry.store.all_messages(tab.session_id)[-1].metadata or {}
+        assert [a["decision"] for a in server["answers"]] == ["allow_once", "allow_session"]
         text = shown(app)
         order = [text.index(s) for s in ("Let me look", "Read app/parser.py", "Edit app", "Done")]
         assert order == sorted(order), "the work sits between the text it came between"

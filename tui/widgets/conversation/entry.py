@@ -10,7 +10,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from tui.client.activity import Activity, ActivityItem, PlanEntry
+from tui.client.activity import Activity, ActivityItem, Answer, PlanEntry
 from tui.client.inert import inert, inert_name
 from tui.store import Status, StoredMessage
 from tui.widgets.conversation.box import (
@@ -96,7 +96,7 @@ class Entry:
         """The work of the reply being written (a stored reply carries its own)."""
         self.expanded: set[str] = set()
         """Tool calls clicked: shown the other way from the rest (with or without details)."""
-        self._work: dict[tuple[int, ActivityItem, bool], list[Strip]] = {}
+        self._work: dict[tuple[int, ActivityItem, bool, Answer | None], list[Strip]] = {}
         """Each tool call's lines, by width and whether expanded: rendered once each."""
         self._work_rows: list[tuple[int, int, str]] = []
         self._plan: tuple[tuple[int, tuple[PlanEntry, ...]], list[Strip]] | None = None
@@ -333,12 +333,13 @@ class Entry:
         return self._plan[1]
 
     def _item_lines(self, frame: Frame, item: ActivityItem) -> list[Strip]:
-        key = (frame.width, item, frame.look.details != (item.id in self.expanded))
+        answer = self.activity.answer_for(item.id) if self.activity.answers else None
+        key = (frame.width, item, frame.look.details != (item.id in self.expanded), answer)
         lines = self._work.get(key)
         if lines is None:
             if len(self._work) > 4 * max(1, len(self.activity.items)):
                 self._work.clear()  # old values of calls that changed since
-            lines = frame.box(one_line(item_line(item), frame.inner, frame.look))
+            lines = frame.box(one_line(item_line(item, answer), frame.inner, frame.look))
             if key[2]:
                 lines += frame.box(render_lines(item_details(item), frame.inner, frame.look))
             self._work[key] = lines

@@ -10,7 +10,7 @@ import difflib
 from rich.style import Style
 from rich.text import Text
 
-from tui.client.activity import ICONS, MARKS, ActivityItem, PlanEntry
+from tui.client.activity import ICONS, MARKS, SAID, ActivityItem, Answer, PlanEntry
 from tui.client.inert import inert, inert_line
 
 PLAN_MARKS = {"pending": "☐", "in_progress": "◐", "completed": "☑"}
@@ -26,13 +26,16 @@ ADDED = Style(color="green")
 REMOVED = Style(color="red")
 
 
-def item_line(item: ActivityItem) -> Text:
-    """The tool call's one line."""
+def item_line(item: ActivityItem, answer: Answer | None = None) -> Text:
+    """The tool call's one line, with how its question was answered if one was asked."""
     style = {"completed": DONE, "failed": FAILED, "pending": ASKING}.get(item.status, DIM)
     line = Text(f"{ICONS.get(item.kind, '•')} ", style=DIM)
     line.append(inert_line(item.title))
     line.append(f"  {MARKS[item.status]}", style=style)
     line.append(item.took, style=DIM)
+    if answer is not None:
+        said = f" · {SAID.get(answer.decision, answer.decision)} ({inert_line(answer.by)[:24]})"
+        line.append(said, style=DIM)
     return line
 
 
