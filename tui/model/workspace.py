@@ -660,14 +660,20 @@ class Workspace:
         self._tell(ApprovalOpened(tab.tab_id, approval))
         self._tell(TabActivity(tab.tab_id))
 
-    def _decided(self, tab: ChatTab, approval_id: str, decision: str, by: str) -> None:
+    def _decided(
+        self, tab: ChatTab, approval_id: str, decision: str, by: str, answered: bool = True
+    ) -> None:
+        """The question is closed: answered (kept with the reply's work, "this device" for
+        an answer from here), or not (its reply ended first)."""
         approval = tab.approvals.pop(approval_id, None)
         if approval is None:
             return
-        answer = Answer(approval_id, approval.item.id, decision, by)
-        reopened = tab.reply.reopened
-        if (changed := tab.reply.answered(answer)) is not None and reopened is not None:
-            _swap(tab.messages, reopened, changed)
+        if answered:
+            who = "this device" if by == self.device_id else by
+            answer = Answer(approval_id, approval.item.id, decision, who)
+            reopened = tab.reply.reopened
+            if (changed := tab.reply.answered(answer)) is not None and reopened is not None:
+                _swap(tab.messages, reopened, changed)
         self._save(lambda: self.store.drop_approval(tab.session_id, approval_id), tab.tab_id)
         self._tell(ApprovalClosed(tab.tab_id, approval_id, decision, by))
         self._tell(TabActivity(tab.tab_id))
@@ -683,7 +689,7 @@ class Workspace:
         """A reply ended: the questions it asked close with it."""
         for approval in list(tab.approvals.values()):
             if reply_to is None or approval.reply_to in (reply_to, None):
-                self._decided(tab, approval.id, "deny", "the reply ended")
+                self._decided(tab, approval.id, "deny", "the reply ended", answered=False)
 
     def _end(
         self, tab: ChatTab, reply_to: str | None, status: Status, whole: str | None = None

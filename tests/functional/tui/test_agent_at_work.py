@@ -54,8 +54,8 @@ async def test_the_work_is_shown_in_the_reply_and_each_question_answered_with_a_
         reply = tab.messages[-1]
         assert [i.status for i in reply.activity.items] == ["completed"] * 4
         answered = [(a.decision, a.by) for a in reply.activity.answers]
-        assert answered == [("allow_once", "DEV"), ("allow_session", "DEV")], "kept with it"
-        assert "allowed once (DEV)" in to_markdown(Conversation(tab.session_id, [reply]))
+        assert answered == [("allow_once", "this device"), ("allow_session", "this device")]
+        assert "allowed once (this device)" in to_markdown(Conversation(tab.session_id, [reply]))
         server = backend.registry.store.all_messages(tab.session_id)[-1].metadata or {}
         assert [a["decision"] for a in server["answers"]] == ["allow_once", "allow_session"]
         text = shown(app)

@@ -204,6 +204,7 @@ async def test_a_question_is_kept_until_answered_or_its_reply_ends(store: ChatSt
     asked = ws.send(tab.tab_id, "may I")
     item = ActivityItem("t1", "execute", "Run ls", "pending")
     question = Approval("a1", item, reply_to=asked.msg_id)
+    ws.handle(tab.tab_id, ActivityReported(asked.msg_id, item))  # the call, then its question
     ws.handle(tab.tab_id, ApprovalAsked(asked.msg_id, question))
     assert ApprovalOpened(tab.tab_id, question) in changes and tab.approvals == {"a1": question}
     again, _ = workspace(store)
@@ -215,3 +216,5 @@ async def test_a_question_is_kept_until_answered_or_its_reply_ends(store: ChatSt
     ws.handle(tab.tab_id, ReplyDone(asked.msg_id, "", 0, 2, None))
     assert not tab.approvals, "closed with its reply"
     assert ApprovalClosed(tab.tab_id, "a2", "deny", "the reply ended") in changes
+    answers = [(x.approval_id, x.decision, x.by) for x in tab.messages[-1].activity.answers]
+    assert answers == [("a1", "allow_once", "PHONE")], "a question its reply outlived is no answer"
