@@ -53,7 +53,13 @@ async def worked(run: AppRun, text: str, answers: str = "") -> StoredMessage:
         )
         if not isinstance(run.app.screen, ApprovalDialog):
             return replies(tab)[-1]
-        await run.pilot.press(next(keys, "n"))
+        key = next(keys, "n")
+        await run.pilot.press("escape" if key == "\x1b" else key)
+        if key == "\x1b":  # put off: wait for the reply to end without asking again
+            await run.until(
+                lambda: len(replies(tab)) > before and tab.live is None, "the reply to end"
+            )
+            return replies(tab)[-1]
 
 
 @AGENT_WORK.add("agent-activity", f"{BEYOND}: docs/protocol.md §4.2")
@@ -166,3 +172,29 @@ async def agent_adapters(target: Target) -> str:
                     )
                 seen.append(f"{agent} {len(items)} calls")
     return ", ".join(seen)
+
+
+@AGENT_WORK.add("agent-approval-timeout", f"{BEYOND}: docs/protocol.md §4.3, the timeout")
+async def agent_approval_timeout(target: Target) -> None:
+    """A question nobody answers is denied when its time runs out, and the agent hears why.
+
+    A bundled mock of its own asks with a 1 s timeout (`--approval-timeout`); the app puts the
+    question off (Escape): the call fails, the answer kept with the reply is `deny` by
+    `timeout`, and the reply ends. This checks the bundled backend, whatever the target.
+    """
+    async with data_dir() as directory:
+        config = MockConfig(
+            port=0,
+            token=secrets.token_urlsafe(16),
+            db_path=directory / "mock.db",
+            chunk_delay=0,
+            approval_timeout=1.0,
+        )
+        backend = MockBackend(config)
+        async with backend, AppRun(directory / "app", backend.url, backend.token) as run:
+            await run.connected()
+            reply = await worked(run, "/approve", "\x1b")  # Escape: decide later
+            call = reply.activity.items[-1]
+            check(call.status == "failed", f"the unanswered call ended {call.status}")
+            answers = [(a.decision, a.by) for a in reply.activity.answers]
+            check(answers == [("deny", "timeout")], f"the answers kept: {answers}")
