@@ -25,7 +25,7 @@ from tui.model.workspace import (
 )
 from tui.store import StoredMessage
 from tui.system import alerts
-from tui.widgets.chat_view import ChatView, Shown, TabChanged
+from tui.widgets.chat_view import ChatView, Shown, TabChanged, Working
 from tui.widgets.tab_bar import TabBar, tab_label
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,10 @@ class DrawsWorkspace(AppCore):
     def _draw_tabs(self, change: Change) -> None:
         if self.post_message(TabsChanged(change)):
             self.updates.posted(self)
+
+    def on_working(self, message: Working) -> None:
+        """The shown tab's agent moved to another call: its label says so."""
+        self._draw_tabs(TabActivity(message.tab_id))
 
     async def on_tabs_changed(self, message: TabsChanged) -> None:
         try:

@@ -58,6 +58,14 @@ class Shown(Message):
     """The view became the visible one: catch up with what it buffered while hidden."""
 
 
+class Working(Message):
+    """What the agent is doing in this view's tab changed: its label says it too."""
+
+    def __init__(self, tab_id: str) -> None:
+        super().__init__()
+        self.tab_id = tab_id
+
+
 class LoadEarlier(Message):
     """Page in earlier history (F3)."""
 
@@ -98,6 +106,8 @@ class ChatView(Vertical):
         self._status_text = ""
         self._status_due = False
         """The status line is to be drawn again shortly (`_status_soon`)."""
+        self._doing: str | None = None
+        """The call the tab's label last said the agent was doing."""
         self._chunk_pending = False
         """A live-chunk update is queued for this view, or a frame is due that will read the
         reply as it is then: no other is queued (`chunk_arrived`)."""
@@ -364,6 +374,11 @@ class ChatView(Vertical):
     def _status_now(self) -> None:
         self._status_due = False
         self.update_status()
+        doing = self.tab.doing
+        title = doing.title if doing is not None else None
+        if title != self._doing:  # the tab's label says it too ("⋯ Run pytest -q")
+            self._doing = title
+            self.post_message(Working(self.tab.tab_id))
 
     def _stream(self) -> None:
         """Paint the reply being written, now or at the next frame (which reads it then)."""

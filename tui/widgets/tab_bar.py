@@ -15,18 +15,27 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.client.frames import DISPLAY_NAMES
-from tui.client.inert import inert_name
+from tui.client.inert import inert_line, inert_name
 from tui.model.workspace import ChatTab
+
+DOING_CHARS = 18
+"""Characters of the agent's current call in its tab's label (the status line has it whole)."""
 
 
 def tab_label(number: int, tab: ChatTab) -> str:
     """`2 ● Reviews · Codex ⋯`: its number (ctrl+g, then it), the connection, the title (with
-    the provider when a rename hid it), and the agent asking (?), a reply being written (⋯) or
-    unread (•)."""
+    the provider when a rename hid it), and the agent asking (?), what it is doing (`⋯ Run
+    pytest -q`), a reply being written (⋯) or unread (•)."""
     provider = DISPLAY_NAMES[tab.provider]
     shown = inert_name(tab.title)  # a title may carry another device's id
     title = shown if provider in shown else f"{shown} · {provider}"
-    activity = " ?" if tab.approvals else " ⋯" if tab.replying else " •" if tab.unread else ""
+    doing = tab.doing
+    if tab.approvals:
+        activity = " ?"
+    elif doing is not None:
+        activity = f" ⋯ {inert_line(doing.title)[:DOING_CHARS]}"
+    else:
+        activity = " ⋯" if tab.replying else " •" if tab.unread else ""
     return f"{number} {tab.state.icon} {title}{activity}"
 
 

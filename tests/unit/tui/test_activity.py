@@ -30,6 +30,7 @@ from tui.model.workspace import (
     Workspace,
 )
 from tui.store import ChatStore
+from tui.widgets.tab_bar import tab_label
 
 FEATURES = {
     "message_ids": True,
@@ -218,3 +219,14 @@ async def test_a_question_is_kept_until_answered_or_its_reply_ends(store: ChatSt
     assert ApprovalClosed(tab.tab_id, "a2", "deny", "the reply ended") in changes
     answers = [(x.approval_id, x.decision, x.by) for x in tab.messages[-1].activity.answers]
     assert answers == [("a1", "allow_once", "PHONE")], "a question its reply outlived is no answer"
+
+
+async def test_the_tab_label_says_what_the_agent_does_and_that_it_asks(store: ChatStore) -> None:
+    ws, _ = workspace(store)
+    tab = ws.tabs[0]
+    asked = ws.send(tab.tab_id, "work")
+    run = ActivityItem("t1", "execute", "Run the whole test suite now", "running")
+    ws.handle(tab.tab_id, ActivityReported(asked.msg_id, run))
+    assert tab_label(1, tab).endswith("⋯ Run the whole test"), "cut to fit"
+    ws.handle(tab.tab_id, ApprovalAsked(asked.msg_id, Approval("a1", run)))
+    assert tab_label(1, tab).endswith(" ?"), "a question comes first"
