@@ -146,7 +146,10 @@ async def _post(
     """The answer's status and body (None: the body is over `ANSWER_MAX_BYTES`)."""
     import httpx
 
-    http = client or httpx.AsyncClient(timeout=httpx.Timeout(wait, write=wait))
+    # no read timeout of its own: the answer's window is the caller's stall timer, which
+    # counts the bytes still in buffers (a fixed `wait` here failed a 16 MiB upload to a
+    # slow reader on a loaded machine, its answer 2 s behind the last chunk handed over)
+    http = client or httpx.AsyncClient(timeout=httpx.Timeout(wait, read=None))
     try:
         async with http.stream("POST", url, content=content, headers=headers) as response:
             body = bytearray()
