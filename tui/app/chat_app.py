@@ -167,6 +167,14 @@ class ChatApp(AsksApprovals, TabActions, HistoryActions):
             if view.is_mounted:
                 view.log.options_changed()
 
+    def action_choose_work(self, direction: int) -> None:
+        """alt+up / alt+down: choose a tool call in this tab, for Enter to expand."""
+        view = self.view(self.workspace.selected_id) if self.workspace else None
+        if view is None or self._in_dialog():
+            raise SkipAction()
+        if not view.choose_work(direction):
+            self.notify("No tool calls in this tab.", timeout=3)
+
     def action_reply_alert(self, alert: str) -> None:
         chosen = alerts.parse(alert)
         try:

@@ -83,6 +83,11 @@ KEYS: tuple[Key, ...] = (
     Key("app.details", "f7", "toggle_details", "Details",
         "Show or hide every tool call's details (input, output, diff)", "Conversation",
         priority=True),  # the message box would take F7 as "select all"
+    Key("app.work_previous", "alt+up", "choose_work(-1)", "Tool ↑",
+        "Choose the tool call before (the newest first); Enter in an empty box expands it",
+        "Conversation", show=False),
+    Key("app.work_next", "alt+down", "choose_work(1)", "Tool ↓",
+        "Choose the tool call after (past the newest: none)", "Conversation", show=False),
     # the message box's and the conversation's own keys
     Key("box.send", "Enter", "", "", "send", "Message box", bound=False),
     Key("box.new_line", "ctrl+j", "", "",
@@ -102,7 +107,7 @@ KEYS: tuple[Key, ...] = (
         "copy it as Markdown / the code alone", "Conversation", bound=False),
     Key("log.select", "drag, then ctrl+c", "", "", "copy the text selected with the mouse",
         "Conversation", bound=False),
-    Key("log.tool", "click a tool call", "", "",
+    Key("log.tool", "click a tool call, or Enter (empty box) on the chosen one", "", "",
         "show or hide its input, output or diff", "Conversation", bound=False),
     Key("find.keys", "in find: Enter or ↑ / ↓ / Esc", "", "",
         "older match / newer match / close", "Conversation", bound=False),

@@ -261,6 +261,16 @@ class ChatView(Vertical):
                 sent.append(message.text)
         return sent
 
+    def choose_work(self, direction: int) -> bool:
+        """alt+up / alt+down: choose a tool call of this tab; False if it has none."""
+        found = self.log.choose_work(direction)
+        self.update_status()
+        return found
+
+    def on_composer_enter_when_empty(self, event: Composer.EnterWhenEmpty) -> None:
+        event.stop()
+        self.log.toggle_chosen()
+
     def on_composer_to_newest(self, event: Composer.ToNewest) -> None:
         event.stop()
         self.log.to_newest()
@@ -468,6 +478,8 @@ class ChatView(Vertical):
         unsure = sum(1 for m in recent if m.status == "not_confirmed")
         unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
         below = " · ▼ new text below (End)" if not self.log.follow and tab.live is not None else ""
+        if self.log.chosen is not None:
+            below += " · tool call chosen: Enter shows it (alt+↑/↓)"
         uploads = self.tray.uploading
         if uploads and self._send_when_uploaded:
             working += f" · sends once {uploads} upload{'s' if uploads != 1 else ''} finish"

@@ -47,6 +47,9 @@ class Composer(TextArea):
     class ToNewest(Message):
         """End in an empty composer: back to the newest message."""
 
+    class EnterWhenEmpty(Message):
+        """Enter with nothing to send: the chosen tool call shows its details, or hides them."""
+
     class BackspaceWhenEmpty(Message):
         """Backspace with nothing to delete: the last attachment goes, as chips do elsewhere."""
 
@@ -80,6 +83,8 @@ class Composer(TextArea):
             event.prevent_default()
             if self.text.strip():
                 self.post_message(self.Submitted(self.text))
+            else:
+                self.post_message(self.EnterWhenEmpty())
         elif event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()

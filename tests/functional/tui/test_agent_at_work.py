@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 from websockets.asyncio.client import connect
 
 from tests.conftest import TOKEN, BackendFactory
@@ -22,6 +23,15 @@ def shown(app: ChatApp) -> str:
     """The conversation's lines as drawn."""
     log = view(app).log
     return "\n".join(strip.text for entry in log.entries for strip in log.lines_of(entry))
+
+
+def highlighted(app: ChatApp) -> str:
+    """The lines in view drawn reversed (the chosen tool call)."""
+    log = view(app).log
+    rows = (log.render_line(y) for y in range(log.size.height))
+    return "\n".join(
+        strip.text for strip in rows if any(s.style and s.style.reverse for s in strip)
+    )
 
 
 async def asked(pilot: Pilot[None], title: str) -> ApprovalDialog:
@@ -128,3 +138,37 @@ async def test_quitting_mid_run_and_starting_again_resumes_the_work_exactly(
         assert all(i.status == "completed" for i in items)
         server = backend.registry.store.all_messages(tab.session_id)[-1].metadata or {}
         assert [i.id for i in items] == [i["id"] for i in server["activity"]]
+
+
+async def test_the_keyboard_chooses_a_tool_call_and_enter_shows_its_details(
+    tmp_path: Path, start_backend: BackendFactory
+) -> None:
+    backend = await start_backend(approvals="allow")
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        watch = await started(pilot)
+        await pilot.press("alt+up")
+        await drawn(pilot, lambda: "No tool calls in this tab." in app.notices)
+        await type_and_send(pilot, "fix the bug in app/parser.py")
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        await watch.until(lambda: tab.live is None and tab.messages[-1].role == "assistant")
+        log = view(app).log
+        ids = [item.id for item in tab.messages[-1].activity.items]
+        await pilot.press("alt+up")  # the newest first: the test run
+        await drawn(pilot, lambda: log.chosen == ids[-1])
+        assert "tool call chosen" in str(view(app).query_one("#status", Static).render())
+        assert "12 passed" not in shown(app)
+        await pilot.press("enter")  # an empty box: the chosen call opens
+        await drawn(pilot, lambda: "12 passed" in shown(app))
+        await pilot.press("alt+up")
+        await drawn(pilot, lambda: log.chosen == ids[-2])
+        await pilot.press("enter")
+        await drawn(pilot, lambda: "+++ b/app/parser.py" in shown(app))
+        assert "Edit app/parser.py" in highlighted(app), "the chosen call stands out"
+        await pilot.press("enter")  # and closes again
+        await drawn(pilot, lambda: "+++ b/app/parser.py" not in shown(app))
+        await pilot.press("alt+down", "alt+down")  # past the newest: none chosen
+        await drawn(pilot, lambda: log.chosen is None and log.follow)
+        await type_and_send(pilot, "thanks")  # Enter with text still sends
+        await watch.until(lambda: tab.messages[-1].role == "assistant" and tab.live is None)

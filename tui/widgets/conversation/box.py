@@ -36,6 +36,8 @@ class Palette:
         default_factory=lambda: Style(color="black", bgcolor="dark_orange", bold=True)
     )
     """The found text the cursor is on."""
+    chosen: Style = field(default_factory=lambda: Style(reverse=True))
+    """The tool call chosen with the keyboard (alt+up / alt+down)."""
 
 
 @dataclass

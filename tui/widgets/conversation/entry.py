@@ -126,6 +126,10 @@ class Entry:
         self.expanded ^= {item_id}
         self._stale()
 
+    def item_row(self, item_id: str) -> int | None:
+        """The line of the entry where this tool call's line is, if it is drawn."""
+        return next((first for first, _, i in self._work_rows if i == item_id), None)
+
     def item_at(self, line: int) -> str | None:
         """The tool call drawn on this line of the entry, if one is."""
         return next((i for first, last, i in self._work_rows if first <= line < last), None)

@@ -117,6 +117,8 @@ class ConversationLog(ScrollView, can_focus=False):
         """The found text the cursor is on: its entry, line in the entry, start in the line."""
         self._reveal_due: tuple[str, int] | None = None
         """A message to reveal once the conversation has a size (it was hidden)."""
+        self._chosen: tuple[Entry, str] | None = None
+        """The tool call chosen with the keyboard: its entry and id (Enter shows its details)."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -406,6 +408,9 @@ class ConversationLog(ScrollView, can_focus=False):
         if found is None:
             return Strip.blank(self.scrollable_content_region.width)
         entry, offset, strip = found
+        chosen = self._chosen
+        if chosen is not None and chosen[0] is entry and entry.item_row(chosen[1]) == offset:
+            strip = _over(strip, self.palette.chosen)
         if self._marking is not None:
             strip = self._marked(strip, entry, offset, self._marking)
         selection = self.text_selection
@@ -559,6 +564,67 @@ class ConversationLog(ScrollView, can_focus=False):
         """Show a tool call's details (its input, output, diff), or hide them again."""
         entry.toggle(item_id)
         self._reflow(last_only=entry is self.entries[-1])
+
+    # tool calls chosen with the keyboard --------------------------------------------------------
+
+    @property
+    def chosen(self) -> str | None:
+        """The id of the tool call chosen with the keyboard, if one is (and still shown)."""
+        chosen = self._chosen
+        if chosen is None or not any(e is chosen[0] for e in self.entries):
+            return None
+        return chosen[1]
+
+    def choose_work(self, direction: int) -> bool:
+        """Choose the tool call before (-1) or after (1) the chosen one, the newest first, and
+        scroll it into view; past the newest, none is chosen. False: this tab has none."""
+        calls = [(e, item.id) for e in self.entries for item in e.activity.items]
+        if not calls:
+            self._chosen = None
+            return False
+        chosen = self._chosen
+        at = next(
+            (n for n, (e, i) in enumerate(calls) if chosen and e is chosen[0] and i == chosen[1]),
+            None,
+        )
+        if at is None:
+            at = len(calls) - 1
+        elif 0 <= at + direction < len(calls):
+            at += direction
+        elif direction > 0:  # past the newest: back to writing, following the newest
+            self._chosen = None
+            self.to_newest()
+            self.refresh()
+            return True
+        self._chosen = calls[at]
+        self._show_chosen()
+        return True
+
+    def _show_chosen(self) -> None:
+        """Scroll the chosen tool call's line into view if it is not."""
+        chosen = self._chosen
+        if chosen is None or self._look is None:
+            return
+        entry, item_id = chosen
+        index = next((n for n, e in enumerate(self.entries) if e is entry), None)
+        self.lines_of(entry)  # (where its calls are is known once it is rendered)
+        row = entry.item_row(item_id)
+        if index is not None and row is not None and index < len(self._starts):
+            line = self._starts[index] + row
+            height = self.scrollable_content_region.height
+            top = round(self.scroll_offset.y)
+            if not top <= line < top + height:
+                self.scroll_y = max(0, min(line - height // 2, self.max_scroll_y))
+        self.refresh()
+
+    def toggle_chosen(self) -> bool:
+        """Show or hide the chosen tool call's details; False if none is chosen."""
+        if self.chosen is None or self._chosen is None:
+            return False
+        entry, item_id = self._chosen
+        self.toggle_work(entry, item_id)
+        self._show_chosen()
+        return True
 
     def entry_at(self, y: int) -> Entry | None:
         line = round(self.scroll_offset.y) + y
