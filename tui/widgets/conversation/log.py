@@ -408,8 +408,8 @@ class ConversationLog(ScrollView, can_focus=False):
         if found is None:
             return Strip.blank(self.scrollable_content_region.width)
         entry, offset, strip = found
-        chosen = self._chosen
-        if chosen is not None and chosen[0] is entry and entry.item_row(chosen[1]) == offset:
+        picked = self._chosen
+        if picked is not None and picked[0] is entry and entry.item_row(picked[1]) == offset:
             strip = _over(strip, self.palette.chosen)
         if self._marking is not None:
             strip = self._marked(strip, entry, offset, self._marking)
