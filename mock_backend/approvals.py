@@ -61,6 +61,10 @@ class Approvals:
     def watched(self, session_id: str) -> bool:
         return self._watchers.get(session_id, 0) > 0
 
+    def asking(self, session_id: str) -> bool:
+        """A question of this session waits for an answer."""
+        return any(w.session_id == session_id for w in self._open.values())
+
     # asking ------------------------------------------------------------------------------------
 
     async def ask(

@@ -119,6 +119,10 @@ class Deliveries:
 
     # following a session's frames --------------------------------------------------------------
 
+    def working(self) -> list[str]:
+        """The sessions whose messages are being answered (or wait their turn) now."""
+        return [sid for sid, worker in self._workers.items() if not worker.done()]
+
     def last_seq(self, session_id: str) -> int:
         return self.store.last_seq(session_id)
 

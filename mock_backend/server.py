@@ -251,6 +251,16 @@ class MockBackend:
             return_exceptions=True,
         )
 
+    def idle(self) -> bool:
+        """Nobody is here and no agent works: no socket is open, and each turn still running
+        waits on a question nobody is there to answer. (The demo's backend exits once idle a
+        while: mock_backend.detached.)"""
+        if any(endpoint.connections for endpoint in self.sockets.values()):
+            return False
+        deliveries = self._deliveries
+        working = deliveries.working() if deliveries is not None else []
+        return all(self.approvals.asking(session_id) for session_id in working)
+
     def stored_session_count(self) -> int:
         assert self._store is not None
         return self._store.count_sessions()

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from localdata.private import private_file
 from tui.client.protocol import MAX_REPLY_CHARS
+from tui.commands.demo_backend import detached_mock
 from tui.model.config import ENV_TOKEN, ConfigError, default_config_path, resolve, write_config_file
 from tui.store import ChatStore, StoreError, device_id_of
 from tui.system import instance_lock
@@ -27,9 +28,10 @@ def open_store(data_dir: Path) -> ChatStore:
     return ChatStore(data_dir / "history.db")
 
 
-def bundled_mock(data_dir: Path, chunk_delay: float = 0.02) -> StartBackend:
-    """Demo mode's backend: the bundled mock, in-process on a free loopback port, with its
-    database in the data dir. The one place the client reaches the mock backend."""
+def in_process_mock(data_dir: Path, chunk_delay: float = 0.02) -> StartBackend:
+    """The bundled mock in this process, on a free loopback port, with its database in the
+    data dir: for tests of demo mode (the app uses the detached one, tui.commands.demo_backend,
+    which outlives it). The one place the client imports the mock backend."""
 
     async def start() -> LocalBackend:
         from mock_backend import MockBackend, MockConfig, StartError
@@ -108,7 +110,7 @@ def chat(
             device_id=device_id_of(store, settings.device_id),
             url=settings.url,
             token=settings.token,
-            start_backend=bundled_mock(settings.data_dir),
+            start_backend=detached_mock(settings.data_dir),
             open_session=session,
             max_reply=max_reply * 2**20,
             freeze_startup_objects=True,

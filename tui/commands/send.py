@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tui.commands.chat import bundled_mock
+from tui.commands.demo_backend import detached_mock
 from tui.commands.history import one_line
 from tui.model.config import default_config_path
 from tui.system.local_backend import StartBackend
@@ -28,8 +28,8 @@ class Approve(StrEnum):
 
 
 def demo_backend(data_dir: Path) -> StartBackend:
-    """With no backend configured: the bundled mock, as `chat` would, replying at full speed."""
-    return bundled_mock(data_dir, chunk_delay=0)
+    """With no backend configured: the demo's backend, the one `chat` uses."""
+    return detached_mock(data_dir)
 
 
 @one_line

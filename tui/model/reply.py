@@ -205,9 +205,14 @@ class ReplyInFlight:
         self.activity = updated(self.activity)
         return Worked(began=False)
 
-    def answered(self, answer: Answer) -> StoredMessage | None:
-        """A question of the reply being written was answered: kept with its work. Returns the
-        reopened reply's new value, when it is one."""
+    def answered(self, answer: Answer, stored: StoredMessage | None = None) -> StoredMessage | None:
+        """A question of the reply being written was answered: kept with its work. `stored`:
+        the reply that asked, as the tab holds it (cut at the last quit, the answer is the
+        first thing it hears of after the restart: it is reopened). Returns the reopened
+        reply's new value, when it is one."""
+        cut = stored is not None and stored.status not in WHOLE
+        if self.reopened is None and self.parts is None and stored is not None and cut:
+            self.reopened = replace(stored, status="replying")
         if self.reopened is not None:
             self.reopened = replace(self.reopened, activity=self.reopened.activity.answered(answer))
             return self.reopened

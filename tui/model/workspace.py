@@ -284,6 +284,8 @@ class Workspace:
         self.tabs: list[ChatTab] = []
         self.selected_id: str | None = None
         self._started = False
+        self._stopping = False
+        """The app quits: replies cut now resume at the next start, their questions too."""
 
     # observers ---------------------------------------------------------------------------------
 
@@ -345,7 +347,7 @@ class Workspace:
     async def stop(self) -> None:
         """Disconnect every tab; replies cut short are saved as interrupted (resumed, if the
         server can, at the next start)."""
-        self._started = False
+        self._started, self._stopping = False, True
         for tab in self.tabs:
             if tab.connection is not None:
                 await tab.connection.stop()
@@ -671,9 +673,11 @@ class Workspace:
         if answered:
             who = "this device" if by == self.device_id else by
             answer = Answer(approval_id, approval.item.id, decision, who)
-            reopened = tab.reply.reopened
-            if (changed := tab.reply.answered(answer)) is not None and reopened is not None:
+            stored = self._stored_reply(tab, approval.reply_to) if tab.reply.parts is None else None
+            reopened = tab.reply.reopened or stored
+            if (changed := tab.reply.answered(answer, stored)) is not None and reopened is not None:
                 _swap(tab.messages, reopened, changed)
+                self._save_progress(tab)
         self._save(lambda: self.store.drop_approval(tab.session_id, approval_id), tab.tab_id)
         self._tell(ApprovalClosed(tab.tab_id, approval_id, decision, by))
         self._tell(TabActivity(tab.tab_id))
@@ -696,8 +700,8 @@ class Workspace:
     ) -> None:
         """The reply to `reply_to` ended: save it whole with the frame number it ends at.
         `whole`: its text, for a reply that was not streamed (one no message asked for)."""
-        if tab.approvals:
-            self._close_approvals(tab, reply_to or tab.live_for)
+        if tab.approvals and not self._stopping:  # (quitting: the questions stay open,
+            self._close_approvals(tab, reply_to or tab.live_for)  # asked again at the start)
         ended = tab.reply.end(reply_to, status, whole, self._stored_reply(tab, reply_to), _now())
         if ended is None:
             return  # replayed: it ended here already

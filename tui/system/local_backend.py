@@ -1,7 +1,7 @@
 """A backend the app starts for itself (demo mode), as the app sees it.
 
 The app never imports the bundled mock: the CLI, which decides the app runs in demo mode,
-hands it a `StartBackend` (see `tui.commands.chat.bundled_mock`). So the client has no
+hands it a `StartBackend` (see `tui.commands.demo_backend`). So the client has no
 dependency on the server, and a test can give the app any backend it likes.
 """
 

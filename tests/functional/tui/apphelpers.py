@@ -21,9 +21,10 @@ from harness.driver import (
 )
 from tests.conftest import TOKEN
 from tui.app import ChatApp, ChatSetup
-from tui.commands.chat import bundled_mock
+from tui.commands.chat import in_process_mock
 from tui.model.workspace import ChatTab
 from tui.store import ChatStore, StoredMessage
+from tui.system.local_backend import StartBackend
 from tui.widgets.chat_view import Shown
 
 __all__ = [
@@ -42,8 +43,14 @@ __all__ = [
 
 
 def make_app(
-    data_dir: Path, url: str | None, *, token: str = TOKEN, device: str = "DEV"
+    data_dir: Path,
+    url: str | None,
+    *,
+    token: str = TOKEN,
+    device: str = "DEV",
+    start_backend: StartBackend | None = None,
 ) -> ChatApp:
+    """The app on `url`, or with none on `start_backend` (default: the mock in this process)."""
     return ChatApp(
         ChatSetup(
             store=ChatStore(data_dir / "history.db"),
@@ -51,7 +58,9 @@ def make_app(
             url=url,
             token=token,
             backoff=fast_backoff,
-            start_backend=bundled_mock(data_dir, chunk_delay=0) if url is None else None,
+            start_backend=(start_backend or in_process_mock(data_dir, chunk_delay=0))
+            if url is None
+            else None,
         )
     )
 

@@ -172,3 +172,26 @@ async def test_the_keyboard_chooses_a_tool_call_and_enter_shows_its_details(
         await drawn(pilot, lambda: log.chosen is None and log.follow)
         await type_and_send(pilot, "thanks")  # Enter with text still sends
         await watch.until(lambda: tab.messages[-1].role == "assistant" and tab.live is None)
+
+
+async def test_a_question_open_when_the_app_quits_is_asked_again_after_a_restart(
+    tmp_path: Path, start_backend: BackendFactory
+) -> None:
+    backend = await start_backend()
+    first = make_app(tmp_path, backend.url)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await type_and_send(pilot, "/approve")
+        await asked(pilot, "Run ls -la")
+    again = make_app(tmp_path, backend.url)
+    async with again.run_test(size=(80, 24)) as pilot:
+        watch = await started(pilot)
+        await asked(pilot, "Run ls -la")
+        await pilot.press("y")
+        assert again.workspace is not None
+        tab = again.workspace.selected
+        await watch.until(
+            lambda: tab.live is None and tab.messages[-1].status == "complete", limit=30
+        )
+        answers = tab.messages[-1].activity.answers
+        assert [(a.decision, a.by) for a in answers] == [("allow_once", "this device")]

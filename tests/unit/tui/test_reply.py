@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tui.client.activity import Answer
 from tui.model.reply import Began, Ended, Grew, Reopened, ReplyInFlight, ReplyState
 from tui.store import Status, StoredMessage
 
@@ -54,6 +55,16 @@ def test_a_reply_cut_at_the_last_quit_is_finished_in_place_as_new_values() -> No
     assert ended.message.text == "half and the rest." and ended.message.row == 7
     states.append(reply.state)
     assert states == [ReplyState.REOPENED, ReplyState.IDLE]
+
+
+def test_an_answer_first_after_a_restart_reopens_the_cut_reply_that_asked() -> None:
+    reply = ReplyInFlight()
+    answer = Answer("a1", "call1", "allow_once", "this device")
+    assert reply.answered(answer, _stored("half", "complete")) is None, "a whole reply: no"
+    changed = reply.answered(answer, _stored("half", "interrupted"))
+    assert changed is not None and changed.status == "replying"
+    assert changed.activity.answers == (answer,) and reply.state is ReplyState.REOPENED
+    assert reply.progress("t") == [changed], "saved with the answer"
 
 
 def test_a_first_resume_replays_a_cut_reply_from_its_start_and_skips_whole_ones() -> None:
