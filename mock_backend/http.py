@@ -102,6 +102,10 @@ class Routes:
     reference_close: bool = False
     delivery: bool = True
     faults: Faults | None = None
+    live: Callable[[str], dict[str, Any]] | None = None
+    """Sync (docs/protocol.md §5): whether a session is busy now and which devices are on it."""
+    closed: Callable[[str, str], None] | None = None
+    """Sync: tell a session's followers it was closed, and by which device."""
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/api/health", self.health)
@@ -142,6 +146,9 @@ class Routes:
 
     async def sessions(self, request: web.Request) -> web.Response:
         summaries = self.registry.summaries()
+        if self.live is not None:
+            live = self.live
+            summaries = [{**summary, **live(summary["session_id"])} for summary in summaries]
         return _json(200, total=len(summaries), sessions=summaries)
 
     async def messages(self, request: web.Request) -> web.Response:
@@ -218,6 +225,8 @@ class Routes:
         active, stopped = self.registry.close(session_id)
         if not active and not reference:
             return _json(404, ok=False, error="Session not found", session_id=session_id)
+        if active and self.closed is not None:
+            self.closed(session_id, _device_header(request.headers.get("X-Device-Id", "")))
         return _json(
             200,
             ok=True,
@@ -290,3 +299,11 @@ async def _drain(request: web.Request) -> None:
     seen = 0
     while seen < _DRAIN_LIMIT and (chunk := await request.content.read(1024 * 1024)):
         seen += len(chunk)
+
+
+def _device_header(value: str) -> str:
+    """Who closed a session (`X-Device-Id`, sync): a short printable id, else `unknown`."""
+    value = value.strip()
+    if not value or len(value) > 256 or not value.isprintable():
+        return "unknown"
+    return value

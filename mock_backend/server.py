@@ -13,6 +13,7 @@ import hmac
 import logging
 import socket
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
@@ -184,6 +185,8 @@ class MockBackend:
             reference_close=self.config.reference_close,
             delivery=self.config.delivery,
             faults=self.faults,
+            live=self._live if deliveries is not None else None,
+            closed=deliveries.closed if deliveries is not None else None,
         ).install(app)
         for agent, endpoint in self.sockets.items():
             app.router.add_get(f"/api/{agent}/ws", endpoint.handle)
@@ -250,6 +253,16 @@ class MockBackend:
             *(ws.close(code=1001, message=b"server shutting down") for ws in open_sockets),
             return_exceptions=True,
         )
+
+    def _live(self, session_id: str) -> dict[str, Any]:
+        """A session as it is now (sync): replying, and the devices on it."""
+        deliveries = self._deliveries
+        if deliveries is None:
+            return {}
+        return {
+            "busy": session_id in deliveries.working(),
+            "devices": deliveries.presence.devices(session_id),
+        }
 
     def idle(self) -> bool:
         """Nobody is here and no agent works: no socket is open, and each turn still running

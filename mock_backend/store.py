@@ -14,7 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,9 @@ from localdata.sqlite import Damaged, NotSQLite, open_checked, transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-"""2 added `inbox` and `frames` (the delivery extension); 1 opens as is, tables are added."""
+SCHEMA_VERSION = 3
+"""3 added `inbox.sender` (sync: who sent each message); 2 added `inbox` and `frames` (the
+delivery extension); 1 opens as is, tables are added."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     attachments TEXT,
     state       TEXT NOT NULL,
     ack_seq     INTEGER NOT NULL,
+    sender      TEXT,
     UNIQUE (session_id, client_id)
 );
 CREATE INDEX IF NOT EXISTS inbox_by_state ON inbox(state, session_id, id);
@@ -94,6 +96,8 @@ class InboxEntry:
     state: str
     """queued → replying → complete | error | interrupted | stopped"""
     ack_seq: int
+    sender: dict[str, str] = field(default_factory=dict)
+    """Who sent it: `device_id`, and `device_name` if the device gave one (sync)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,9 @@ class SessionStore:
                 "upgrade builderos or use another --db"
             )
         db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(inbox)")}
+        if "sender" not in columns:  # a schema 2 file: its messages' senders are unknown
+            db.execute("ALTER TABLE inbox ADD COLUMN sender TEXT")
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -320,20 +327,26 @@ class SessionStore:
         content: str,
         attachments: list[dict[str, Any]],
         ack: dict[str, Any],
+        turn: dict[str, Any] | None = None,
+        sender: dict[str, str] | None = None,
     ) -> int:
-        """Take a message into the inbox and journal its acknowledgement, in one transaction:
-        acknowledged means stored. Returns the ack's seq."""
+        """Take a message into the inbox and journal its acknowledgement (after the `turn`
+        every device follows), in one transaction: acknowledged means stored. Returns the ack's
+        seq."""
         with self._transaction("store a message") as db:
+            if turn is not None:  # first: a device that did not send it knows the id the ack names
+                self._journal(db, session_id, turn)
             seq = self._journal(db, session_id, ack)
             db.execute(
-                "INSERT INTO inbox(session_id, client_id, content, attachments, state, ack_seq)"
-                " VALUES (?, ?, ?, ?, 'queued', ?)",
+                "INSERT INTO inbox(session_id, client_id, content, attachments, state, ack_seq,"
+                " sender) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
                 (
                     session_id,
                     client_id,
                     content,
                     json.dumps(attachments) if attachments else None,
                     seq,
+                    json.dumps(sender) if sender else None,
                 ),
             )
             return seq
@@ -391,7 +404,16 @@ def _inbox_entry(row: sqlite3.Row) -> InboxEntry:
         attachments,
         row["state"],
         row["ack_seq"],
+        _sender(row["sender"]),
     )
+
+
+def _sender(raw: str | None) -> dict[str, str]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
 
 
 def _session_row(row: sqlite3.Row) -> SessionRow:

@@ -141,6 +141,7 @@ class TurnRunner:
             metadata["attachments"] = request.attachments
         if request.client_id:
             metadata["message_id"] = request.client_id  # the history names turns by it
+            metadata["device_id"] = request.device_id  # and says who sent them (sync)
         try:
             count = self.registry.begin_turn(session, request.content, metadata or None)
         except StoreError as exc:

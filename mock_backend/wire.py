@@ -23,6 +23,8 @@ AUTH_FAILED = "error:invalid_api_key"
 MAX_FRAME_BYTES = 1024 * 1024
 """A text frame over this is answered with an error frame; the socket stays open."""
 MAX_ID_CHARS = 256
+MAX_NAME_CHARS = 64
+"""A device's name (`hello.device_name`) is cut to this."""
 
 SERVER_VERSION = "2.0.0-mock"
 FEATURES: dict[str, bool] = {
@@ -43,13 +45,20 @@ numbered reply frames with resume, stop, and the session history endpoint."""
 AGENT_FEATURES: dict[str, bool] = {"activity": True, "approvals": True}
 """The activity and approvals extensions (docs/protocol.md §4): a client asks for them per
 socket (`hello.accept`)."""
+SYNC_FEATURES: dict[str, bool] = {"sync": True}
+"""One session on every device, live (docs/protocol.md §5): asked for per socket too."""
+ACCEPTED = frozenset({*AGENT_FEATURES, *SYNC_FEATURES})
+"""What a `hello` may ask for."""
 ACTIVITY_FRAMES = frozenset({"activity", "plan"})
 APPROVAL_FRAMES = frozenset({"approval", "approved"})
+SYNC_FRAMES = frozenset({"turn", "presence", "closed"})
 
 
 def features(delivery: bool) -> dict[str, bool]:
     """What `ready` and `/api/status` announce (`--features none`: the reference's set)."""
-    return {**FEATURES, **DELIVERY_FEATURES, **AGENT_FEATURES} if delivery else dict(FEATURES)
+    if not delivery:
+        return dict(FEATURES)
+    return {**FEATURES, **DELIVERY_FEATURES, **AGENT_FEATURES, **SYNC_FEATURES}
 
 
 def now_iso() -> str:
@@ -147,6 +156,41 @@ def approved_frame(approval_id: str, decision: str, by: str, reason: str = "") -
     return {**frame, **({"reason": reason} if reason else {}), "timestamp": now_iso()}
 
 
+def turn_frame(
+    client_id: str,
+    content: str,
+    attachments: list[dict[str, Any]],
+    device_id: str,
+    device_name: str | None = None,
+) -> dict[str, Any]:
+    """A message the session took, from any device, journaled right after its `ack`
+    (docs/protocol.md §5.2); `reply_to` names it, as its reply's frames do."""
+    return {
+        "type": "turn",
+        "reply_to": client_id,
+        "content": content,
+        **({"attachments": attachments} if attachments else {}),
+        "device_id": device_id,
+        **({"device_name": device_name} if device_name else {}),
+        "timestamp": now_iso(),
+    }
+
+
+def presence_frame(session_id: str, devices: list[dict[str, str]]) -> dict[str, Any]:
+    """Who follows the session now (docs/protocol.md §5.3): sent when it changes."""
+    return {
+        "type": "presence",
+        "session_id": session_id,
+        "devices": devices,
+        "timestamp": now_iso(),
+    }
+
+
+def closed_frame(session_id: str, by: str) -> dict[str, Any]:
+    """The session was closed, by `by` (a device id, or `unknown`)."""
+    return {"type": "closed", "session_id": session_id, "by": by, "timestamp": now_iso()}
+
+
 def skip_frame(seq: int, reply_to: str | None) -> dict[str, Any]:
     """A numbered frame of a feature the socket did not ask for: its number, nothing else."""
     return {"type": "skip", "seq": seq, **({"reply_to": reply_to} if reply_to else {})}
@@ -196,10 +240,12 @@ class WorkdirRequest:
 
 @dataclass(frozen=True)
 class HelloRequest:
-    """`{"type":"hello","accept":[…],"device_id":…}`: the features this socket wants."""
+    """`{"type":"hello","accept":[…],"device_id":…,"device_name":…}`: the features this socket
+    wants, and who it is."""
 
     accept: frozenset[str]
     device_id: str
+    device_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,9 +364,11 @@ def _control_frame(
     if data["type"] == "hello":
         accept = data.get("accept")
         wanted = accept if isinstance(accept, list) else []
+        name = _identifier(data, "device_name", "")[:MAX_NAME_CHARS]
         return HelloRequest(
-            frozenset(f for f in wanted if isinstance(f, str) and f in AGENT_FEATURES),
+            frozenset(f for f in wanted if isinstance(f, str) and f in ACCEPTED),
             _identifier(data, "device_id", "unknown"),
+            name or None,
         )
     session_id = _identifier(data, "session_id", f"default-{agent}-session")
     if data["type"] == "approve":

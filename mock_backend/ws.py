@@ -28,6 +28,7 @@ from mock_backend.wire import (
     AUTH_FAILED,
     AUTH_OK,
     MAX_FRAME_BYTES,
+    SYNC_FRAMES,
     Agent,
     ApproveRequest,
     ChatRequest,
@@ -166,6 +167,8 @@ class ChatSocket:
             for task in (worker, *followers.values()):
                 task.cancel()
             await asyncio.gather(worker, *followers.values(), return_exceptions=True)
+            if self.deliveries is not None:
+                self.deliveries.presence.leave_all(out)
 
     def _deliver(
         self, work: Work, out: _Outgoing, followers: dict[str, asyncio.Task[None]]
@@ -174,8 +177,8 @@ class ChatSocket:
         deliveries = self.deliveries
         assert deliveries is not None
         match work:
-            case HelloRequest(accept, device_id):
-                out.accepts, out.device_id = accept, device_id
+            case HelloRequest(accept, device_id, device_name):
+                out.accepts, out.device_id, out.device_name = accept, device_id, device_name
             case ApproveRequest(session_id, approval_id, decision):
                 refused = deliveries.approvals_answer(
                     session_id, approval_id, decision, out.device_id
@@ -192,7 +195,7 @@ class ChatSocket:
                     after = deliveries.last_seq(chat.session_id)
                     self._follow(out, followers, chat.session_id, after, resumed=False)
                 try:
-                    duplicate = deliveries.take(chat, self.agent)
+                    duplicate = deliveries.take(chat, self.agent, out.device_name)
                 except Exception as exc:  # storage, or a bug: say so, keep the socket
                     if not isinstance(exc, StoreError):
                         log.exception("could not take a message on the %s socket", self.agent)
@@ -229,6 +232,7 @@ class ChatSocket:
                     out.send,
                     resumed=resumed,
                     answers_approvals="approvals" in out.accepts,
+                    device=(out, out.device_id, out.device_name) if "sync" in out.accepts else None,
                 )
             )
         )
@@ -268,6 +272,9 @@ class ChatSocket:
                     assert isinstance(work, dict)
                     await send(work)
                     continue
+                if self.deliveries is not None:  # the session's inbox, as every device's
+                    await self._relayed(work, out)
+                    continue
                 turn = asyncio.create_task(self.runner.run(work, self.agent, send))
                 try:
                     await turn
@@ -282,6 +289,23 @@ class ChatSocket:
                 except Exception:  # a bug must not leave this socket unanswered
                     log.exception("turn failed on %s socket", self.agent)
                     await send(error_frame("Internal server error", "see the server log"))
+
+    async def _relayed(self, chat: ChatRequest, out: _Outgoing) -> None:
+        """A message without an id (the iOS app's): taken into the session's inbox like any
+        other, so every device sees it and its reply (docs/protocol.md §5.2); this socket gets
+        the reply as it always did, in the base contract's frames."""
+        deliveries = self.deliveries
+        assert deliveries is not None
+        try:
+            client_id, after = deliveries.take_unnamed(chat, self.agent)
+        except Exception as exc:  # storage, or a bug: say so, keep the socket
+            if not isinstance(exc, StoreError):
+                log.exception("could not take a message on the %s socket", self.agent)
+            what = "Storage failed, the message was not taken"
+            await out.send(error_frame(what, str(exc) or repr(exc)))
+            return
+        deliveries.presence.join(chat.session_id, out, chat.device_id, None)
+        await deliveries.relay(chat.session_id, client_id, after, out.send)
 
 
 async def _until_gone(work: Awaitable[None]) -> None:
@@ -302,6 +326,7 @@ class _Outgoing:
         self.accepts: frozenset[str] = frozenset()
         """The features this socket asked for (`hello`): it gets no other feature's frames."""
         self.device_id = "unknown"
+        self.device_name: str | None = None
         self.workdir: str | None = None
         """The directory this socket's config frame chose, for its chats."""
 
@@ -314,6 +339,8 @@ class _Outgoing:
             if kind in ACTIVITY_FRAMES
             else "approvals"
             if kind in APPROVAL_FRAMES
+            else "sync"
+            if kind in SYNC_FRAMES
             else None
         )
         if wanted is not None and wanted not in self.accepts:

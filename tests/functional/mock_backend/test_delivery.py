@@ -53,9 +53,10 @@ async def test_ack_then_numbered_reply(backend: MockBackend) -> None:
     client = await open_chat(backend)
     await chat(client, "m1", "/long 250")
     frames = await until_end(client, "m1")
-    assert frames[0]["type"] == "ack" and frames[0]["id"] == "m1"
+    assert frames[0] == {"type": "skip", "seq": 1, "reply_to": "m1"}, "the turn: not asked for"
+    assert frames[1]["type"] == "ack" and frames[1]["id"] == "m1"
     assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
-    assert all(f["reply_to"] == "m1" for f in frames[1:])
+    assert all(f["reply_to"] == "m1" for f in frames[2:])
     assert frames[-1]["type"] == "complete" and frames[-1]["message_count"] == 2
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mock_backend.sessions import SessionRegistry
-from mock_backend.store import SessionStore, StoreError
+from mock_backend.store import InboxEntry, SessionStore, StoreError
 
 
 def _registry(path: Path, **kw: float) -> SessionRegistry:
@@ -147,3 +147,32 @@ def test_a_turn_left_unanswered_by_a_killed_server_is_closed_first(tmp_path: Pat
     stored = reg.store.all_messages("s")
     assert [m.role for m in stored] == ["user", "assistant", "user"]
     assert stored[1].metadata == {"status": "interrupted"}
+
+
+def test_a_schema_2_inbox_gains_its_senders_and_keeps_its_messages(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE sessions (session_id TEXT PRIMARY KEY, agent_type TEXT NOT NULL,
+            device_id TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL,
+            last_activity TEXT NOT NULL, message_count INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL,
+            client_id TEXT NOT NULL, content TEXT NOT NULL, attachments TEXT,
+            state TEXT NOT NULL, ack_seq INTEGER NOT NULL, UNIQUE (session_id, client_id));
+        INSERT INTO sessions VALUES ('s', 'claude', 'D', '{}', '2026', '2026', 0);
+        INSERT INTO inbox(session_id, client_id, content, state, ack_seq)
+            VALUES ('s', 'm1', 'queued before the upgrade', 'queued', 1);
+        PRAGMA user_version=2;
+        """
+    )
+    db.close()
+    store = SessionStore(path)
+    entry = store.next_queued("s")
+    assert entry is not None and entry.content == "queued before the upgrade"
+    assert entry.sender == {}, "who sent it is not known"
+    turn = {"type": "turn", "reply_to": "m2", "content": "new", "device_id": "PHONE"}
+    ack_seq = store.queue_message("s", "m2", "new", [], {"type": "ack"}, turn, {"device_id": "P"})
+    assert [f["type"] for f in store.frames_after("s", 0, 10)] == ["turn", "ack"]
+    kept = InboxEntry("s", "m2", "new", [], "queued", ack_seq, {"device_id": "P"})
+    assert store.inbox_entry("s", "m2") == kept
