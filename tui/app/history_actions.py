@@ -45,7 +45,7 @@ class HistoryActions(AppCore):
             self.notify(f"Session history not fetched: {exc}", severity="warning", timeout=8)
         if self.workspace is None:
             return
-        history = from_backend(remote) if remote else None
+        history = from_backend(remote, self.workspace.device_id) if remote else None
         shown = inert_name(session_id)
         try:
             tab = self.workspace.open_session(session_id, history)

@@ -37,6 +37,7 @@ from tui.client.protocol import (
     NotConfirmed,
     Opened,
     PlanReported,
+    PresenceChanged,
     ProtocolEvent,
     Refused,
     ReplyChunk,
@@ -47,8 +48,10 @@ from tui.client.protocol import (
     Requeued,
     ResumeDone,
     ServerSaid,
+    SessionClosed,
     Strange,
     TokenAccepted,
+    TurnReported,
 )
 from tui.client.state import ConnectionState, Phase
 
@@ -118,7 +121,11 @@ ReplyEvent = ReplyChunk | ReplyDone | ReplyFailed | ReplyInterrupted | ReplyStop
 DeliveryEvent = Acknowledged | NotConfirmed | Requeued | ResumeDone
 AgentEvent = ActivityReported | PlanReported | ApprovalAsked | ApprovalDecided
 """The agent's work and questions (docs/protocol.md §4)."""
-ClientEvent = StateChanged | Delivered | ReplyEvent | DeliveryEvent | AgentEvent | Notice
+SyncEvent = TurnReported | PresenceChanged | SessionClosed
+"""The other devices on the session (docs/protocol.md §5)."""
+ClientEvent = (
+    StateChanged | Delivered | ReplyEvent | DeliveryEvent | AgentEvent | SyncEvent | Notice
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,7 @@ class TabConnection:
         provider: Provider,
         session_id: str,
         device_id: str,
+        device_name: str = "",
         on_event: Callable[[ClientEvent], Any],
         backoff: Backoff | None = None,
         open_timeout: float = 10.0,
@@ -164,6 +172,7 @@ class TabConnection:
         socket is probed (a ping that must be answered within `probe_timeout`), so a server
         that went away without closing is found in seconds, not at the next keep-alive.
         `last_seq`: the last numbered reply frame already taken (kept across restarts).
+        `device_name`: what the other devices on the session call this one (sync).
         `is_ours`, `max_reply`: see `ClientProtocol`."""
         self.base_url = normalise_base_url(base_url)
         self.url = ws_url(self.base_url, provider)
@@ -171,6 +180,7 @@ class TabConnection:
         self.provider = provider
         self.session_id = session_id
         self.device_id = device_id
+        self.device_name = device_name
         self.on_event = on_event
         self.backoff = backoff or Backoff()
         self.open_timeout = open_timeout
@@ -418,7 +428,7 @@ class TabConnection:
     async def _serve(self, ws: ClientConnection, protocol: ClientProtocol) -> None:
         self._heard = asyncio.get_running_loop().time()
         if protocol.delivery:
-            hello = protocol.hello(self.device_id)
+            hello = protocol.hello(self.device_id, self.device_name)
             if hello is not None:  # before the resume: its replay has the activity too
                 await ws.send(hello)
             await ws.send(protocol.resume(self.session_id))
@@ -534,6 +544,9 @@ class TabConnection:
                 | PlanReported()
                 | ApprovalAsked()
                 | ApprovalDecided()
+                | TurnReported()
+                | PresenceChanged()
+                | SessionClosed()
             ):
                 self._emit(event)
             case ServerSaid(what):

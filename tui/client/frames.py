@@ -72,9 +72,10 @@ def resume_frame(session_id: str, after: int) -> str:
     return json.dumps({"type": "resume", "session_id": session_id, "after": after})
 
 
-def hello_frame(accept: list[str], device_id: str) -> str:
-    """The extensions of docs/protocol.md §4 this socket wants, and who it is."""
-    return json.dumps({"type": "hello", "accept": accept, "device_id": device_id})
+def hello_frame(accept: list[str], device_id: str, device_name: str = "") -> str:
+    """The extensions of docs/protocol.md §4 and §5 this socket wants, and who it is."""
+    named = {"device_name": device_name} if device_name else {}
+    return json.dumps({"type": "hello", "accept": accept, "device_id": device_id, **named})
 
 
 def approve_frame(session_id: str, approval_id: str, decision: str) -> str:
@@ -173,12 +174,15 @@ class Resumed:
 
 AGENT_FRAMES = frozenset({"activity", "plan", "approval", "approved", "skip"})
 """The frames of docs/protocol.md §4 (`skip`: a numbered frame this socket did not ask for)."""
+SYNC_FRAMES = frozenset({"turn", "presence", "closed"})
+"""The frames of docs/protocol.md §5."""
 
 
 @dataclass(frozen=True)
 class AgentFrame(Numbered):
-    """An activity, plan or approval frame (docs/protocol.md §4), as the JSON object it came
-    in: tui.client.activity reads its fields, defensively."""
+    """A frame of the extensions of docs/protocol.md §4 (activity, plan, approvals) or §5
+    (sync), as the JSON object it came in: tui.client.activity and tui.client.sync read its
+    fields, defensively."""
 
     kind: str
     data: dict[str, Any] = field(hash=False, compare=False)
@@ -305,7 +309,7 @@ def _decoded(data: dict[str, Any], raw: str) -> Incoming:
         )
     if kind in ("ack", "stopped", "interrupted", "resumed"):
         return _delivery(kind, data, raw)
-    if kind in AGENT_FRAMES:
+    if kind in AGENT_FRAMES or kind in SYNC_FRAMES:
         return AgentFrame(kind, data, **_marks(data))
     if kind == "complete":
         count = data.get("message_count")

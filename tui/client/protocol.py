@@ -29,6 +29,7 @@ from tui.client.activity import (
     plan_of,
 )
 from tui.client.frames import (
+    SYNC_FRAMES,
     Ack,
     AgentFrame,
     Authenticated,
@@ -55,6 +56,7 @@ from tui.client.frames import (
     resume_frame,
     stop_frame,
 )
+from tui.client.sync import Device, Turn, devices_of, turn_of
 
 
 class Stage(Enum):
@@ -228,6 +230,27 @@ class ApprovalDecided:
 
 
 @dataclass(frozen=True)
+class TurnReported:
+    """Another device's message to the session (docs/protocol.md §5.2): its reply follows."""
+
+    turn: Turn
+
+
+@dataclass(frozen=True)
+class PresenceChanged:
+    """The devices on the session now (§5.3)."""
+
+    devices: tuple[Device, ...]
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    """The session was closed, by `by` (a device id, or `unknown`) (§5.4)."""
+
+    by: str
+
+
+@dataclass(frozen=True)
 class Strange:
     """A frame that means nothing here: reported, never a crash."""
 
@@ -254,14 +277,18 @@ ProtocolEvent = (
     | PlanReported
     | ApprovalAsked
     | ApprovalDecided
+    | TurnReported
+    | PresenceChanged
+    | SessionClosed
     | Strange
 )
 Lost = Requeued | ReplyInterrupted | NotConfirmed
 """What losing the socket means for a message in flight."""
 DELIVERY = ("message_ids", "resume")
 """The features the client needs to rely on acknowledgement and resume."""
-AGENT_FEATURES = ("activity", "approvals")
-"""The extensions of docs/protocol.md §4 the client asks for, when the server has them."""
+AGENT_FEATURES = ("activity", "approvals", "sync")
+"""The extensions of docs/protocol.md §4 and §5 the client asks for, when the server has
+them."""
 MAX_HELD = 200
 """Frames held while an earlier number is missing; past this the gap is given up."""
 MAX_HELD_CHARS = 16 * 1024 * 1024
@@ -403,11 +430,18 @@ class ClientProtocol:
         self.expect_reply(msg_id, content, attachments)
         return frame
 
-    def hello(self, device_id: str) -> str | None:
-        """The `hello` asking for the agent extensions the server has (None: it has none, or
-        the delivery extension they build on is off). Sent before `resume`."""
+    def hello(self, device_id: str, device_name: str = "") -> str | None:
+        """The `hello` asking for the extensions the server has (None: it has none, or the
+        delivery extension they build on is off). Sent before `resume`."""
         accept = [name for name in AGENT_FEATURES if self.features.get(name)]
-        return hello_frame(accept, device_id) if accept and self.delivery else None
+        if not accept or not self.delivery:
+            return None
+        return hello_frame(accept, device_id, device_name)
+
+    @property
+    def sync(self) -> bool:
+        """The other devices' turns, presence and closes come on this socket (§5)."""
+        return self.delivery and bool(self.features.get("sync"))
 
     @property
     def approvals(self) -> bool:
@@ -593,6 +627,8 @@ class ClientProtocol:
         return awaited
 
     def _open(self, frame: Incoming) -> list[ProtocolEvent]:
+        if isinstance(frame, AgentFrame) and frame.kind in SYNC_FRAMES:
+            return self._sync(frame)
         if isinstance(frame, Numbered) and self._stranger(frame):
             return [Strange(_about(frame), f"a reply to a message never sent ({frame.reply_to})")]
         match frame:
@@ -719,6 +755,26 @@ class ClientProtocol:
                         )
                     ]
         return [Strange(_about(frame), f"a {kind} frame without what it must carry")]
+
+    def _sync(self, frame: AgentFrame) -> list[ProtocolEvent]:
+        """Another device's turn, who is on the session, or its close (docs/protocol.md §5)."""
+        data = frame.data
+        if frame.kind == "presence":
+            return [PresenceChanged(devices_of(data.get("devices")))]
+        if frame.kind == "closed":
+            by = data.get("by")
+            return [SessionClosed(clean_text(by)[:256] if isinstance(by, str) else "unknown")]
+        msg_id = frame.reply_to
+        if msg_id is None:
+            return [Strange(_about(frame), "a turn that names no message")]
+        if msg_id in self._awaiting or (self.is_ours is not None and self.is_ours(msg_id)):
+            return []  # this client's own message (or one it has already)
+        turn = turn_of(data, msg_id)
+        if turn is None:
+            return [Strange(_about(frame), "a turn without its text")]
+        # its reply is awaited like one of ours; it is never sent again from here
+        self._awaiting[msg_id] = Awaited(msg_id, acknowledged=True)
+        return [TurnReported(turn)]
 
     def _orphan_done(self, count: int | None, usage: dict[str, int] | None) -> list[ProtocolEvent]:
         """A reply ended that no message asked for (unnumbered, nothing awaited): a server

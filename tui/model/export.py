@@ -14,6 +14,7 @@ from tui.client import attachments
 from tui.client.activity import ICONS, SAID, Activity, activity_of
 from tui.client.frames import clean_text
 from tui.client.history import RemoteMessage
+from tui.client.sync import short_id
 from tui.store import ChatStore, Status, StoredMessage, status_of
 
 FORMAT = "builderos-conversation"
@@ -40,20 +41,27 @@ def agent_name(provider: str) -> str:
     return "Codex" if provider == "codex" else "Jarvis"
 
 
-def from_backend(messages: list[RemoteMessage]) -> list[StoredMessage]:
+def from_backend(
+    messages: list[RemoteMessage], this_device: str | None = None
+) -> list[StoredMessage]:
     """The backend's history of a session as this machine stores messages (ids as the app
     gives them, where the backend kept the client's). The metadata is the server's and is
     trusted for nothing: a role or status this client does not know becomes the plain one,
-    text that UTF-8 cannot hold is cleaned, and nothing in it can raise."""
-    return [_stored(m) for m in messages]
+    text that UTF-8 cannot hold is cleaned, and nothing in it can raise. A user turn another
+    device sent (its `metadata.device_id` is not `this_device`) is marked with it."""
+    return [_stored(m, this_device) for m in messages]
 
 
 REMOTE_STATUSES = frozenset({"complete", "error", "interrupted", "stopped"})
 """The statuses an assistant turn can have in the backend's history (docs/protocol.md)."""
 
 
-def _stored(message: RemoteMessage) -> StoredMessage:
+def _stored(message: RemoteMessage, this_device: str | None) -> StoredMessage:
     status: Status
+    sender = message.metadata.get("device_id")
+    device = None
+    if message.role == "user" and isinstance(sender, str) and sender and sender != this_device:
+        device = short_id(clean_text(sender))
     if message.role == "user":
         role, status = "user", "acknowledged"
     else:
@@ -68,6 +76,7 @@ def _stored(message: RemoteMessage) -> StoredMessage:
         clean_text(message.timestamp),
         attachments=attachments.from_list(message.metadata.get("attachments")),
         activity=activity_of(message.metadata) if role == "assistant" else Activity(),
+        device=device,
     )
 
 
@@ -106,6 +115,7 @@ def to_markdown(conversation: Conversation) -> str:
     agent = agent_name(conversation.provider)
     for message in conversation.messages:
         author = AUTHORS.get(message.role, agent)
+        author += f" (on {message.device})" if message.device else ""
         note = "" if message.status in ("complete", "acknowledged", "error") else message.status
         when = message.timestamp[:19].replace("T", " ")
         heading = f"## {author} · {when}" + (f" · {note}" if note else "")
@@ -183,6 +193,7 @@ def from_json(text: str) -> Conversation:
                 str(m["timestamp"]),
                 attachments=attachments.from_list(m.get("attachments")),
                 activity=activity_of(m.get("activity")),
+                device=str(m["device"]) if isinstance(m.get("device"), str) else None,
             )
             for m in document["messages"]
         ]

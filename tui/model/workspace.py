@@ -35,6 +35,7 @@ from tui.client.protocol import (
     ApprovalDecided,
     NotConfirmed,
     PlanReported,
+    PresenceChanged,
     ReplyChunk,
     ReplyDone,
     ReplyFailed,
@@ -42,8 +43,11 @@ from tui.client.protocol import (
     ReplyStopped,
     Requeued,
     ResumeDone,
+    SessionClosed,
+    TurnReported,
 )
 from tui.client.state import ConnectionState, Phase
+from tui.client.sync import Device, Turn, short_id, this_device_name
 from tui.model.find import Find
 from tui.model.reply import Began, Reopened, ReplyInFlight, Worked, reply_id
 from tui.store import ChatStore, Status, StoredMessage, StoreError, TabRow
@@ -110,6 +114,10 @@ class ChatTab:
     """A reply ended while another tab was shown, and this tab has not been shown since."""
     approvals: dict[str, Approval] = field(default_factory=dict)
     """The agent's questions still open in this tab, by id, oldest first (kept on disk)."""
+    devices: tuple[Device, ...] = ()
+    """The other devices on the session now (sync, docs/protocol.md §5.3)."""
+    closed_by: str | None = None
+    """The session was closed on another device (its name), and not used here since."""
 
     @property
     def doing(self) -> ActivityItem | None:
@@ -268,17 +276,21 @@ class Workspace:
         base_url: str,
         token: str,
         device_id: str,
+        device_name: str | None = None,
         backend: str | None = None,
         backoff: Callable[[], Backoff] = Backoff,
         connection_options: dict[str, Any] | None = None,
     ) -> None:
-        """`backend`: whose tabs these are (default: the base URL; demo mode has its own)."""
+        """`backend`: whose tabs these are (default: the base URL; demo mode has its own).
+        `device_name`: what the other devices on a session call this one (default: the host
+        name)."""
         self.store = store
         self.base_url = base_url
         self.backend = backend or _backend_key(base_url)
         self.connection_options = connection_options or {}
         self.token = token
         self.device_id = device_id
+        self.device_name = this_device_name() if device_name is None else device_name
         self._observers: list[Observer] = []
         self._backoff = backoff
         self.tabs: list[ChatTab] = []
@@ -430,6 +442,7 @@ class Workspace:
             provider=tab.provider,
             session_id=tab.session_id,
             device_id=self.device_id,
+            device_name=self.device_name,
             on_event=lambda event: self._on_event(tab, event),
             backoff=self._backoff(),
             last_seq=tab.reply.saved_seq,
@@ -546,6 +559,9 @@ class Workspace:
         )
         assert tab.connection is not None
         tab.connection.send(*_outgoing(message))
+        if tab.closed_by is not None:
+            tab.closed_by = None  # continued here
+            self._tell(TabStateChanged(tab.tab_id, tab.state))
         self.set_draft(tab_id, "")
         self.set_draft_attachments(tab_id, ())
         return message
@@ -783,8 +799,55 @@ class Workspace:
                 self._asked(tab, approval)
             case ApprovalDecided(_, approval_id, decision, by):
                 self._decided(tab, approval_id, decision, by)
+            case TurnReported(turn):
+                self._turn(tab, turn)
+            case PresenceChanged(devices):
+                tab.devices = tuple(d for d in devices if d.device_id != self.device_id)
+                self._tell(TabStateChanged(tab.tab_id, tab.state))
+            case SessionClosed(by):
+                self._closed_elsewhere(tab, by)
             case Notice(text):
                 self._tell(TabNotice(tab.tab_id, text))
+
+    # the other devices on the session (docs/protocol.md §5) --------------------------------------
+
+    def _turn(self, tab: ChatTab, turn: Turn) -> None:
+        """Another device's message: shown at once, marked with that device; its reply streams
+        as any reply does. This device's own (sent by `builderos send`, say) is unmarked."""
+        if self._find(tab, turn.msg_id) is not None:
+            return
+        device = None if turn.device.device_id == self.device_id else turn.device.label
+        message = StoredMessage(
+            turn.msg_id,
+            "user",
+            turn.text,
+            "acknowledged",
+            turn.timestamp or _now(),
+            attachments=turn.attachments,
+            device=device,
+        )
+        tab.closed_by = None
+        self._add(tab, message)
+        if tab.tab_id != self.selected_id:
+            tab.unread = True
+            self._tell(TabActivity(tab.tab_id))
+
+    def _closed_elsewhere(self, tab: ChatTab, by: str) -> None:
+        """The session was closed on another device: the tab says so; a message sent from
+        here continues it (the server opens it again)."""
+        if by == self.device_id:
+            return  # this device closed it (in another tab or app)
+        named = next((d.label for d in tab.devices if d.device_id == by), None)
+        tab.closed_by = named or (short_id(by) if by != "unknown" else "another device")
+        self._tell(TabStateChanged(tab.tab_id, tab.state))
+        self._tell(
+            TabNotice(
+                tab.tab_id,
+                f"{tab.title}: the session was closed on {tab.closed_by}. Send a message to "
+                "continue it here.",
+                "information",
+            )
+        )
 
     def _save(self, write: Callable[[], T], tab_id: str | None) -> T | None:
         """Write to the local history; a failure is shown, and nothing on screen is lost.

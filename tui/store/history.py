@@ -139,7 +139,8 @@ class ChatStore:
         while it streams keeps its place); returns its row."""
         cursor = self._run(
             "INSERT INTO messages(msg_id, session_id, role, text, status, timestamp, attachments,"
-            " activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(msg_id) DO UPDATE SET"
+            " activity, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(msg_id) DO UPDATE SET"
             " text = excluded.text, status = excluded.status, activity = excluded.activity"
             " RETURNING id",
             (
@@ -151,6 +152,7 @@ class ChatStore:
                 message.timestamp,
                 attachments.dumps(message.attachments),
                 message.activity.dumps(),
+                message.device,
             ),
         )
         return int(cursor.fetchone()[0])

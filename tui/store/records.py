@@ -66,14 +66,17 @@ class StoredMessage:
     """Files uploaded with a user message."""
     activity: Activity = field(default_factory=Activity)
     """What the agent did in a reply: tool calls, plan, usage (docs/protocol.md §4.2)."""
+    device: str | None = None
+    """A message sent from another device (sync): that device, as shown ("PHONE"); None for
+    this device's own and for replies."""
 
 
-MESSAGE_COLUMNS = "msg_id, role, text, status, timestamp, id, attachments, activity"
+MESSAGE_COLUMNS = "msg_id, role, text, status, timestamp, id, attachments, activity, device"
 """The columns `message_of` reads, in its order."""
 
 
 def message_of(row: tuple[Any, ...]) -> StoredMessage:
-    msg_id, role, text, status, timestamp, number, attached, did = row
+    msg_id, role, text, status, timestamp, number, attached, did, device = row
     return StoredMessage(
         msg_id,
         role,
@@ -83,6 +86,7 @@ def message_of(row: tuple[Any, ...]) -> StoredMessage:
         number,
         attachments.loads(attached),
         activity_of(did) if did else Activity(),
+        device,
     )
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from localdata.sqlite import transaction
 from tui.store.upgrades import STEPS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tabs (
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS messages (
     status     TEXT NOT NULL,
     timestamp  TEXT NOT NULL,
     attachments TEXT,
-    activity   TEXT
+    activity   TEXT,
+    device     TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
 CREATE TABLE IF NOT EXISTS approvals (

@@ -478,6 +478,12 @@ class ChatView(Vertical):
         unsure = sum(1 for m in recent if m.status == "not_confirmed")
         unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
         below = " · ▼ new text below (End)" if not self.log.follow and tab.live is not None else ""
+        if tab.closed_by is not None:
+            queued += f" · closed on {tab.closed_by}: a message continues it"
+        elif tab.devices and connected:
+            names = ", ".join(d.label for d in tab.devices[:3])
+            more = f" +{len(tab.devices) - 3}" if len(tab.devices) > 3 else ""
+            queued += f" · also open on {names}{more}"
         if self.log.chosen is not None:
             below += " · tool call chosen: Enter shows it (alt+↑/↓)"
         uploads = self.tray.uploading

@@ -159,7 +159,7 @@ async def test_history_endpoint(backend: MockBackend) -> None:
     assert refused.status_code == 401 and missing.status_code == 404
     body = answer.json()
     assert body["total"] == 2 and body["messages"][0]["content"] == "hello"
-    assert body["messages"][0]["metadata"] == {"message_id": "m1"}
+    assert body["messages"][0]["metadata"] == {"message_id": "m1", "device_id": "unknown-device"}
     assert body["messages"][1]["metadata"] == {"status": "complete", "reply_to": "m1"}
     assert body["next_before"] is None
 

@@ -132,3 +132,27 @@ def test_a_schema_4_history_gains_activity_and_open_approvals(tmp_path: Path) ->
     assert again.recent("s1", 10)[-1].activity == work
     assert again.open_approvals("s1") == [question]
     again.close()
+
+
+def test_a_schema_5_history_gains_the_sending_device(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(SCHEMA_4.replace("PRAGMA user_version = 4;", ""))
+        old.executescript(
+            "ALTER TABLE messages ADD COLUMN activity TEXT;"
+            "CREATE TABLE approvals (session_id TEXT NOT NULL, approval_id TEXT NOT NULL,"
+            " approval TEXT NOT NULL, asked_at TEXT NOT NULL,"
+            " PRIMARY KEY (session_id, approval_id));"
+            "PRAGMA user_version = 5;"
+        )
+    store = ChatStore(path)
+    [old_message] = store.recent("s1", 10)
+    assert old_message.text == "before attachments" and old_message.device is None
+    store.save(
+        "s1", StoredMessage("p1", "user", "from the phone", "acknowledged", "2026", device="PHONE")
+    )
+    store.close()
+    again = ChatStore(path)
+    assert [m.device for m in again.recent("s1", 10)] == [None, "PHONE"]
+    assert SCHEMA_VERSION == 6
+    again.close()

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui.client.activity import Activity, ActivityItem, Answer, PlanEntry
-from tui.client.inert import inert, inert_name
+from tui.client.inert import inert, inert_line, inert_name
 from tui.store import Status, StoredMessage
 from tui.widgets.conversation.box import (
     Frame,
@@ -142,7 +142,10 @@ class Entry:
 
     @property
     def title(self) -> str:
-        """Who wrote it, as the box's title says."""
+        """Who wrote it, as the box's title says (a message from another device says which:
+        "You · on PHONE")."""
+        if self.message is not None and self.message.device:
+            return f"You · on {inert_line(self.message.device)[:40]}"
         return {"user": "You", "error": "Error"}.get(self.role, self.agent_name)
 
     @property
