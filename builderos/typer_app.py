@@ -16,6 +16,7 @@ from builderos import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("tui.commands.chat", "chat"),
     "send": ("tui.commands.send", "send"),
+    "watch": ("tui.commands.watch", "watch"),
     "mock": ("mock_backend.cli", "mock"),
     "check": ("harness.cli", "check"),
     "sessions": ("tui.commands.history", "sessions"),

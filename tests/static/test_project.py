@@ -32,6 +32,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 MANUAL = {
     "chat": "docs/chat.md",
     "send": "docs/cli.md",
+    "watch": "docs/cli.md",
     "sessions": "docs/cli.md",
     "search": "docs/cli.md",
     "export": "docs/cli.md",

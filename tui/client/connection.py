@@ -27,6 +27,7 @@ from tui.client.frames import Provider, normalise_base_url, ws_url
 from tui.client.inert import inert_line
 from tui.client.notices import NoticeBudget
 from tui.client.protocol import (
+    AGENT_FEATURES,
     Acknowledged,
     ActivityReported,
     ApprovalAsked,
@@ -167,13 +168,14 @@ class TabConnection:
         max_reply: int | None = None,
         gap_wait: float = GAP_WAIT,
         stable_after: float = STABLE_AFTER,
+        wants: tuple[str, ...] = AGENT_FEATURES,
     ) -> None:
         """`probe_after`: with a message in flight and nothing heard for this long, the
         socket is probed (a ping that must be answered within `probe_timeout`), so a server
         that went away without closing is found in seconds, not at the next keep-alive.
         `last_seq`: the last numbered reply frame already taken (kept across restarts).
         `device_name`: what the other devices on the session call this one (sync).
-        `is_ours`, `max_reply`: see `ClientProtocol`."""
+        `is_ours`, `max_reply`, `wants`: see `ClientProtocol`."""
         self.base_url = normalise_base_url(base_url)
         self.url = ws_url(self.base_url, provider)
         self.token = token
@@ -194,6 +196,7 @@ class TabConnection:
         self.max_reply = max_reply
         self.gap_wait = gap_wait
         self.stable_after = stable_after
+        self.wants = wants
         self.notices = NoticeBudget()
         self.state = ConnectionState(Phase.STOPPED)
         self.outbox: deque[Outgoing] = deque()
@@ -300,6 +303,7 @@ class TabConnection:
             carried=self._carried,
             session_id=self.session_id,
             is_ours=self.is_ours,
+            wants=self.wants,
             **options,
         )
 

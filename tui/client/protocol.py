@@ -367,17 +367,21 @@ class ClientProtocol:
         session_id: str | None = None,
         is_ours: Callable[[str], bool] | None = None,
         max_reply: int = MAX_REPLY_CHARS,
+        wants: tuple[str, ...] = AGENT_FEATURES,
     ) -> None:
         """`use_delivery=False` speaks the base contract even to a server offering more (the
         contract suite checks what the iOS app sees). `session_id`: frames naming another
         session are reported, not taken. `is_ours`: whether a message id this socket did not
         send is this client's all the same (sent before a restart); a reply to any other id
-        is reported, not taken. `max_reply`: see MAX_REPLY_CHARS."""
+        is reported, not taken. `max_reply`: see MAX_REPLY_CHARS. `wants`: the extensions
+        asked for when the server has them (a watcher that cannot answer the agent's questions
+        leaves out `approvals`)."""
         self.token = token
         self.use_delivery = use_delivery
         self.session_id = session_id
         self.is_ours = is_ours
         self.max_reply = max_reply
+        self.wants = wants
         self.stage = Stage.NEW
         self.features: dict[str, bool] = {}
         self.last_seq = last_seq
@@ -433,7 +437,7 @@ class ClientProtocol:
     def hello(self, device_id: str, device_name: str = "") -> str | None:
         """The `hello` asking for the extensions the server has (None: it has none, or the
         delivery extension they build on is off). Sent before `resume`."""
-        accept = [name for name in AGENT_FEATURES if self.features.get(name)]
+        accept = [name for name in self.wants if self.features.get(name)]
         if not accept or not self.delivery:
             return None
         return hello_frame(accept, device_id, device_name)
@@ -441,12 +445,12 @@ class ClientProtocol:
     @property
     def sync(self) -> bool:
         """The other devices' turns, presence and closes come on this socket (§5)."""
-        return self.delivery and bool(self.features.get("sync"))
+        return self.delivery and "sync" in self.wants and bool(self.features.get("sync"))
 
     @property
     def approvals(self) -> bool:
         """This socket can answer approvals."""
-        return self.delivery and bool(self.features.get("approvals"))
+        return self.delivery and "approvals" in self.wants and bool(self.features.get("approvals"))
 
     def answer(self, session_id: str, approval_id: str, decision: str) -> str:
         return approve_frame(session_id, approval_id, decision)

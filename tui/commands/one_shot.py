@@ -23,6 +23,7 @@ from tui.client.connection import ClientEvent, StateChanged, TabConnection
 from tui.client.frames import Provider
 from tui.client.ids import new_id
 from tui.client.state import TOKEN_FIX, Phase
+from tui.client.sync import this_device_name
 from tui.client.uploads import UploadError, upload
 
 UNREACHABLE, REFUSED, FAILED, INTERRUPTED, NOT_ATTACHED = 3, 4, 5, 6, 7
@@ -100,6 +101,7 @@ async def send_once(
         provider=provider,
         session_id=session_id,
         device_id=device_id,
+        device_name=this_device_name(),
         on_event=events.put_nowait,
         backoff=Backoff(),
     )
