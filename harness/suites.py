@@ -8,10 +8,19 @@ from harness.checklist import CHECKLIST
 from harness.contract import CONTRACT
 from harness.resilience import RESILIENCE
 from harness.scenario import Scenario
+from harness.sync_checks import SYNC, SYNC_RESILIENCE
 
 
 def all_scenarios() -> list[Scenario]:
-    return [*CHECKLIST, *AGENT_WORK, *CONTRACT, *AGENT_CONTRACT, *RESILIENCE]
+    return [
+        *CHECKLIST,
+        *AGENT_WORK,
+        *SYNC,
+        *CONTRACT,
+        *AGENT_CONTRACT,
+        *RESILIENCE,
+        *SYNC_RESILIENCE,
+    ]
 
 
 def select(suite: str, only: list[str]) -> list[Scenario]:
