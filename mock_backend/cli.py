@@ -28,6 +28,7 @@ console = Console(highlight=False, soft_wrap=True)
 
 class FeatureSet(StrEnum):
     all = "all"
+    no_sync = "no-sync"
     none = "none"
 
 
@@ -143,7 +144,8 @@ def mock(
         FeatureSet,
         Opt(
             case_sensitive=False,
-            help="`all`: the delivery extension too (ids, acks, resume, stop, history); "
+            help="`all`: the delivery extension too (ids, acks, resume, stop, history), the "
+            "agent's work and questions, and sync; `no-sync`: all but sync; "
             "`none`: only what the reference server speaks.",
         ),
     ] = FeatureSet.all,
@@ -189,7 +191,8 @@ def mock(
         allowed_hosts=tuple(name.lower() for name in allow_host or ()),
         head_timeout=head_timeout,
         reference_close=reference_close,
-        delivery=features is FeatureSet.all,
+        delivery=features is not FeatureSet.none,
+        sync=features is FeatureSet.all,
         faults=plan,
     )
     from mock_backend.server import MockBackend, StartError

@@ -64,6 +64,9 @@ class MockConfig:
     are when bound to loopback)."""
     faults: FaultPlan = field(default_factory=FaultPlan)
     """Faults to inject from the start (`--fault`); the admin endpoint changes them later."""
+    sync: bool = True
+    """Offer sync (docs/protocol.md Part 5) with the delivery extension; False (`--features
+    no-sync`) imitates a server that has the rest but not this."""
     delivery: bool = True
     """Offer the delivery extension (docs/protocol.md); False (`--features none`) speaks only
     the reference server's protocol, for testing a client against one."""

@@ -55,7 +55,10 @@ CLOSED_WHY = "the session was closed"
 
 
 class Deliveries:
-    def __init__(self, registry: SessionRegistry, runner: TurnRunner) -> None:
+    def __init__(self, registry: SessionRegistry, runner: TurnRunner, *, sync: bool = True) -> None:
+        """`sync`: every turn journaled and shared (docs/protocol.md Part 5); False imitates a
+        server without it."""
+        self.sync = sync
         self.registry = registry
         self.store = registry.store
         self.runner = runner
@@ -93,7 +96,9 @@ class Deliveries:
                 request.attachments,
                 request.device_id,
                 device_name,
-            ),
+            )
+            if self.sync
+            else None,
             sender,
         )
         self._notify(session.session_id)

@@ -141,7 +141,7 @@ class Routes:
             version=SERVER_VERSION,
             health="ok",
             timestamp=now_iso(),
-            features=features(self.delivery),
+            features=features(self.delivery, sync=self.live is not None),
         )
 
     async def sessions(self, request: web.Request) -> web.Response:

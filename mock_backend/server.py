@@ -152,7 +152,10 @@ class MockBackend:
             local_path=self.uploads.local,
             before_chunk=self.faults.before_chunk,
         )
-        deliveries = Deliveries(registry, turns) if self.config.delivery else None
+        deliveries = (
+            Deliveries(registry, turns, sync=self.config.sync) if self.config.delivery else None
+        )
+        sync = deliveries is not None and deliveries.sync
         self.sockets = {
             agent: ChatSocket(
                 agent,
@@ -185,8 +188,8 @@ class MockBackend:
             reference_close=self.config.reference_close,
             delivery=self.config.delivery,
             faults=self.faults,
-            live=self._live if deliveries is not None else None,
-            closed=deliveries.closed if deliveries is not None else None,
+            live=self._live if sync else None,
+            closed=deliveries.closed if sync and deliveries is not None else None,
         ).install(app)
         for agent, endpoint in self.sockets.items():
             app.router.add_get(f"/api/{agent}/ws", endpoint.handle)

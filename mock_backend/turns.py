@@ -141,7 +141,8 @@ class TurnRunner:
             metadata["attachments"] = request.attachments
         if request.client_id:
             metadata["message_id"] = request.client_id  # the history names turns by it
-            metadata["device_id"] = request.device_id  # and says who sent them (sync)
+        if request.client_id or request.device_id != "unknown-device":
+            metadata["device_id"] = request.device_id  # and says who sent them
         try:
             count = self.registry.begin_turn(session, request.content, metadata or None)
         except StoreError as exc:

@@ -54,24 +54,24 @@ APPROVAL_FRAMES = frozenset({"approval", "approved"})
 SYNC_FRAMES = frozenset({"turn", "presence", "closed"})
 
 
-def features(delivery: bool) -> dict[str, bool]:
+def features(delivery: bool, sync: bool = True) -> dict[str, bool]:
     """What `ready` and `/api/status` announce (`--features none`: the reference's set)."""
     if not delivery:
         return dict(FEATURES)
-    return {**FEATURES, **DELIVERY_FEATURES, **AGENT_FEATURES, **SYNC_FEATURES}
+    return {**FEATURES, **DELIVERY_FEATURES, **AGENT_FEATURES, **(SYNC_FEATURES if sync else {})}
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def ready_frame(agent: Agent, delivery: bool = True) -> dict[str, Any]:
+def ready_frame(agent: Agent, delivery: bool = True, sync: bool = True) -> dict[str, Any]:
     who = "Jarvis (Claude Code)" if agent == "claude" else "Codex"
     return {
         "type": "ready",
         "content": f"Connected to {who}. Session-persistent: your history is kept per session.",
         "timestamp": now_iso(),
-        "features": features(delivery),
+        "features": features(delivery, sync),
     }
 
 

@@ -134,7 +134,12 @@ class ChatSocket:
             return False
         self.throttle.succeeded(address)
         await ws.send_str(AUTH_OK)
-        await ws.send_json(ready_frame(self.agent, self.deliveries is not None))
+        deliveries = self.deliveries
+        await ws.send_json(
+            ready_frame(
+                self.agent, deliveries is not None, deliveries is not None and deliveries.sync
+            )
+        )
         return True
 
     async def _serve(self, ws: web.WebSocketResponse) -> None:
@@ -272,7 +277,7 @@ class ChatSocket:
                     assert isinstance(work, dict)
                     await send(work)
                     continue
-                if self.deliveries is not None:  # the session's inbox, as every device's
+                if self.deliveries is not None and self.deliveries.sync:  # every device's inbox
                     await self._relayed(work, out)
                     continue
                 turn = asyncio.create_task(self.runner.run(work, self.agent, send))

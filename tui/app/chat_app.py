@@ -26,7 +26,7 @@ from tui.app.core import TIMES_SETTING
 from tui.app.history_actions import HistoryActions
 from tui.app.tab_actions import TabActions
 from tui.model import keys
-from tui.model.workspace import Workspace
+from tui.model.workspace import REFRESH_EVERY, Workspace
 from tui.store import StoreError
 from tui.system import alerts
 from tui.system.local_backend import BackendDidNotStart
@@ -115,6 +115,7 @@ class ChatApp(AsksApprovals, TabActions, HistoryActions):
         if setup.open_session:
             self._open_session(setup.open_session, url, token or "")
         self.set_interval(1.0, self._tick)
+        self.set_interval(REFRESH_EVERY, self._refresh_shown)
         if setup.freeze_startup_objects:
             gc.freeze()
 

@@ -3,6 +3,7 @@ across every session, opening a session or a search hit in a tab, and export."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from textual import work
 from tui.app.core import AppCore
 from tui.client.history import (
     HistoryError,
+    Limits,
     RemoteSession,
     SessionListing,
     fetch_history,
@@ -28,6 +30,10 @@ from tui.widgets.chat_view import Reveal
 from tui.widgets.history_dialogs import ExportTo, SearchHistory, SessionBrowser
 
 log = logging.getLogger(__name__)
+LIVE_EVERY = 2.0
+"""Seconds between two listings of the backend's sessions while the browser is open (sync)."""
+RECENT = Limits(pages=1, page_size=50)
+"""A refresh asks for the newest page of the history only."""
 
 
 class HistoryActions(AppCore):
@@ -92,19 +98,52 @@ class HistoryActions(AppCore):
     async def _list_sessions(
         self, browser: SessionBrowser, rows: Callable[[list[RemoteSession]], list[SessionRow]]
     ) -> None:
-        assert self.workspace is not None
-        listing = SessionListing()
-        try:
-            listing = await list_sessions(self.workspace.base_url)
-        except HistoryError as exc:
-            note = f"Only this machine's sessions: {exc}"
-        else:
-            others = sum(1 for r in rows(listing) if r.other_device)
-            note = f"{len(listing):,} on the backend, {others} from other devices"
-            if listing.note:
-                note += f"; {listing.note}"
-        if browser.is_attached:
+        """The backend's sessions, into the browser; with sync, again every LIVE_EVERY
+        seconds while it is open (which are replying, and on which devices, changes)."""
+        workspace = self.workspace
+        assert workspace is not None
+        live = any(t.connection and t.connection.protocol.sync for t in workspace.tabs)
+        while True:
+            listing = SessionListing()
+            try:
+                listing = await list_sessions(workspace.base_url)
+            except HistoryError as exc:
+                note = f"Only this machine's sessions: {exc}"
+            else:
+                shown = rows(listing)
+                others = sum(1 for r in shown if r.other_device)
+                busy = sum(1 for r in shown if r.busy)
+                note = f"{len(listing):,} on the backend, {others} from other devices"
+                note += f", {busy} replying now (kept up to date)" if live else ""
+                if listing.note:
+                    note += f"; {listing.note}"
+            if not browser.is_attached:
+                return
             browser.update(rows(listing), note)
+            if not live:
+                return
+            await asyncio.sleep(LIVE_EVERY)
+            if not browser.is_attached:
+                return
+
+    @work(exclusive=True, group="refresh")
+    async def _refresh_shown(self) -> None:
+        """Against a server without sync but with a session history: the shown tab asks for
+        its session's newest messages (every REFRESH_EVERY seconds), so another
+        device's turns appear (docs/chat.md)."""
+        workspace = self.workspace
+        if workspace is None or not workspace.refreshable(workspace.selected_id or ""):
+            return
+        tab = workspace.selected
+        try:
+            remote = await fetch_history(
+                workspace.base_url, workspace.token, tab.session_id, limits=RECENT
+            )
+        except HistoryError as exc:
+            log.info("refreshing %s: %s", tab.session_id, exc)
+            return
+        if remote and workspace.tab(tab.tab_id) is tab:
+            workspace.absorb(tab.tab_id, from_backend(remote, workspace.device_id))
 
     def action_search_all(self) -> None:
         if self.workspace is None or self._in_dialog():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.client.frames import clean_text, normalise_base_url, path_segment
+from tui.client.sync import Device, devices_of
 
 if TYPE_CHECKING:  # httpx is imported where a request is made: a CLI that makes none starts
     pass  # without it (it takes a quarter of a second to import)
@@ -82,6 +83,10 @@ class RemoteSession:
     messages: int
     created_at: str
     last_activity: str
+    busy: bool = False
+    """A reply is being written or waits its turn (sync, docs/protocol.md §5.3)."""
+    devices: tuple[Device, ...] = ()
+    """The devices on it now (sync)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,8 @@ async def list_sessions(base_url: str, *, limits: Limits | None = None) -> Sessi
             _number(entry.get("message_count")),
             _text(entry.get("created_at")),
             clean_text(last_activity),
+            entry.get("busy") is True,
+            devices_of(entry.get("devices")),
         )
         for last_activity, _, entry in newest
     )

@@ -198,9 +198,10 @@ def sessions(
             stamp = row.last_activity[:16].replace("T", " ")
             title = f" “{row.title}”" if row.title else ""
             backend = "" if row.on_backend or base is None else " (not on the backend)"
+            live = f" [{row.live}]" if row.live else ""
             sys.stdout.write(
                 f"{line(stamp)}  {line(row.provider) or '?':6} {row.messages:>5} msgs  "
-                f"{name(row.where)}{line(title)}{backend}  {name(row.session_id)}\n"
+                f"{name(row.where)}{line(title)}{backend}{line(live)}  {name(row.session_id)}\n"
             )
         if not rows:
             _say("No sessions yet.")

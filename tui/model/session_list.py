@@ -26,6 +26,21 @@ class SessionRow:
     on_backend: bool
     asking: int = 0
     """The agent's questions still open in it, on this machine."""
+    busy: bool = False
+    """A reply is being written in it now (a backend with sync says)."""
+    on: tuple[str, ...] = ()
+    """The devices on it now, as shown (a backend with sync says)."""
+
+    @property
+    def live(self) -> str:
+        """`replying · on PHONE, mac`: what is happening in it now ("" for nothing)."""
+        said = ["replying"] if self.busy else []
+        if self.on:
+            said.append(
+                f"on {', '.join(self.on[:3])}"
+                + (f" +{len(self.on) - 3}" if len(self.on) > 3 else "")
+            )
+        return " · ".join(said)
 
     @property
     def open_here(self) -> bool:
@@ -41,7 +56,7 @@ class SessionRow:
         per row, so a keystroke costs a substring test per row and no more."""
         return (
             f"{self.provider} {inert_line(self.title)} {inert_name(self.where)} "
-            f"{inert_name(self.session_id)}{' asks' if self.asking else ''}"
+            f"{inert_name(self.session_id)}{' asks' if self.asking else ''} {inert_line(self.live)}"
         ).casefold()
 
     def matches(self, text: str) -> bool:
@@ -88,6 +103,8 @@ def merge(remote: Iterable[RemoteSession], local: list[LocalSession], me: str) -
                 title,
                 True,
                 mine.asking if mine else 0,
+                r.busy,
+                tuple(d.label for d in r.devices),
             )
         )
     for mine in here.values():

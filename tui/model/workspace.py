@@ -59,6 +59,8 @@ MAX_TABS = 5
 WINDOW = 100
 """Messages per tab loaded at start; earlier ones are paged in on request."""
 RETRYABLE: tuple[Status, ...] = ("interrupted", "stopped", "error")
+REFRESH_EVERY = 5
+"""Seconds between two looks at the shown tab's session history, on a server without sync."""
 """How a reply may have ended for ctrl+r to ask again."""
 
 
@@ -831,6 +833,39 @@ class Workspace:
         if tab.tab_id != self.selected_id:
             tab.unread = True
             self._tell(TabActivity(tab.tab_id))
+
+    def refreshable(self, tab_id: str) -> bool:
+        """The tab's server keeps a session history but has no sync: other devices' turns
+        reach it only when it asks (`absorb`)."""
+        tab = self.tab(tab_id)
+        protocol = tab.connection.protocol if tab and tab.connection else None
+        return (
+            protocol is not None
+            and tab is not None
+            and tab.state.phase is Phase.CONNECTED
+            and protocol.delivery
+            and bool(protocol.features.get("session_history"))
+            and not protocol.sync
+        )
+
+    def absorb(self, tab_id: str, history: list[StoredMessage]) -> int:
+        """The server's recent history of the tab's session (a server without sync): the
+        messages this tab does not have (another device's turns and their replies) are added
+        at the end, in the server's order. Nothing is taken while a reply is being written
+        (its own frames bring it). Returns how many were added."""
+        tab = self.tab(tab_id)
+        if tab is None or tab.replying or (tab.connection and tab.connection.protocol.awaiting):
+            return 0
+        added = 0
+        for message in history:
+            if message.role not in ("user", "assistant") or self._is_ours(tab, message.msg_id):
+                continue
+            self._add(tab, message)
+            added += 1
+        if added and tab.tab_id != self.selected_id:
+            tab.unread = True
+            self._tell(TabActivity(tab.tab_id))
+        return added
 
     def _closed_elsewhere(self, tab: ChatTab, by: str) -> None:
         """The session was closed on another device: the tab says so; a message sent from

@@ -29,6 +29,7 @@ from tui.model.attachment_tray import AttachmentTray, mentioned
 from tui.model.find import Find
 from tui.model.updates import Outstanding
 from tui.model.workspace import (
+    REFRESH_EVERY,
     ActivityChanged,
     Change,
     ChatTab,
@@ -478,6 +479,8 @@ class ChatView(Vertical):
         unsure = sum(1 for m in recent if m.status == "not_confirmed")
         unconfirmed = f" · {unsure} not confirmed (ctrl+r)" if unsure else ""
         below = " · ▼ new text below (End)" if not self.log.follow and tab.live is not None else ""
+        if self.workspace.refreshable(tab.tab_id):
+            queued += f" · other devices' turns: looked for every {REFRESH_EVERY} s"
         if tab.closed_by is not None:
             queued += f" · closed on {tab.closed_by}: a message continues it"
         elif tab.devices and connected:

@@ -165,6 +165,7 @@ def session_line(row: SessionRow) -> Text:
             f"  ? {row.asking} question{'s' if row.asking != 1 else ''}" if row.asking else "",
             "bold",
         ),
+        (f"  {inert_line(row.live)}" if row.live else "", "bold"),
     )
     line.append(f"\n  {inert_name(row.session_id)}", style="dim")
     return line

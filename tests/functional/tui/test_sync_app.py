@@ -12,6 +12,7 @@ import httpx
 from textual.widgets import Static
 from websockets.asyncio.client import ClientConnection, connect
 
+from harness.timing import scaled
 from mock_backend import MockBackend
 from tests.conftest import TOKEN, BackendFactory
 from tests.functional.tui.apphelpers import drawn, make_app, started, type_and_send, view
@@ -123,4 +124,31 @@ async def test_a_stop_and_a_close_on_another_device_are_shown(
         await type_and_send(pilot, "carry on")
         await watch.until(lambda: tab.messages[-1].role == "assistant" and tab.live is None)
         assert tab.closed_by is None and "closed on" not in status(app)
+        await ios.close()
+
+
+async def test_without_sync_the_shown_tab_looks_for_other_devices_turns(
+    tmp_path: Path, start_backend: BackendFactory
+) -> None:
+    backend = await start_backend(sync=False)
+    app = make_app(tmp_path, backend.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        watch = await started(pilot)
+        assert app.workspace is not None
+        tab = app.workspace.selected
+        await type_and_send(pilot, "from here first")
+        await watch.until(lambda: tab.messages[-1].role == "assistant" and tab.live is None)
+        await drawn(pilot, lambda: "other devices' turns: looked for every" in status(app))
+        ios = await phone(backend)
+        await ios_says(ios, tab.session_id, "sent from the phone, no sync")
+        while json.loads(await ios.recv())["type"] != "complete":
+            pass
+        await watch.until(lambda: len(tab.messages) == 4, limit=scaled(20))
+        assert [m.text for m in tab.messages][:3] == [
+            "from here first",
+            tab.messages[1].text,
+            "sent from the phone, no sync",
+        ]
+        assert tab.messages[3].role == "assistant", "its reply too, each once"
+        assert tab.messages[2].device == "PHONE", "marked with the device the history names"
         await ios.close()
